@@ -1,0 +1,121 @@
+/**
+ * Exit codes (SPEC §5) and the typed errors that map to them. This is the only place exit numbers
+ * are written; everything else throws one of these errors or returns an ExitCode.
+ */
+export const ExitCode = {
+  Ok: 0,
+  Internal: 1,
+  Usage: 2,
+  Unreachable: 3,
+  Auth: 4,
+  Partial: 5,
+  Findings: 6,
+  SafetyAbort: 7,
+  ApiShape: 8,
+  Sigint: 130,
+  Sigterm: 143,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class AgentError extends Error {
+  abstract readonly exitCode: ExitCode;
+  /** Stable machine-readable code, e.g. E_CONFIG. */
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flag, bad argument, unknown filter name. */
+export class UsageError extends AgentError {
+  readonly exitCode = ExitCode.Usage;
+  readonly code = "E_USAGE";
+}
+
+/** Invalid configuration file or environment override. */
+export class ConfigError extends AgentError {
+  readonly exitCode = ExitCode.Usage;
+  readonly code = "E_CONFIG";
+}
+
+/** A circuit breaker tripped or the listing looked truncated: nothing was done. */
+export class SafetyAbortError extends AgentError {
+  readonly exitCode = ExitCode.SafetyAbort;
+  readonly code = "E_SAFETY_ABORT";
+}
+
+/** The run was interrupted by a signal after in-flight work settled. */
+export class InterruptedError extends AgentError {
+  readonly exitCode: ExitCode;
+  readonly code = "E_INTERRUPTED";
+  constructor(readonly signal: "SIGINT" | "SIGTERM") {
+    super(`interrupted by ${signal}`);
+    this.exitCode = signal === "SIGINT" ? ExitCode.Sigint : ExitCode.Sigterm;
+  }
+}
+
+export interface CoderValidation {
+  field: string;
+  detail: string;
+}
+
+/** The Coder API answered with an error status. */
+export class CoderApiError extends AgentError {
+  readonly exitCode: ExitCode;
+  readonly code: string;
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    readonly apiMessage: string,
+    readonly detail?: string,
+    readonly validations: CoderValidation[] = [],
+  ) {
+    super(CoderApiError.describe(status, method, path, apiMessage, detail, validations));
+    if (status === 401 || status === 403) {
+      this.exitCode = ExitCode.Auth;
+      this.code = status === 401 ? "E_AUTH" : "E_FORBIDDEN";
+    } else if (status === 429 || status >= 500) {
+      this.exitCode = ExitCode.Unreachable;
+      this.code = status === 429 ? "E_RATE_LIMITED" : "E_SERVER";
+    } else {
+      this.exitCode = ExitCode.Internal;
+      this.code = `E_HTTP_${status}`;
+    }
+  }
+  static describe(
+    status: number,
+    method: string,
+    path: string,
+    message: string,
+    detail: string | undefined,
+    validations: CoderValidation[],
+  ): string {
+    let s = `${method} ${path}: ${status} ${message}`;
+    if (detail) s += ` (${detail})`;
+    if (validations.length > 0) s += ` [${validations.map((v) => `${v.field}: ${v.detail}`).join("; ")}]`;
+    if (status === 401) s += " — check the session token (--token-file, CODER_TOKEN or CODER_SESSION_TOKEN)";
+    return s;
+  }
+}
+
+/** Coder could not be reached, or kept failing after retries. */
+export class UnreachableError extends AgentError {
+  readonly exitCode = ExitCode.Unreachable;
+  readonly code = "E_UNREACHABLE";
+}
+
+/** The Coder API answered with a body this version does not understand. */
+export class ApiShapeError extends AgentError {
+  readonly exitCode = ExitCode.ApiShape;
+  readonly code = "E_API_SHAPE";
+}
+
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof AgentError ? err.exitCode : ExitCode.Internal;
+}
+
+export function errorCodeOf(err: unknown): string {
+  return err instanceof AgentError ? err.code : "E_INTERNAL";
+}
