@@ -1,0 +1,48 @@
+/**
+ * The per-run context every command receives: the evaluated `now`, the effective configuration,
+ * the logger, output streams, the abort signal and a lazily built Coder client. Built once by the
+ * runner from the global options; commands never read process.env, argv or the clock themselves.
+ */
+import type { DateTime } from "luxon";
+import type { CoderClient } from "../coder/client.js";
+import type { AgentsConfig } from "../config/schema.js";
+import type { Logger } from "../log/logger.js";
+
+export interface Io {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+}
+
+export interface Progress {
+  update(done: number, total: number, detail?: string): void;
+  done(): void;
+}
+
+export interface AppContext {
+  /** The instant every rule is evaluated at (--now or the clock, taken once per run). */
+  now: DateTime;
+  /** True when --now was given (what-if mode). */
+  nowOverridden: boolean;
+  /** The real wall clock, for timestamps of actions that happen now (journal, results). */
+  clock(): DateTime;
+  config: AgentsConfig;
+  configPath: string | null;
+  configHash: string;
+  logger: Logger;
+  io: Io;
+  json: boolean;
+  color: boolean;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  home: string;
+  /** Aborted on SIGINT/SIGTERM; `interruptedBy` then names the signal. */
+  signal: AbortSignal;
+  interruptedBy(): "SIGINT" | "SIGTERM" | null;
+  /** The Coder client (credentials resolved on first use; ConfigError when missing). */
+  client(): CoderClient;
+  /** A progress line on stderr, shown only when stderr is a TTY and output is not --quiet. */
+  progress(label: string): Progress;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,137 @@
+/**
+ * The composition root: the only place that reads process.env, argv and the clock, installs
+ * signal handlers, builds real dependencies and sets the exit code.
+ */
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { CommanderError, type Command } from "commander";
+import { ExitCode } from "../errors.js";
+import type { FetchLike } from "../coder/http.js";
+import type { Io } from "./context.js";
+import { buildProgram, type RunFn } from "./program.js";
+
+export interface MainDeps {
+  argv: string[];
+  io: Io;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  home: string;
+  fetch: FetchLike;
+  makeDispatcher?: (o: { ca?: string; connections: number; timeoutMs: number }) => unknown;
+  /** Wall clock; defaults to the real one. */
+  clockIso?: () => string;
+  signal: AbortSignal;
+  interruptedBy(): "SIGINT" | "SIGTERM" | null;
+  clientOverrides?: Record<string, unknown>;
+}
+
+export function packageVersion(): string {
+  const req = createRequire(import.meta.url);
+  return (req("../../package.json") as { version: string }).version;
+}
+
+/** Parses argv and runs the command; resolves to the exit code. Never throws. */
+export async function runCli(deps: MainDeps): Promise<number> {
+  const state = { exitCode: 0 };
+  const run: RunFn = async (cmd, load, defaultMode) => {
+    const [{ Runner }, { DateTime }] = await Promise.all([import("./runner.js"), import("luxon")]);
+    const clock = deps.clockIso ? () => DateTime.fromISO(deps.clockIso!(), { zone: "utc" }) : () => DateTime.utc();
+    const runner = new Runner(
+      {
+        io: deps.io,
+        env: deps.env,
+        cwd: deps.cwd,
+        home: deps.home,
+        clock,
+        fetch: deps.fetch,
+        signal: deps.signal,
+        interruptedBy: deps.interruptedBy,
+        ...(deps.makeDispatcher ? { makeDispatcher: deps.makeDispatcher } : {}),
+        ...(deps.clientOverrides ? { clientOverrides: deps.clientOverrides } : {}),
+      },
+      state,
+    );
+    await runner.run(cmd, async (ctx) => (await load())(ctx), defaultMode);
+  };
+  const runSimulate = async (_cmd: Command, opts: Record<string, unknown>) => {
+    const { runSimulate: sim } = await import("../sim/cli.js");
+    state.exitCode = await sim(
+      {
+        scenario: opts.scenario as string,
+        port: opts.port as number,
+        ...(opts.clock ? { clock: opts.clock as string } : {}),
+        ...(opts.latencyMs !== undefined ? { latencyMs: opts.latencyMs as number } : {}),
+        ...(opts.faultRate !== undefined ? { faultRate: opts.faultRate as number } : {}),
+        ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit as number } : {}),
+        ...(opts.buildDelayMs !== undefined ? { buildDelayMs: opts.buildDelayMs as number } : {}),
+        frozen: !!opts.frozen,
+      },
+      { stdout: deps.io.stdout, stderr: deps.io.stderr, signal: deps.signal },
+    );
+  };
+  const program = buildProgram(packageVersion(), run, { writeOut: deps.io.stdout, writeErr: deps.io.stderr }, { runSimulate });
+  try {
+    await program.parseAsync(deps.argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
+      return ExitCode.Usage;
+    }
+    deps.io.stderr(`coder-agents: internal error: ${(err as Error).message}\n`);
+    return ExitCode.Internal;
+  }
+  return state.exitCode;
+}
+
+/** Entry point used by bin/coder-agents.js. */
+export function main(): void {
+  const controller = new AbortController();
+  let interrupted: "SIGINT" | "SIGTERM" | null = null;
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => {
+    if (interrupted) {
+      // A second signal: stop waiting for in-flight work.
+      process.exit(sig === "SIGINT" ? ExitCode.Sigint : ExitCode.Sigterm);
+    }
+    interrupted = sig;
+    process.stderr.write(`\ncoder-agents: ${sig} received: no new actions start; waiting for in-flight ones (send again to quit now)\n`);
+    controller.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  const io: Io = {
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    stdoutIsTTY: !!process.stdout.isTTY,
+    stderrIsTTY: !!process.stderr.isTTY,
+  };
+  const argv = process.argv.slice(2);
+  const needsArgs = argv.length === 0;
+  void runCli({
+    argv: needsArgs ? ["--help"] : argv,
+    io,
+    env: process.env,
+    cwd: process.cwd(),
+    home: homedir(),
+    fetch: (input, init) => fetch(input, init),
+    makeDispatcher: (o) => makeUndiciAgent(o),
+    signal: controller.signal,
+    interruptedBy: () => interrupted,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+let undiciAgent: unknown;
+function makeUndiciAgent(o: { ca?: string; connections: number; timeoutMs: number }): unknown {
+  // Loaded lazily: undici is only needed once a command talks to Coder.
+  const req = createRequire(import.meta.url);
+  const { Agent } = req("undici") as typeof import("undici");
+  undiciAgent ??= new Agent({
+    connections: o.connections,
+    keepAliveTimeout: 10_000,
+    connect: { timeout: Math.min(o.timeoutMs, 10_000), ...(o.ca ? { ca: o.ca } : {}) },
+    headersTimeout: o.timeoutMs,
+    bodyTimeout: o.timeoutMs,
+  });
+  return undiciAgent;
+}

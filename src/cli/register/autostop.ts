@@ -1,0 +1,5 @@
+import type { Command } from "commander";
+import type { RunFn } from "../program.js";
+
+// Registration of `autostop` (SPEC §7). Implemented by its own issue; until then it is not listed.
+export function registerAutostop(_program: Command, _run: RunFn): void {}

@@ -1,0 +1,22 @@
+import type { Command } from "commander";
+import type { RunFn } from "../program.js";
+
+export function registerWorkspaces(program: Command, run: RunFn): void {
+  program
+    .command("workspaces")
+    .description("check the connection: server version, who you are, and the running workspaces")
+    .option("--all", "list workspaces of every status, not only running ones")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  coder-agents workspaces                 # server, user, running workspaces
+  coder-agents workspaces --all --json    # every workspace as JSON`,
+    )
+    .action(async (opts: { all?: boolean }, cmd: Command) => {
+      await run(cmd, async () => {
+        const m = await import("../../commands/workspaces.js");
+        return (ctx) => m.workspacesCommand(ctx, { all: !!opts.all });
+      });
+    });
+}

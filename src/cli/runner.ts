@@ -1,0 +1,234 @@
+/**
+ * Builds the AppContext from the global options, runs a command, prints its result (human or the
+ * JSON envelope) and records the exit code. Errors become one clear message on stderr (and an
+ * error envelope on stdout with --json) plus the exit code of SPEC §5.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { rootCertificates } from "node:tls";
+import type { Command } from "commander";
+import { DateTime } from "luxon";
+import { CoderClient, type ClientOptions } from "../coder/client.js";
+import type { FetchLike } from "../coder/http.js";
+import { resolveCredentials } from "../config/credentials.js";
+import { loadConfig } from "../config/load.js";
+import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeOf } from "../errors.js";
+import { createLogger } from "../log/logger.js";
+import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
+import type { AppContext, Io, Progress } from "./context.js";
+import { defaultSleep } from "../coder/http.js";
+
+export interface RuntimeDeps {
+  io: Io;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  home: string;
+  /** The wall clock (UTC). */
+  clock: () => DateTime;
+  /** fetch for the Coder client; production passes globalThis.fetch plus an undici dispatcher. */
+  fetch: FetchLike;
+  makeDispatcher?: (o: { ca?: string; connections: number; timeoutMs: number }) => unknown;
+  signal: AbortSignal;
+  interruptedBy(): "SIGINT" | "SIGTERM" | null;
+  /** Overrides for tests (e.g. fast retries). */
+  clientOverrides?: Partial<ClientOptions>;
+}
+
+export interface GlobalOpts {
+  url?: string;
+  tokenFile?: string;
+  config?: string;
+  json?: boolean;
+  now?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+  caFile?: string;
+}
+
+export interface RunState {
+  exitCode: number;
+}
+
+export type CommandFn = (ctx: AppContext) => Promise<CommandResult | null>;
+
+const readText = (path: string): string | null => {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw err;
+  }
+};
+const fileMode = (path: string): number | null => {
+  try {
+    return statSync(path).mode;
+  } catch {
+    return null;
+  }
+};
+
+export function parseNow(text: string): DateTime {
+  const dt = DateTime.fromISO(text, { setZone: true });
+  if (!dt.isValid || !/[zZ]|[+-]\d\d:?\d\d$/.test(text.trim())) {
+    throw new UsageError(`--now: expected an ISO 8601 instant with a zone, e.g. 2026-01-05T19:30:00Z (got "${text}")`);
+  }
+  return dt.toUTC();
+}
+
+export class Runner {
+  constructor(
+    private readonly deps: RuntimeDeps,
+    private readonly state: RunState,
+  ) {}
+
+  /** Run `fn` as command `cmd` with a fully built context. */
+  async run(cmd: Command, fn: CommandFn, defaultMode: Mode = "report"): Promise<void> {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    const { io, env } = this.deps;
+    const json = !!g.json;
+    const generatedAt = this.deps.clock();
+    let now = generatedAt;
+    const name = commandPath(cmd);
+    const color = g.color !== false && !env.NO_COLOR && io.stdoutIsTTY;
+    const secrets: string[] = [];
+    let closeLogger = () => {};
+    try {
+      if (g.now) now = parseNow(g.now);
+      const loaded = loadConfig({ flagPath: g.config, env, cwd: this.deps.cwd, readFile: readText });
+      const cfg = loaded.config;
+      const level = g.verbose ? "debug" : g.quiet ? "warn" : cfg.logging.level;
+      const file = cfg.logging.file
+        ? { path: cfg.logging.file, maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
+        : undefined;
+      let log;
+      try {
+        log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });
+      } catch (err) {
+        throw new ConfigError(`logging.file ${cfg.logging.file}: cannot be opened (${(err as Error).message})`);
+      }
+      closeLogger = log.close;
+      const logger = log.logger;
+      for (const w of loaded.warnings) logger.warn(w);
+      logger.debug({ config: loaded.path ?? "(defaults)", config_hash: loaded.hash, now: now.toISO() }, "configuration loaded");
+
+      let client: CoderClient | undefined;
+      const ctx: AppContext = {
+        now,
+        nowOverridden: !!g.now,
+        clock: this.deps.clock,
+        config: cfg,
+        configPath: loaded.path,
+        configHash: loaded.hash,
+        logger,
+        io,
+        json,
+        color,
+        env,
+        cwd: this.deps.cwd,
+        home: this.deps.home,
+        signal: this.deps.signal,
+        interruptedBy: this.deps.interruptedBy,
+        sleep: defaultSleep,
+        progress: (label) => makeProgress(io, label, !g.quiet),
+        client: () => {
+          if (client) return client;
+          const creds = resolveCredentials({
+            flagUrl: g.url,
+            flagTokenFile: g.tokenFile,
+            env,
+            cwd: this.deps.cwd,
+            home: this.deps.home,
+            readFile: readText,
+            fileMode,
+          });
+          secrets.push(creds.token);
+          for (const w of creds.warnings) logger.warn(w);
+          logger.debug({ url: creds.url, url_source: creds.urlSource, token_source: creds.tokenSource }, "credentials resolved");
+          const caPath = g.caFile || env.CODER_CA_FILE;
+          let ca: string | undefined;
+          if (caPath) {
+            const text = readText(caPath);
+            if (text === null) throw new ConfigError(`CA file ${caPath}: not found`);
+            ca = text;
+          }
+          const timeoutMs = Math.round(cfg.http.timeout_seconds * 1000);
+          const dispatcher = this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs });
+          client = new CoderClient({
+            baseUrl: creds.url,
+            token: creds.token,
+            fetch: this.deps.fetch,
+            dispatcher,
+            timeoutMs,
+            concurrency: cfg.http.concurrency,
+            logger,
+            signal: this.deps.signal,
+            userAgent: "coder-agents",
+            ...this.deps.clientOverrides,
+          });
+          return client;
+        },
+      };
+      const result = await fn(ctx);
+      if (result) {
+        this.print(result, { generatedAt, now }, json);
+        this.state.exitCode = result.exitCode;
+      }
+      const sig = this.deps.interruptedBy();
+      if (sig && this.state.exitCode === 0) this.state.exitCode = new InterruptedError(sig).exitCode;
+    } catch (err) {
+      const sig = this.deps.interruptedBy();
+      const e = sig && !(err instanceof AgentError && !(err instanceof InterruptedError)) ? new InterruptedError(sig) : err;
+      this.state.exitCode = exitCodeOf(e);
+      const message = redactAll(e instanceof Error ? e.message : String(e), secrets);
+      const prefix = e instanceof AgentError ? "error" : "internal error";
+      io.stderr(`coder-agents ${name}: ${prefix}: ${message}\n`);
+      if (!(e instanceof AgentError) && e instanceof Error && e.stack && env.CODER_AGENTS_DEBUG) io.stderr(redactAll(e.stack, secrets) + "\n");
+      if (json) {
+        const doc = errorEnvelope(name, defaultMode, { code: errorCodeOf(e), message, exitCode: this.state.exitCode }, { generatedAt, now });
+        io.stdout(JSON.stringify(doc) + "\n");
+      }
+    } finally {
+      closeLogger();
+    }
+  }
+
+  print(result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean): void {
+    if (json) this.deps.io.stdout(JSON.stringify(envelope(result, meta)) + "\n");
+    else {
+      const text = result.human();
+      this.deps.io.stdout(text.endsWith("\n") ? text : text + "\n");
+    }
+  }
+}
+
+function redactAll(s: string, secrets: string[]): string {
+  let out = s;
+  for (const t of secrets) if (t.length >= 4) out = out.split(t).join("[REDACTED]");
+  return out;
+}
+
+function commandPath(cmd: Command): string {
+  const parts: string[] = [];
+  for (let c: Command | null = cmd; c && c.parent; c = c.parent) parts.unshift(c.name());
+  return parts.join(" ") || cmd.name();
+}
+
+function makeProgress(io: Io, label: string, enabled: boolean): Progress {
+  const on = enabled && io.stderrIsTTY;
+  let last = 0;
+  return {
+    update(done, total, detail) {
+      if (!on) return;
+      const t = Date.now();
+      if (t - last < 100 && done < total) return;
+      last = t;
+      io.stderr(`\r\x1b[2K${label}: ${done}/${total}${detail ? ` ${detail}` : ""}`);
+    },
+    done() {
+      if (on) io.stderr("\r\x1b[2K");
+    },
+  };
+}
+
+export { ExitCode };

@@ -1,0 +1,70 @@
+/** `workspaces` (SPEC §7.1): connection check, the authenticated user and the workspaces. */
+import type { AppContext } from "../cli/context.js";
+import type { Workspace } from "../coder/schemas.js";
+import type { CommandResult } from "../output/envelope.js";
+import { workspaceEntry } from "../output/envelope.js";
+import { formatInstant } from "../output/format.js";
+import { renderTable } from "../output/table.js";
+
+export interface WorkspacesOptions {
+  all: boolean;
+}
+
+export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions): Promise<CommandResult> {
+  const client = ctx.client();
+  const [info, me] = await Promise.all([client.buildInfo(), client.me()]);
+  const progress = ctx.progress("listing workspaces");
+  const list = await client.listWorkspaces(opts.all ? undefined : "status:running", (d, t) => progress.update(d, t));
+  progress.done();
+  const workspaces = [...list].sort(byOwnerName);
+  const zone = ctx.config.quiet_hours.timezone;
+  const entries = workspaces.map((w) => ({
+    ...workspaceEntry(w),
+    started_at: w.latest_build.created_at,
+    deadline: w.latest_build.deadline,
+    max_deadline: w.latest_build.max_deadline,
+  }));
+  const roles = me.roles.map((r) => r.name);
+  const data = {
+    server: { url: client.baseUrl, version: info.version },
+    user: { id: me.id, username: me.username, roles },
+    workspaces: entries,
+  };
+  const human = () => {
+    const lines = [
+      `✅ Connected to Coder API successfully`,
+      `Server:  ${client.baseUrl} (version ${info.version})`,
+      `User:    ${me.username}${roles.length ? ` (roles: ${roles.join(", ")})` : ""}`,
+      "",
+      `Found ${entries.length} ${opts.all ? "" : "running "}workspaces:`,
+    ];
+    if (entries.length > 0) {
+      lines.push(
+        renderTable(
+          ["Workspace", "Template", "Organization", "Status", "Started", "Stops at"],
+          entries.map((e) => [
+            `${e.owner}/${e.name}`,
+            e.template,
+            e.organization,
+            e.status,
+            formatInstant(e.started_at, zone),
+            formatInstant(earliest(e.deadline, e.max_deadline), zone),
+          ]),
+          { color: ctx.color },
+        ),
+      );
+    }
+    return lines.join("\n");
+  };
+  return { command: "workspaces", mode: "report", data, human, exitCode: 0 };
+}
+
+function byOwnerName(a: Workspace, b: Workspace): number {
+  return a.owner_name.localeCompare(b.owner_name) || a.name.localeCompare(b.name);
+}
+
+function earliest(a: string | null, b: string | null): string | null {
+  if (!a) return b;
+  if (!b) return a;
+  return Date.parse(a) <= Date.parse(b) ? a : b;
+}

@@ -1,0 +1,190 @@
+/**
+ * Finds, reads, merges and validates agents_config.json (SPEC §4). Pure apart from the injected
+ * file reader: the composition root passes env, cwd and fs access in.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { ConfigError } from "../errors.js";
+import { DEFAULT_CONFIG, configSchema, type AgentsConfig } from "./schema.js";
+
+export interface ConfigSources {
+  /** `--config PATH` */
+  flagPath?: string | undefined;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Returns the file's text, or null when it does not exist. Throws on other read errors. */
+  readFile(path: string): string | null;
+}
+
+export interface LoadedConfig {
+  config: AgentsConfig;
+  /** The file read, or null when defaults were used. */
+  path: string | null;
+  /** Human-readable warnings (unknown keys, ignored env values). */
+  warnings: string[];
+  /** sha256 of the effective configuration, recorded in the journal. */
+  hash: string;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Deep-merge `over` onto `base`: objects merge key by key, everything else replaces. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/** Candidate paths in search order: --config, CODER_AGENTS_CONFIG, ./agents_config.json, XDG. */
+export function configCandidates(s: ConfigSources): { path: string; explicit: boolean }[] {
+  if (s.flagPath) return [{ path: s.flagPath, explicit: true }];
+  if (s.env.CODER_AGENTS_CONFIG) return [{ path: s.env.CODER_AGENTS_CONFIG, explicit: true }];
+  const xdg = s.env.XDG_CONFIG_HOME || (s.env.HOME ? join(s.env.HOME, ".config") : undefined);
+  const list = [{ path: join(s.cwd, "agents_config.json"), explicit: false }];
+  if (xdg) list.push({ path: join(xdg, "coder-agents", "agents_config.json"), explicit: false });
+  return list;
+}
+
+function levenshtein(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+/** Keys of the user's file that the schema does not know, each with the closest known key. */
+export function unknownKeys(raw: unknown, known: unknown = DEFAULT_CONFIG, prefix = ""): string[] {
+  if (!isObject(raw) || !isObject(known)) return [];
+  const out: string[] = [];
+  const knownKeys = Object.keys(known);
+  for (const [k, v] of Object.entries(raw)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (!(k in known)) {
+      let best = "";
+      let bestD = Infinity;
+      for (const kk of knownKeys) {
+        const d = levenshtein(k.toLowerCase(), kk.toLowerCase());
+        if (d < bestD) [best, bestD] = [kk, d];
+      }
+      const hint = best && bestD <= Math.max(2, Math.floor(k.length / 3)) ? ` (did you mean "${prefix ? `${prefix}.` : ""}${best}"?)` : "";
+      out.push(`unknown config key "${path}" is ignored${hint}`);
+      continue;
+    }
+    out.push(...unknownKeys(v, known[k], path));
+  }
+  return out;
+}
+
+function parseBool(name: string, v: string): boolean {
+  const s = v.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(s)) return true;
+  if (["false", "0", "no", "off"].includes(s)) return false;
+  throw new ConfigError(`environment ${name}: expected true or false, got "${v}"`);
+}
+
+/** The Python agents' environment overrides (SPEC §4). Unset variables leave the file alone. */
+export function envOverrides(env: Record<string, string | undefined>): Record<string, Json> {
+  const qh: Record<string, Json> = {};
+  const over: Record<string, Json> = {};
+  if (env.QUIET_HOURS_START) qh.start_time = env.QUIET_HOURS_START;
+  if (env.QUIET_HOURS_END) qh.end_time = env.QUIET_HOURS_END;
+  if (env.QUIET_HOURS_TIMEZONE) qh.timezone = env.QUIET_HOURS_TIMEZONE;
+  if (env.GRACE_PERIOD_HOURS !== undefined && env.GRACE_PERIOD_HOURS !== "") {
+    const n = Number(env.GRACE_PERIOD_HOURS);
+    if (!Number.isFinite(n)) {
+      throw new ConfigError(`environment GRACE_PERIOD_HOURS: expected a number of hours, got "${env.GRACE_PERIOD_HOURS}"`);
+    }
+    qh.grace_period_hours = n;
+  }
+  if (Object.keys(qh).length > 0) over.quiet_hours = qh;
+  if (env.DRY_RUN !== undefined && env.DRY_RUN !== "") over.dry_run = parseBool("DRY_RUN", env.DRY_RUN);
+  return over;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join("");
+}
+
+/** Loads the effective configuration or throws ConfigError (exit 2) naming file, key and expectation. */
+export function loadConfig(s: ConfigSources): LoadedConfig {
+  let raw: unknown = {};
+  let path: string | null = null;
+  for (const c of configCandidates(s)) {
+    let text: string | null;
+    try {
+      text = s.readFile(c.path);
+    } catch (err) {
+      throw new ConfigError(`config file ${c.path}: cannot be read (${(err as Error).message})`);
+    }
+    if (text === null) {
+      if (c.explicit) throw new ConfigError(`config file ${c.path}: not found`);
+      continue;
+    }
+    try {
+      raw = JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new ConfigError(`config file ${c.path}: invalid JSON (${(err as Error).message})`);
+    }
+    if (!isObject(raw)) throw new ConfigError(`config file ${c.path}: expected a JSON object at the top level`);
+    path = c.path;
+    break;
+  }
+  const where = path ? `config file ${path}` : "configuration";
+  const warnings = unknownKeys(raw).map((w) => `${where}: ${w}`);
+  const env = envOverrides(s.env);
+  const merged = deepMerge(deepMerge(DEFAULT_CONFIG, raw), env);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = formatPath(issue.path);
+    const fromEnv = envKeyFor(key, s.env);
+    const origin = fromEnv ? `environment ${fromEnv} (key ${key})` : `${where}: ${key}`;
+    const got = valueAt(merged, issue.path);
+    const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
+    throw new ConfigError(`${origin}: ${describeIssue(issue)}${issue.code === "invalid_type" ? "" : shown}`);
+  }
+  const config = result.data;
+  const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
+  return { config, path, warnings, hash };
+}
+
+function envKeyFor(key: string, env: Record<string, string | undefined>): string | undefined {
+  const map: Record<string, string> = {
+    "quiet_hours.start_time": "QUIET_HOURS_START",
+    "quiet_hours.end_time": "QUIET_HOURS_END",
+    "quiet_hours.timezone": "QUIET_HOURS_TIMEZONE",
+    "quiet_hours.grace_period_hours": "GRACE_PERIOD_HOURS",
+  };
+  const name = map[key];
+  return name && env[name] ? name : undefined;
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function describeIssue(issue: { code: string; message: string; expected?: unknown; input?: unknown }): string {
+  if (issue.code === "invalid_type") {
+    const got = issue.input === null ? "null" : Array.isArray(issue.input) ? "array" : typeof issue.input;
+    return `expected ${String(issue.expected)}, got ${got}`;
+  }
+  if (issue.code === "invalid_union") return "expected a name or an object {name, reason?, expires?}";
+  return issue.message;
+}

@@ -1,0 +1,196 @@
+/**
+ * The agents_config.json schema: every key of the Python agents' file with the same meaning, plus
+ * the new optional keys of SPEC §4. The defaults below are what a missing file or key means.
+ */
+import { IANAZone } from "luxon";
+import { z } from "zod";
+
+const hhmm = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a time "HH:MM" (24-hour, e.g. "18:00")' });
+
+const zone = z.string().refine((v) => IANAZone.isValidZone(v), {
+  message: 'expected an IANA time zone such as "Europe/London" or "UTC"',
+});
+
+const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), {
+  message: 'expected an ISO date such as "2026-12-31"',
+});
+
+/** An exclusion: a plain name, or an object with a reason and an optional expiry date. */
+const exclusion = z.union([
+  z.string().min(1),
+  z.object({ name: z.string().min(1), reason: z.string().optional(), expires: isoDate.optional() }).strict(),
+]);
+export type ExclusionEntry = z.infer<typeof exclusion>;
+
+const dayName = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+export type DayName = z.infer<typeof dayName>;
+
+const nonNegative = z.number().min(0, { message: "expected a number >= 0" });
+const positiveInt = z.number().int().min(1, { message: "expected an integer >= 1" });
+
+export const configSchema = z
+  .object({
+    quiet_hours: z.object({
+      enabled: z.boolean(),
+      start_time: hhmm,
+      end_time: hhmm,
+      timezone: zone,
+      grace_period_hours: nonNegative,
+      days: z.array(dayName).min(1, { message: "expected at least one day" }).nullable(),
+      excluded_users: z.array(exclusion),
+      excluded_templates: z.array(exclusion),
+      excluded_workspaces: z.array(exclusion),
+    }),
+    ttl_monitor: z.object({
+      enabled: z.boolean(),
+      warning_threshold_hours: nonNegative,
+      check_interval_minutes: z.number().positive({ message: "expected a number > 0" }),
+      report_expired: z.boolean(),
+      report_expiring_soon: z.boolean(),
+    }),
+    autostop: z.object({
+      enabled: z.boolean(),
+      batch_size: positiveInt,
+      notification_enabled: z.boolean(),
+      max_concurrent_stops: positiveInt,
+      overdue_tolerance_minutes: nonNegative,
+    }),
+    notifications: z.object({
+      email_enabled: z.boolean(),
+      slack_webhook: z.string(),
+      teams_webhook: z.string(),
+      notification_threshold_minutes: nonNegative,
+      smtp: z.object({
+        host: z.string(),
+        port: z.number().int().min(1).max(65535),
+        secure: z.boolean(),
+        starttls: z.boolean(),
+        username: z.string(),
+        password_file: z.string(),
+        from: z.string(),
+        to: z.array(z.string()),
+      }),
+    }),
+    logging: z.object({
+      level: z
+        .string()
+        .transform((v) => v.toLowerCase())
+        .pipe(z.enum(["trace", "debug", "info", "warning", "warn", "error", "critical", "fatal", "silent"])),
+      file: z.string(),
+      max_size_mb: z.number().positive({ message: "expected a number > 0" }),
+      backup_count: z.number().int().min(0, { message: "expected an integer >= 0" }),
+    }),
+    safety: z.object({
+      max_stops_per_minute: positiveInt,
+      max_stops_per_run: positiveInt,
+      emergency_stop_enabled: z.boolean(),
+      emergency_stop_file: z.string(),
+      rollback_enabled: z.boolean(),
+      rollback_window_hours: z.number().positive({ message: "expected a number > 0" }),
+    }),
+    prune_workspaces: z.object({
+      enabled: z.boolean(),
+      default_quiet_hours_duration: z
+        .number()
+        .gt(0, { message: "expected hours > 0 and < 24" })
+        .lt(24, { message: "expected hours > 0 and < 24" }),
+      timezone: zone,
+      include_organizations: z.array(z.string()),
+      exclude_organizations: z.array(z.string()),
+      include_groups: z.array(z.string()),
+      exclude_groups: z.array(z.string()),
+      include_users: z.array(z.string()),
+      exclude_users: z.array(z.string()),
+      include_templates: z.array(z.string()),
+      exclude_templates: z.array(z.string()),
+    }),
+    journal: z.object({ path: z.string() }),
+    http: z.object({
+      concurrency: positiveInt,
+      timeout_seconds: z.number().positive({ message: "expected a number > 0" }),
+    }),
+    dry_run: z.boolean(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.quiet_hours.start_time === c.quiet_hours.end_time) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["quiet_hours", "end_time"],
+        message: `expected end_time to differ from start_time (${c.quiet_hours.start_time}); a window of zero length never applies`,
+      });
+    }
+  });
+
+export type AgentsConfig = z.output<typeof configSchema>;
+
+/** Defaults: what a missing file or key means. `""` paths mean "the standard location". */
+export const DEFAULT_CONFIG = {
+  quiet_hours: {
+    enabled: true,
+    start_time: "18:00",
+    end_time: "08:00",
+    timezone: "UTC",
+    grace_period_hours: 1,
+    days: null,
+    excluded_users: [],
+    excluded_templates: [],
+    excluded_workspaces: [],
+  },
+  ttl_monitor: {
+    enabled: true,
+    warning_threshold_hours: 1,
+    check_interval_minutes: 15,
+    report_expired: true,
+    report_expiring_soon: true,
+  },
+  autostop: {
+    enabled: true,
+    batch_size: 10,
+    notification_enabled: true,
+    max_concurrent_stops: 5,
+    overdue_tolerance_minutes: 5,
+  },
+  notifications: {
+    email_enabled: false,
+    slack_webhook: "",
+    teams_webhook: "",
+    notification_threshold_minutes: 30,
+    smtp: {
+      host: "",
+      port: 25,
+      secure: false,
+      starttls: true,
+      username: "",
+      password_file: "",
+      from: "",
+      to: [],
+    },
+  },
+  logging: { level: "info", file: "", max_size_mb: 10, backup_count: 5 },
+  safety: {
+    max_stops_per_minute: 10,
+    max_stops_per_run: 100,
+    emergency_stop_enabled: true,
+    emergency_stop_file: "",
+    rollback_enabled: true,
+    rollback_window_hours: 2,
+  },
+  prune_workspaces: {
+    enabled: true,
+    default_quiet_hours_duration: 8,
+    timezone: "UTC",
+    include_organizations: [],
+    exclude_organizations: [],
+    include_groups: [],
+    exclude_groups: [],
+    include_users: [],
+    exclude_users: [],
+    include_templates: [],
+    exclude_templates: [],
+  },
+  journal: { path: "" },
+  http: { concurrency: 8, timeout_seconds: 30 },
+  dry_run: false,
+} satisfies z.input<typeof configSchema>;

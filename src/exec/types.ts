@@ -1,0 +1,43 @@
+/**
+ * Contracts of the stop engine (SPEC §8.2) and the journal (SPEC §8.3), shared by every command
+ * that stops or starts workspaces (quiet-hours, autostop, prune, rollback).
+ */
+import type { Workspace } from "../coder/schemas.js";
+import type { WorkspaceEntryBase } from "../output/envelope.js";
+
+/** One workspace the policy wants stopped, as seen when the plan was made. */
+export interface StopCandidate {
+  workspace: Workspace;
+  /** Human-readable reasons, e.g. ["Quiet hours policy: grace ended 19:00 GMT"]. */
+  reasons: string[];
+  /** The policy category that selected it (e.g. "quiet_hours_stopping", "ttl_expired", "prune"). */
+  category: string;
+  /** Extra evidence recorded in the journal (window, due time…). */
+  evidence?: Record<string, unknown>;
+}
+
+export type StopOutcome = "stopped" | "would-stop" | "skipped" | "failed";
+
+export interface StopResult extends WorkspaceEntryBase {
+  reasons: string[];
+  outcome: StopOutcome;
+  /** Why it was skipped or failed; null otherwise. */
+  error: string | null;
+  /** The stop build created, when stopped. */
+  build_id: string | null;
+}
+
+export interface StopSummary {
+  planned: number;
+  succeeded: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface StopRun {
+  run_id: string;
+  results: StopResult[];
+  summary: StopSummary;
+  /** Set when a signal ended the run early (remaining candidates are reported as skipped). */
+  interrupted: "SIGINT" | "SIGTERM" | null;
+}

@@ -1,0 +1,74 @@
+/**
+ * The versioned JSON envelope of SPEC §6 and the result every command returns. Human and JSON
+ * output are rendered from the same CommandResult, so they cannot disagree.
+ */
+import type { DateTime } from "luxon";
+import { isoUtc } from "./format.js";
+
+export const SCHEMA_VERSION = 1;
+export type Mode = "report" | "dry-run" | "execute";
+
+export interface CommandResult {
+  /** Command name as typed, e.g. "quiet-hours". */
+  command: string;
+  mode: Mode;
+  /** The command's own JSON keys (merged beside the envelope keys). */
+  data: Record<string, unknown>;
+  /** Human rendering of the same result. */
+  human: () => string;
+  /** Exit code for this result (0, 5 partial, 6 findings…). */
+  exitCode: number;
+}
+
+export interface EnvelopeMeta {
+  generatedAt: DateTime;
+  now: DateTime;
+}
+
+export function envelope(result: Pick<CommandResult, "command" | "mode" | "data">, meta: EnvelopeMeta): Record<string, unknown> {
+  return {
+    schema_version: SCHEMA_VERSION,
+    command: result.command,
+    generated_at: isoUtc(meta.generatedAt),
+    now: isoUtc(meta.now),
+    mode: result.mode,
+    ...result.data,
+  };
+}
+
+export function errorEnvelope(
+  command: string,
+  mode: Mode,
+  err: { code: string; message: string; exitCode: number },
+  meta: EnvelopeMeta,
+): Record<string, unknown> {
+  return envelope({ command, mode, data: { error: { code: err.code, message: err.message, exit_code: err.exitCode } } }, meta);
+}
+
+/** The common keys of every workspace entry in any JSON document (SPEC §7.2). */
+export interface WorkspaceEntryBase {
+  id: string;
+  owner: string;
+  name: string;
+  template: string;
+  organization: string;
+  status: string;
+}
+
+export function workspaceEntry(ws: {
+  id: string;
+  owner_name: string;
+  name: string;
+  template_name: string;
+  organization_name: string;
+  latest_build: { status: string };
+}): WorkspaceEntryBase {
+  return {
+    id: ws.id,
+    owner: ws.owner_name,
+    name: ws.name,
+    template: ws.template_name,
+    organization: ws.organization_name,
+    status: ws.latest_build.status,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Formatting shared by every human renderer: durations as "2h 15m", overdue as
+ * "Expired 2h 30m ago", instants in a zone with its abbreviation. Pure.
+ */
+import { DateTime } from "luxon";
+
+/** "45m", "2h 15m", "3d 4h" (the Python agents' layout); seconds are truncated toward zero. */
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.trunc(Math.abs(totalSeconds));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  return `${m}m`;
+}
+
+/** Time left until a deadline: "2h 15m", or "Expired 2h 30m ago" once passed. */
+export function formatRemaining(seconds: number | null): string {
+  if (seconds === null) return "N/A";
+  return seconds < 0 ? `Expired ${formatDuration(-seconds)} ago` : formatDuration(seconds);
+}
+
+/** A TTL in milliseconds: "N/A", "45m", "8h", "1d 2h" (the Python `_format_ttl`). */
+export function formatTtl(ms: number | null | undefined): string {
+  if (!ms) return "N/A";
+  const mins = Math.floor(ms / 60000);
+  if (mins < 60) return `${mins}m`;
+  const hours = Math.floor(mins / 60);
+  if (hours < 24) return `${hours}h`;
+  const d = Math.floor(hours / 24);
+  const h = hours % 24;
+  return h ? `${d}d ${h}h` : `${d}d`;
+}
+
+/** "2026-01-05 19:00 GMT" in the given zone; "N/A" for null. */
+export function formatInstant(iso: string | null | undefined, zone: string): string {
+  if (!iso) return "N/A";
+  const dt = DateTime.fromISO(iso, { zone: "utc" }).setZone(zone);
+  if (!dt.isValid) return iso;
+  return `${dt.toFormat("yyyy-MM-dd HH:mm")} ${zoneAbbrev(dt)}`;
+}
+
+/** Seconds from `now` until `iso` (negative when past), truncated; null for null. */
+export function secondsUntil(iso: string | null | undefined, now: DateTime): number | null {
+  if (!iso) return null;
+  const t = DateTime.fromISO(iso, { zone: "utc" });
+  if (!t.isValid) return null;
+  return Math.trunc((t.toMillis() - now.toMillis()) / 1000);
+}
+
+/** ISO 8601 UTC with milliseconds ("2026-01-05T19:00:00.000Z"). */
+export function isoUtc(dt: DateTime): string {
+  return dt.toUTC().toISO()!;
+}
+
+/**
+ * Parses a duration flag: "2h", "90m", "1h30m", "45s", "1d", or a bare number of hours
+ * ("1.5"). Returns seconds, or null when the text is not a duration.
+ */
+export function parseDuration(text: string): number | null {
+  const t = text.trim().toLowerCase();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 3600);
+  const re = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/g;
+  let total = 0;
+  let consumed = "";
+  for (const m of t.matchAll(re)) {
+    const n = Number(m[1]);
+    total += n * ({ d: 86400, h: 3600, m: 60, s: 1 } as const)[m[2] as "d" | "h" | "m" | "s"];
+    consumed += m[0];
+  }
+  if (!consumed || consumed.replace(/\s/g, "") !== t.replace(/\s/g, "")) return null;
+  return Math.round(total);
+}
+
+/** The zone abbreviation at that instant ("GMT", "BST", "CST"), or the offset ("+05:30") when the zone has none. */
+export function zoneAbbrev(dt: DateTime): string {
+  const name = dt.toFormat("ZZZZ");
+  return /^(GMT|UTC)[+-]/.test(name) ? dt.toFormat("ZZ") : name;
+}
