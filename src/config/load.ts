@@ -153,7 +153,7 @@ export function loadConfig(s: ConfigSources): LoadedConfig {
     const origin = fromEnv ? `environment ${fromEnv} (key ${key})` : `${where}: ${key}`;
     const got = valueAt(merged, issue.path);
     const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
-    throw new ConfigError(`${origin}: ${describeIssue(issue)}${issue.code === "invalid_type" ? "" : shown}`);
+    throw new ConfigError(`${origin}: ${describeIssue({ ...issue, input: got })}${issue.code === "invalid_type" ? "" : shown}`);
   }
   const config = result.data;
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);

@@ -75,6 +75,11 @@ export function parseDuration(text: string): number | null {
 
 /** The zone abbreviation at that instant ("GMT", "BST", "CST"), or the offset ("+05:30") when the zone has none. */
 export function zoneAbbrev(dt: DateTime): string {
-  const name = dt.toFormat("ZZZZ");
-  return /^(GMT|UTC)[+-]/.test(name) ? dt.toFormat("ZZ") : name;
+  // ICU knows most abbreviations only in the region's own English locale (BST in en-GB, AEDT in en-AU).
+  for (const locale of ABBREV_LOCALES) {
+    const name = dt.setLocale(locale).toFormat("ZZZZ");
+    if (!/^(GMT|UTC)[+-]/.test(name)) return name;
+  }
+  return dt.toFormat("ZZ");
 }
+const ABBREV_LOCALES = ["en-US", "en-GB", "en-AU", "en-IN", "en-NZ", "en-CA"];

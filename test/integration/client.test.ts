@@ -1,0 +1,196 @@
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CoderClient } from "../../src/coder/client.js";
+import { ApiShapeError, CoderApiError, ExitCode, SafetyAbortError, UnreachableError } from "../../src/errors.js";
+import { workspace } from "../fixtures/coder.js";
+
+const BASE = "https://coder.example.com";
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+const sleeps: number[] = [];
+function client(extra: Partial<ConstructorParameters<typeof CoderClient>[0]> = {}) {
+  sleeps.length = 0;
+  return new CoderClient({
+    baseUrl: BASE,
+    token: "secret-token-123",
+    fetch: (input, init) => globalThis.fetch(input, init),
+    sleep: async (ms) => void sleeps.push(ms),
+    random: () => 0.5,
+    pageSize: 3,
+    ...extra,
+  });
+}
+
+describe("pagination", () => {
+  it("pages with limit/offset until count and sends q server-side", async () => {
+    const all = Array.from({ length: 8 }, (_, i) => workspace(i));
+    const seen: string[] = [];
+    server.use(
+      http.get(`${BASE}/api/v2/workspaces`, ({ request }) => {
+        const u = new URL(request.url);
+        seen.push(`${u.searchParams.get("q")}|${u.searchParams.get("limit")}|${u.searchParams.get("offset")}`);
+        expect(request.headers.get("Coder-Session-Token")).toBe("secret-token-123");
+        const off = Number(u.searchParams.get("offset"));
+        const lim = Number(u.searchParams.get("limit"));
+        return HttpResponse.json({ workspaces: all.slice(off, off + lim), count: all.length });
+      }),
+    );
+    const list = await client().listWorkspaces("status:running");
+    expect(list.map((w) => w.id)).toEqual(all.map((w) => w.id));
+    expect(seen.sort()).toEqual(["status:running|3|0", "status:running|3|3", "status:running|3|6"]);
+    // zero time and unknown fields are normalised/tolerated
+    expect(list[0]!.last_used_at).toBeNull();
+  });
+
+  it("aborts with exit 7 when the pages do not add up to count", async () => {
+    server.use(
+      http.get(`${BASE}/api/v2/workspaces`, ({ request }) => {
+        const off = Number(new URL(request.url).searchParams.get("offset"));
+        return HttpResponse.json({ workspaces: off === 0 ? [workspace(0), workspace(1), workspace(2)] : [], count: 10 });
+      }),
+    );
+    const err = await client().listWorkspaces().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SafetyAbortError);
+    expect((err as SafetyAbortError).exitCode).toBe(ExitCode.SafetyAbort);
+    expect((err as Error).message).toMatch(/3 of 10/);
+  });
+});
+
+describe("retries", () => {
+  it("retries a GET on 503 with backoff, then succeeds", async () => {
+    let n = 0;
+    server.use(
+      http.get(`${BASE}/api/v2/users/me`, () => {
+        n++;
+        if (n < 3) return HttpResponse.json({ message: "unavailable" }, { status: 503 });
+        return HttpResponse.json({ id: "u-1", username: "alice", roles: [] });
+      }),
+    );
+    const me = await client().me();
+    expect(me.username).toBe("alice");
+    expect(n).toBe(3);
+    expect(sleeps).toEqual([250, 500]);
+  });
+
+  it("honours Retry-After on 429", async () => {
+    let n = 0;
+    server.use(
+      http.get(`${BASE}/api/v2/users/me`, () => {
+        n++;
+        if (n === 1) {
+          return HttpResponse.json(
+            { message: "You've been rate limited for sending more than 512 requests in 1m0s." },
+            { status: 429, headers: { "Retry-After": "7" } },
+          );
+        }
+        return HttpResponse.json({ id: "u-1", username: "alice" });
+      }),
+    );
+    await client().me();
+    expect(sleeps).toEqual([7000]);
+  });
+
+  it("gives up after the retry budget with exit 3", async () => {
+    server.use(http.get(`${BASE}/api/v2/users/me`, () => HttpResponse.json({ message: "bad gateway" }, { status: 502 })));
+    const err = await client({ maxRetries: 2 }).me().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CoderApiError);
+    expect((err as CoderApiError).exitCode).toBe(ExitCode.Unreachable);
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it("retries a GET after a dropped connection", async () => {
+    let n = 0;
+    server.use(
+      http.get(`${BASE}/api/v2/users/me`, () => {
+        n++;
+        if (n === 1) return HttpResponse.error();
+        return HttpResponse.json({ id: "u-1", username: "alice" });
+      }),
+    );
+    await client().me();
+    expect(n).toBe(2);
+  });
+
+  it("never retries a POST, even on 503 or a network error", async () => {
+    let posts = 0;
+    server.use(
+      http.post(`${BASE}/api/v2/workspaces/w-1/builds`, () => {
+        posts++;
+        return HttpResponse.json({ message: "unavailable" }, { status: 503 });
+      }),
+    );
+    await expect(client().createBuild("w-1", { transition: "stop", reason: "cli" })).rejects.toBeInstanceOf(CoderApiError);
+    expect(posts).toBe(1);
+    server.use(
+      http.post(`${BASE}/api/v2/workspaces/w-1/builds`, () => {
+        posts++;
+        return HttpResponse.error();
+      }),
+    );
+    const err = await client().createBuild("w-1", { transition: "stop" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnreachableError);
+    expect((err as Error).message).toMatch(/not retried/);
+    expect(posts).toBe(2);
+    expect(sleeps).toEqual([]);
+  });
+});
+
+describe("errors", () => {
+  it("surfaces Coder's message, detail and validations", async () => {
+    server.use(
+      http.get(`${BASE}/api/v2/workspaces`, () =>
+        HttpResponse.json(
+          {
+            message: "Invalid workspace search query.",
+            detail: "query has invalid keys",
+            validations: [{ field: "colour", detail: 'Query param "colour" is not a valid query param' }],
+          },
+          { status: 400 },
+        ),
+      ),
+    );
+    const err = (await client().listWorkspaces("colour:red").catch((e: unknown) => e)) as CoderApiError;
+    expect(err.status).toBe(400);
+    expect(err.message).toContain("Invalid workspace search query.");
+    expect(err.message).toContain("query has invalid keys");
+    expect(err.message).toContain('colour: Query param "colour" is not a valid query param');
+  });
+
+  it("maps 401 and 403 to exit 4 with a hint on 401", async () => {
+    server.use(
+      http.get(`${BASE}/api/v2/users/me`, () =>
+        HttpResponse.json({ message: "You are signed out or your session has expired.", detail: "API key is invalid." }, { status: 401 }),
+      ),
+    );
+    const err = (await client().me().catch((e: unknown) => e)) as CoderApiError;
+    expect(err.exitCode).toBe(ExitCode.Auth);
+    expect(err.message).toMatch(/API key is invalid.*session token/);
+    expect(err.message).not.toContain("secret-token-123");
+  });
+
+  it("reports a missing required field as exit 8 naming the field path", async () => {
+    const bad = workspace(1);
+    delete (bad.latest_build as Record<string, unknown>).transition;
+    server.use(http.get(`${BASE}/api/v2/workspaces`, () => HttpResponse.json({ workspaces: [bad], count: 1 })));
+    const err = (await client().listWorkspaces().catch((e: unknown) => e)) as ApiShapeError;
+    expect(err).toBeInstanceOf(ApiShapeError);
+    expect(err.exitCode).toBe(ExitCode.ApiShape);
+    expect(err.message).toContain("workspaces[0].latest_build.transition");
+  });
+
+  it("reports a response without `workspaces` as exit 8", async () => {
+    server.use(http.get(`${BASE}/api/v2/workspaces`, () => HttpResponse.json({ count: 0 })));
+    const err = (await client().listWorkspaces().catch((e: unknown) => e)) as ApiShapeError;
+    expect(err).toBeInstanceOf(ApiShapeError);
+    expect(err.message).toMatch(/: workspaces:/);
+  });
+
+  it("treats a 404 on entitlements as unlicensed", async () => {
+    server.use(http.get(`${BASE}/api/v2/entitlements`, () => HttpResponse.json({ message: "Route not found." }, { status: 404 })));
+    expect(await client().entitlements()).toBeNull();
+  });
+});
