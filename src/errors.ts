@@ -64,6 +64,8 @@ export interface CoderValidation {
 export class CoderApiError extends AgentError {
   readonly exitCode: ExitCode;
   readonly code: string;
+  /** The server's Retry-After / X-RateLimit-Reset as a wait in ms, when it sent one (429/503). */
+  retryAfterMs: number | undefined = undefined;
   constructor(
     readonly status: number,
     readonly method: string,

@@ -133,8 +133,9 @@ export class CoderClient {
     return unique;
   }
 
-  getWorkspace(id: string): Promise<Workspace> {
-    return this.http.request("GET", `/api/v2/workspaces/${enc(id)}`, workspaceSchema);
+  /** One workspace; `detached` lets the read finish after SIGINT/SIGTERM (a stop's verification). */
+  getWorkspace(id: string, opts: { detached?: boolean } = {}): Promise<Workspace> {
+    return this.http.request("GET", `/api/v2/workspaces/${enc(id)}`, workspaceSchema, opts.detached ? { detached: true } : {});
   }
 
   getWorkspaceByOwnerAndName(owner: string, name: string): Promise<Workspace> {
@@ -147,7 +148,8 @@ export class CoderClient {
    * decides (see createBuildCompat).
    */
   createBuild(id: string, body: { transition: "start" | "stop"; reason?: string; template_version_id?: string }): Promise<WorkspaceBuild> {
-    return this.http.request("POST", `/api/v2/workspaces/${enc(id)}/builds`, workspaceBuildSchema, { body });
+    // Detached: a stop in flight when a signal arrives finishes and is recorded (SPEC §8.2).
+    return this.http.request("POST", `/api/v2/workspaces/${enc(id)}/builds`, workspaceBuildSchema, { body, detached: true });
   }
 
   listTemplates(): Promise<Template[]> {

@@ -39,6 +39,11 @@ export interface RequestOptions {
   body?: unknown;
   /** Status codes that are not errors for this call (returned with `undefined` data). */
   allowStatus?: number[];
+  /**
+   * Not cancelled by the run's abort signal (only by the timeout): a stop POST in flight when
+   * SIGINT/SIGTERM arrives must finish and be recorded (SPEC §8.2).
+   */
+  detached?: boolean;
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
@@ -94,11 +99,12 @@ export class HttpClient {
       let waitMs: number | undefined;
       let lastReason: string;
       try {
-        const res = await this.once(method, url, ro.body);
+        const res = await this.once(method, url, ro.body, ro.detached);
         if (res.status < 400 || ro.allowStatus?.includes(res.status)) {
           return { status: res.status, body: res.body };
         }
         const err = this.apiError(method, path, res.status, res.body);
+        err.retryAfterMs = this.retryAfter(res.headers);
         if (!idempotent || !RETRY_STATUS.has(res.status) || attempt >= this.o.maxRetries) throw err;
         waitMs = this.retryAfter(res.headers);
         lastReason = `${res.status} ${err.apiMessage}`;
@@ -126,7 +132,7 @@ export class HttpClient {
     return u.toString();
   }
 
-  private async once(method: string, url: string, body: unknown): Promise<{ status: number; headers: Headers; body: unknown }> {
+  private async once(method: string, url: string, body: unknown, detached = false): Promise<{ status: number; headers: Headers; body: unknown }> {
     const headers: Record<string, string> = {
       Accept: "application/json",
       "Coder-Session-Token": this.o.token,
@@ -134,7 +140,7 @@ export class HttpClient {
     };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
-    const signal = this.o.signal ? AbortSignal.any([timeout, this.o.signal]) : timeout;
+    const signal = this.o.signal && !detached ? AbortSignal.any([timeout, this.o.signal]) : timeout;
     const started = performance.now();
     let res: Response;
     let text: string;
@@ -145,7 +151,7 @@ export class HttpClient {
       res = await this.o.fetch(url, init);
       text = await res.text();
     } catch (err) {
-      if (this.o.signal?.aborted) throw err;
+      if (this.o.signal?.aborted && !detached) throw err;
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why = timeout.aborted ? `timed out after ${this.o.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new TransientError(`cannot reach ${new URL(url).origin}: ${why}`);
