@@ -1,0 +1,131 @@
+/**
+ * TTL compliance (SPEC §7.3; the Python `TTLMonitorAgent.analyze_workspace_ttl`, with D24 fixed):
+ * classifies each workspace by its latest build's status and its effective stop time, the earlier of
+ * `deadline` and `max_deadline`. Pure: `now` and the threshold are inputs.
+ *
+ * Statuses:
+ * - `EXPIRED`: running and past its deadline or max_deadline (remaining < 0 ms);
+ * - `EXPIRING_SOON`: running and 0 <= remaining <= threshold (exactly 0 included);
+ * - `RUNNING`: running with time left beyond the threshold, or with no deadline at all
+ *   (`stops_only_manually`: Coder will never stop it by itself);
+ * - `STOPPED`: the latest build is a completed stop;
+ * - every other status (starting, stopping, pending, failed, canceling, canceled, deleting, deleted)
+ *   is reported as itself, upper-cased (`STARTING`, `FAILED`…), in the transitional bucket.
+ */
+
+/** The fields of a Coder workspace the classification reads. */
+export interface TtlWorkspaceInput {
+  id: string;
+  owner_name: string;
+  name: string;
+  template_id: string;
+  template_name: string;
+  organization_name: string;
+  ttl_ms: number | null;
+  created_at: string;
+  updated_at?: string | undefined;
+  last_used_at: string | null;
+  latest_build: { status: string; deadline: string | null; max_deadline: string | null };
+}
+
+export type TtlBucket = "expired" | "expiring_soon" | "running" | "stopped" | "transitional";
+
+/** What stops a running workspace first: its deadline (TTL) or its max_deadline (autostop requirement). */
+export type StopSource = "deadline" | "max_deadline";
+
+export interface TtlClassification {
+  bucket: TtlBucket;
+  /** `EXPIRED`, `EXPIRING_SOON`, `RUNNING`, `STOPPED`, or the upper-cased transitional status. */
+  complianceStatus: string;
+  /** The effective stop instant (ISO, as the API gave it), null when there is none. */
+  stopsAt: string | null;
+  stopSource: StopSource | null;
+  /** Seconds until `stopsAt`, floored (negative once passed); null without a stop time. */
+  secondsRemaining: number | null;
+  /** Running with neither deadline nor max_deadline: Coder never stops it by itself. */
+  stopsOnlyManually: boolean;
+}
+
+const parseMs = (iso: string | null): number | null => {
+  if (!iso) return null;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : ms;
+};
+
+/**
+ * The effective stop time of a build: the earlier of deadline and max_deadline (unset values ignored).
+ * Ties go to `deadline` (Coder caps the deadline at max_deadline, so equal means the TTL hit the cap).
+ */
+export function effectiveStop(build: { deadline: string | null; max_deadline: string | null }): {
+  at: string | null;
+  atMs: number | null;
+  source: StopSource | null;
+} {
+  const d = parseMs(build.deadline);
+  const m = parseMs(build.max_deadline);
+  if (d === null && m === null) return { at: null, atMs: null, source: null };
+  if (m === null || (d !== null && d <= m)) return { at: build.deadline, atMs: d, source: "deadline" };
+  return { at: build.max_deadline, atMs: m, source: "max_deadline" };
+}
+
+/** Seconds from `nowMs` to `atMs`, floored so that any instant already past is negative. */
+export function secondsLeft(atMs: number, nowMs: number): number {
+  return Math.floor((atMs - nowMs) / 1000);
+}
+
+/** Classifies one workspace at `nowMs` with a warning threshold of `thresholdSeconds`. */
+export function classifyTtl(ws: TtlWorkspaceInput, nowMs: number, thresholdSeconds: number): TtlClassification {
+  const status = ws.latest_build.status;
+  const stop = effectiveStop(ws.latest_build);
+  const secondsRemaining = stop.atMs === null ? null : secondsLeft(stop.atMs, nowMs);
+  const base = { stopsAt: stop.at, stopSource: stop.source, secondsRemaining, stopsOnlyManually: false };
+  if (status === "stopped") return { ...base, bucket: "stopped", complianceStatus: "STOPPED" };
+  if (status !== "running") return { ...base, bucket: "transitional", complianceStatus: status.toUpperCase() };
+  if (stop.atMs === null) return { ...base, bucket: "running", complianceStatus: "RUNNING", stopsOnlyManually: true };
+  const diffMs = stop.atMs - nowMs;
+  if (diffMs < 0) return { ...base, bucket: "expired", complianceStatus: "EXPIRED" };
+  if (diffMs <= thresholdSeconds * 1000) return { ...base, bucket: "expiring_soon", complianceStatus: "EXPIRING_SOON" };
+  return { ...base, bucket: "running", complianceStatus: "RUNNING" };
+}
+
+/** One classified workspace, in the order it was listed. */
+export interface TtlAnalysis<W extends TtlWorkspaceInput = TtlWorkspaceInput> {
+  workspace: W;
+  result: TtlClassification;
+}
+
+export interface TtlBuckets<W extends TtlWorkspaceInput = TtlWorkspaceInput> {
+  expired: TtlAnalysis<W>[];
+  expiring_soon: TtlAnalysis<W>[];
+  running: TtlAnalysis<W>[];
+  stopped: TtlAnalysis<W>[];
+  transitional: TtlAnalysis<W>[];
+}
+
+/**
+ * Classifies every workspace and sorts the buckets as the Python report did: `expired` most overdue
+ * first, `expiring_soon` soonest first (ties by owner/name); the other buckets keep listing order.
+ */
+export function bucketTtl<W extends TtlWorkspaceInput>(workspaces: readonly W[], nowMs: number, thresholdSeconds: number): TtlBuckets<W> {
+  const out: TtlBuckets<W> = { expired: [], expiring_soon: [], running: [], stopped: [], transitional: [] };
+  for (const w of workspaces) {
+    const result = classifyTtl(w, nowMs, thresholdSeconds);
+    out[result.bucket].push({ workspace: w, result });
+  }
+  const bySeconds = (a: TtlAnalysis<W>, b: TtlAnalysis<W>) =>
+    (a.result.secondsRemaining ?? 0) - (b.result.secondsRemaining ?? 0) ||
+    a.workspace.owner_name.localeCompare(b.workspace.owner_name) ||
+    a.workspace.name.localeCompare(b.workspace.name);
+  out.expired.sort(bySeconds);
+  out.expiring_soon.sort(bySeconds);
+  return out;
+}
+
+/** `--fail-on` gate: `expired` trips on any EXPIRED; `expiring` on any EXPIRED or EXPIRING_SOON. */
+export type FailOn = "expired" | "expiring";
+
+export function failOnMatched(failOn: FailOn | null, counts: { expired: number; expiring_soon: number }): boolean {
+  if (failOn === "expired") return counts.expired > 0;
+  if (failOn === "expiring") return counts.expired + counts.expiring_soon > 0;
+  return false;
+}
