@@ -1,0 +1,27 @@
+/** Deterministic, stable identifiers and a small seeded PRNG for the simulator. */
+import { createHash } from "node:crypto";
+
+/** A UUID (version-4 layout) derived from a namespace and a name, stable across runs. */
+export function stableUuid(...parts: string[]): string {
+  const h = createHash("sha1").update(parts.join("\u0000")).digest("hex");
+  const variant = ((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** mulberry32: tiny, fast, good enough for synthetic data and fault dice. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pick<T>(rand: () => number, items: readonly T[]): T {
+  const item = items[Math.floor(rand() * items.length)];
+  if (item === undefined) throw new Error("pick from an empty list");
+  return item;
+}
