@@ -1,6 +1,6 @@
 /** Option-argument parsers shared by the command registrations: bad values are usage errors (exit 2). */
 import { InvalidArgumentError } from "commander";
-import { parseDuration } from "../output/format.js";
+import { parseDuration } from "../output/duration.js";
 
 export function intArg(flag: string) {
   return (v: string): number => {

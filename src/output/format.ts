@@ -4,6 +4,8 @@
  */
 import { DateTime } from "luxon";
 
+export { parseDuration } from "./duration.js";
+
 /** "45m", "2h 15m", "3d 4h" (the Python agents' layout); seconds are truncated toward zero. */
 export function formatDuration(totalSeconds: number): string {
   const s = Math.trunc(Math.abs(totalSeconds));
@@ -52,25 +54,6 @@ export function secondsUntil(iso: string | null | undefined, now: DateTime): num
 /** ISO 8601 UTC with milliseconds ("2026-01-05T19:00:00.000Z"). */
 export function isoUtc(dt: DateTime): string {
   return dt.toUTC().toISO()!;
-}
-
-/**
- * Parses a duration flag: "2h", "90m", "1h30m", "45s", "1d", or a bare number of hours
- * ("1.5"). Returns seconds, or null when the text is not a duration.
- */
-export function parseDuration(text: string): number | null {
-  const t = text.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 3600);
-  const re = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/g;
-  let total = 0;
-  let consumed = "";
-  for (const m of t.matchAll(re)) {
-    const n = Number(m[1]);
-    total += n * ({ d: 86400, h: 3600, m: 60, s: 1 } as const)[m[2] as "d" | "h" | "m" | "s"];
-    consumed += m[0];
-  }
-  if (!consumed || consumed.replace(/\s/g, "") !== t.replace(/\s/g, "")) return null;
-  return Math.round(total);
 }
 
 /** The zone abbreviation at that instant ("GMT", "BST", "CST"), or the offset ("+05:30") when the zone has none. */

@@ -1,0 +1,59 @@
+// `npm run demo`: starts the embedded Coder simulator with the shipped `demo` scenario, runs the
+// main jobs against it with the shipped agents_config.json, prints their real output and stops
+// the simulator. No manual step; it ends by itself.
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = `${root}bin/coder-agents.js`;
+const scenario = JSON.parse(readFileSync(`${root}scenarios/demo.json`, "utf8"));
+const clock = new Date(scenario.clock ?? Date.now());
+const nextMorning = new Date(clock.getTime() + 14 * 3600 * 1000).toISOString();
+
+const sim = spawn(process.execPath, [bin, "simulate", "--scenario", "demo", "--frozen"], { stdio: ["ignore", "pipe", "inherit"] });
+const ready = await new Promise((resolve, reject) => {
+  const rl = createInterface({ input: sim.stdout });
+  rl.once("line", (line) => resolve(JSON.parse(line)));
+  sim.once("exit", (code) => reject(new Error(`simulator exited early (${code})`)));
+});
+
+const available = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8" }).stdout;
+const has = (cmd) => new RegExp(`^\\s+${cmd}\\b`, "m").test(available);
+const env = {
+  ...process.env,
+  CODER_URL: ready.url,
+  CODER_SESSION_TOKEN: ready.token,
+  CODER_AGENTS_CONFIG: `${root}agents_config.json`,
+  XDG_STATE_HOME: `${root}.tmp/demo-state`,
+};
+
+const steps = [
+  ["workspaces", ["workspaces"]],
+  ["quiet-hours", ["quiet-hours", "--status"]],
+  ["quiet-hours", ["quiet-hours", "--categorize"]],
+  ["quiet-hours", ["quiet-hours", "--categorize", "--now", nextMorning]],
+  ["quiet-hours", ["quiet-hours", "--execute", "--dry-run"]],
+  ["ttl-monitor", ["ttl-monitor", "--all"]],
+  ["autostop", ["autostop", "--list-pending"]],
+  ["enterprise-quiet-hours", ["enterprise-quiet-hours"]],
+  ["prune", ["prune", "--all"]],
+];
+
+let failed = 0;
+try {
+  console.log(`Coder simulator (demo scenario) at ${ready.url}, clock ${scenario.clock}\n`);
+  for (const [cmd, args] of steps) {
+    if (!has(cmd)) continue;
+    console.log(`\n$ coder-agents ${args.join(" ")}`);
+    const r = spawnSync(process.execPath, [bin, ...args], { env, stdio: "inherit" });
+    if (r.status !== 0) {
+      console.log(`(exit ${r.status})`);
+      if (r.status !== 6) failed++;
+    }
+  }
+} finally {
+  sim.kill("SIGTERM");
+}
+process.exitCode = failed ? 1 : 0;
