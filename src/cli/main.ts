@@ -96,6 +96,10 @@ export function main(): void {
     process.stderr.write(`\ncoder-agents: ${sig} received: no new actions start; waiting for in-flight ones (send again to quit now)\n`);
     controller.abort(new Error(`interrupted by ${sig}`));
   };
+  if (process.env.CODER_AGENTS_REPORT_RSS) {
+    // Benchmark hook (npm run bench): report this process's peak resident set size on exit.
+    process.on("exit", () => process.stderr.write(`coder-agents-peak-rss-kb=${process.resourceUsage().maxRSS}\n`));
+  }
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   const io: Io = {

@@ -161,6 +161,7 @@ export class Runner {
             dispatcher,
             timeoutMs,
             concurrency: cfg.http.concurrency,
+            pageSize: cfg.http.page_size,
             logger,
             signal: this.deps.signal,
             userAgent: "coder-agents",

@@ -65,7 +65,7 @@ export class CoderClient {
 
   constructor(opts: ClientOptions) {
     this.http = new HttpClient(opts);
-    this.pageSize = opts.pageSize ?? 1000;
+    this.pageSize = opts.pageSize ?? 5000;
     this.concurrency = opts.concurrency ?? 8;
   }
 

@@ -110,6 +110,7 @@ export const configSchema = z
     http: z.object({
       concurrency: positiveInt,
       timeout_seconds: z.number().positive({ message: "expected a number > 0" }),
+      page_size: positiveInt,
     }),
     dry_run: z.boolean(),
   })
@@ -191,6 +192,6 @@ export const DEFAULT_CONFIG = {
     exclude_templates: [],
   },
   journal: { path: "" },
-  http: { concurrency: 8, timeout_seconds: 30 },
+  http: { concurrency: 8, timeout_seconds: 30, page_size: 5000 },
   dry_run: false,
 } satisfies z.input<typeof configSchema>;
