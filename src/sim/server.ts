@@ -75,7 +75,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const start = opts.clock ? resolveTime(opts.clock, Date.now()) : scenario.clock ? resolveTime(scenario.clock, Date.now()) : Date.now();
   const clock = new SimClock(start, opts.frozenClock ?? false);
   const buildDelay = opts.buildDelayMs ?? scenario.deployment.build_delay_ms ?? DEFAULT_BUILD_DELAY_MS;
-  const store = buildStore(scenario, clock, buildDelay);
+  const store = buildStore(scenario, clock, buildDelay, start);
   const stats = new Stats();
   const faults = new FaultInjector(scenario.generate?.seed ?? 7);
   if (opts.latencyMs || opts.faultRate) faults.merge({ latency_ms: opts.latencyMs ?? 0, fault_rate: opts.faultRate ?? 0 });

@@ -174,8 +174,9 @@ export class Store {
     return user;
   }
 
-  addWorkspace(w: ScenarioWorkspace, path: string): Workspace {
-    const now = this.clock.now();
+  /** Adds a workspace; relative times are resolved against `base` (default: the clock now). */
+  addWorkspace(w: ScenarioWorkspace, path: string, base?: number): Workspace {
+    const now = base ?? this.clock.now();
     const owner = this.findUser(w.owner);
     if (!owner) throw new ScenarioError(`${path}.owner: unknown user "${w.owner}"`);
     const tmplMatches = this.templates.filter((t) => t.name.toLowerCase() === w.template.toLowerCase());
@@ -344,7 +345,7 @@ function cap(deadline: number | null, max: number | null): number | null {
 }
 
 /** Builds the store: organizations, users, templates, groups, workspaces (+ generated ones). */
-export function buildStore(scenario: Scenario, clock: SimClock, buildDelayMs: number): Store {
+export function buildStore(scenario: Scenario, clock: SimClock, buildDelayMs: number, base: number = clock.now()): Store {
   const dep = scenario.deployment;
   try {
     parseDaily(dep.default_quiet_hours);
@@ -437,7 +438,7 @@ export function buildStore(scenario: Scenario, clock: SimClock, buildDelayMs: nu
     store.groups.push({ id: stableUuid("group", org.name, g.name), name: g.name, displayName: g.display_name ?? "", orgId: org.id, memberIds });
   }
 
-  scenario.workspaces.forEach((w, i) => store.addWorkspace(w, `scenario.workspaces[${i}]`));
-  (generated?.workspaces ?? []).forEach((w, i) => store.addWorkspace(w, `generated workspace ${i}`));
+  scenario.workspaces.forEach((w, i) => store.addWorkspace(w, `scenario.workspaces[${i}]`, base));
+  (generated?.workspaces ?? []).forEach((w, i) => store.addWorkspace(w, `generated workspace ${i}`, base));
   return store;
 }
