@@ -1,5 +1,73 @@
-import type { Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { RunFn } from "../program.js";
+import { collect, durationArg } from "../args.js";
 
-// Registration of `ttl-monitor` (SPEC §7). Implemented by its own issue; until then it is not listed.
-export function registerTtlMonitor(_program: Command, _run: RunFn): void {}
+interface Opts {
+  report?: boolean;
+  user?: string;
+  allUsers?: boolean;
+  org?: string[];
+  allOrgs?: boolean;
+  all?: boolean;
+  threshold?: number;
+  showAll?: boolean;
+  failOn?: "expired" | "expiring";
+  monitor?: boolean;
+  interval?: number;
+}
+
+function minutesArg(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--interval: expected minutes > 0 (fractions allowed), got "${v}"`);
+  return n;
+}
+
+export function registerTtlMonitor(program: Command, run: RunFn): void {
+  program
+    .command("ttl-monitor")
+    .description("TTL compliance: running workspaces past their deadline, expiring soon, or with no deadline")
+    .option("--report", "text report (the default)")
+    .option("--user <name>", "only this user's workspaces (wins over --all-users / --all)")
+    .option("--all-users", "every user's workspaces (default: only yours)")
+    .option("--org <name>", "only workspaces in this organization (repeatable; server-side filter)", collect)
+    .option("--all-orgs", "every organization (the default; shown in the scope line)")
+    .option("--all", "shorthand for --all-users --all-orgs")
+    .option("--threshold <duration>", "warn about workspaces stopping within this (2h, 90m, or hours; default ttl_monitor.warning_threshold_hours)", durationArg("--threshold"))
+    .option("--show-all", "also list the running and stopped workspaces")
+    .addOption(new Option("--fail-on <what>", "exit 6 when any workspace is expired (expired) or expired/expiring soon (expiring)").choices(["expired", "expiring"]))
+    .option("--monitor", "check continuously, one report per interval (NDJSON with --json)")
+    .option("--interval <minutes>", "monitor interval in minutes, fractions allowed (default ttl_monitor.check_interval_minutes)", minutesArg)
+    .addHelpText(
+      "after",
+      `
+Statuses: EXPIRED (running, past deadline or max_deadline), EXPIRING_SOON (0 <= time left <= threshold),
+RUNNING (flagged "stops only manually" without any deadline), STOPPED; other states (STARTING,
+STOPPING, PENDING, FAILED, ...) are listed as themselves. ttl_monitor.report_expired /
+report_expiring_soon = false hide those tables (counts stay; --fail-on still evaluates them).
+
+Examples:
+  coder-agents ttl-monitor                          # your workspaces
+  coder-agents ttl-monitor --all --threshold 90m    # everyone, warn 90 minutes ahead
+  coder-agents ttl-monitor --all --json --fail-on expired   # CI gate: exit 6 if any expired
+  coder-agents ttl-monitor --org engineering --show-all
+  coder-agents ttl-monitor --all --monitor --interval 15 --json   # NDJSON, one line per cycle`,
+    )
+    .action(async (opts: Opts, cmd: Command) => {
+      await run(cmd, async () => {
+        const m = await import("../../commands/ttl-monitor.js");
+        return (ctx) =>
+          m.ttlMonitorCommand(ctx, {
+            user: opts.user,
+            allUsers: !!opts.allUsers,
+            orgs: opts.org ?? [],
+            allOrgs: !!opts.allOrgs,
+            all: !!opts.all,
+            thresholdSeconds: opts.threshold,
+            showAll: !!opts.showAll,
+            failOn: opts.failOn ?? null,
+            monitor: !!opts.monitor,
+            intervalMinutes: opts.interval,
+          });
+      });
+    });
+}

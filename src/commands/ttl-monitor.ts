@@ -1,0 +1,410 @@
+/**
+ * `ttl-monitor` (SPEC §7.3; the Python `ttl_monitor_agent.py`): which running workspaces are past
+ * their deadline or max_deadline, which will stop within the threshold, and which stop only manually.
+ * One-shot report (text or JSON), or `--monitor`: a report every interval on a fixed cadence.
+ *
+ * Scope: the current user by default (`owner:me`, server-side; if `/users/me` fails the run fails, it
+ * never widens to everyone), `--user NAME`, `--all-users`; `--org NAME` (repeatable) adds a server-side
+ * `organization:` filter. A cycle that cannot read Coder is reported as a failure, never as compliant.
+ */
+import { DateTime } from "luxon";
+import type { AppContext } from "../cli/context.js";
+import type { CoderClient } from "../coder/client.js";
+import type { Organization, Workspace } from "../coder/schemas.js";
+import { AgentError, CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
+import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
+import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
+import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
+import { renderTable } from "../output/table.js";
+
+export interface TtlMonitorOptions {
+  user?: string | undefined;
+  allUsers: boolean;
+  orgs: string[];
+  allOrgs: boolean;
+  all: boolean;
+  /** --threshold in seconds; default ttl_monitor.warning_threshold_hours. */
+  thresholdSeconds?: number | undefined;
+  showAll: boolean;
+  failOn: FailOn | null;
+  monitor: boolean;
+  /** --interval in minutes (fractions allowed); default ttl_monitor.check_interval_minutes. */
+  intervalMinutes?: number | undefined;
+}
+
+/** The resolved listing scope. */
+export interface TtlScope {
+  users: "current" | "user" | "all";
+  username: string | null;
+  organizations: string[] | null;
+  queries: string[];
+  allOrgsFlag: boolean;
+}
+
+const RULE = "=".repeat(80);
+const STOPPED_SHOWN = 20;
+
+export async function ttlMonitorCommand(ctx: AppContext, opts: TtlMonitorOptions): Promise<CommandResult | null> {
+  if (opts.orgs.length > 0 && opts.allOrgs) throw new UsageError("--org cannot be combined with --all-orgs");
+  if (opts.monitor && opts.failOn) throw new UsageError("--fail-on gates a one-shot report; it cannot be combined with --monitor");
+  if (!opts.monitor && opts.intervalMinutes !== undefined) throw new UsageError("--interval needs --monitor");
+  const thresholdSeconds = opts.thresholdSeconds ?? Math.round(ctx.config.ttl_monitor.warning_threshold_hours * 3600);
+  if (opts.monitor) return monitor(ctx, opts, thresholdSeconds);
+  const client = ctx.client();
+  const scope = await resolveScope(client, opts);
+  const result = await runReport(ctx, client, scope, opts, thresholdSeconds, ctx.now, undefined);
+  return result;
+}
+
+/** Resolves --user / --all-users / --org into server-side queries; unknown names are usage errors (exit 2). */
+export async function resolveScope(client: CoderClient, opts: TtlMonitorOptions): Promise<TtlScope> {
+  const allUsers = opts.allUsers || opts.all;
+  const [userPart, orgs] = await Promise.all([
+    (async (): Promise<{ users: TtlScope["users"]; username: string | null; term: string | null }> => {
+      if (opts.user) {
+        const u = await lookupUser(client, opts.user);
+        return { users: "user", username: u, term: `owner:${u}` };
+      }
+      if (allUsers) return { users: "all", username: null, term: null };
+      // D9: no fallback to "all" when the current user cannot be read; the error ends the run.
+      const me = await client.me();
+      return { users: "current", username: me.username, term: "owner:me" };
+    })(),
+    opts.orgs.length > 0 ? resolveOrgs(client, opts.orgs) : Promise.resolve(null),
+  ]);
+  const orgTerms = orgs === null ? [null] : orgs.map((o) => `organization:${o.name}`);
+  const queries = orgTerms.map((o) => [userPart.term, o].filter(Boolean).join(" "));
+  return { users: userPart.users, username: userPart.username, organizations: orgs?.map((o) => o.name) ?? null, queries, allOrgsFlag: opts.allOrgs || opts.all };
+}
+
+async function lookupUser(client: CoderClient, name: string): Promise<string> {
+  try {
+    return (await client.getUser(name)).username;
+  } catch (err) {
+    if (err instanceof CoderApiError && (err.status === 404 || err.status === 400)) {
+      throw new UsageError(`--user ${name}: no such user on this deployment`);
+    }
+    throw err;
+  }
+}
+
+async function resolveOrgs(client: CoderClient, names: string[]): Promise<Organization[]> {
+  const known = await client.listOrganizations();
+  const out: Organization[] = [];
+  const unknown: string[] = [];
+  for (const n of names) {
+    const key = n.toLowerCase();
+    const org = known.find((o) => o.name.toLowerCase() === key || o.id === n);
+    if (!org) unknown.push(n);
+    else if (!out.some((o) => o.id === org.id)) out.push(org);
+  }
+  if (unknown.length > 0) {
+    const list = known.map((o) => o.name).sort().join(", ") || "(none visible)";
+    throw new UsageError(`--org: unknown organization ${unknown.map((u) => `"${u}"`).join(", ")}; known organizations: ${list}`);
+  }
+  return out;
+}
+
+/**
+ * Lists the scope's workspaces of every status (the report counts stopped and transitional ones too,
+ * as the Python SUMMARY did): one paginated listing per query, deduplicated.
+ */
+async function listScope(ctx: AppContext, client: CoderClient, scope: TtlScope): Promise<Workspace[]> {
+  const progress = ctx.progress("listing workspaces");
+  const seen = new Set<string>();
+  const out: Workspace[] = [];
+  try {
+    for (const q of scope.queries) {
+      const rows = await client.listWorkspaces(q || undefined, (d, t) => progress.update(d, t));
+      for (const w of rows) if (!seen.has(w.id)) (seen.add(w.id), out.push(w));
+    }
+  } finally {
+    progress.done();
+  }
+  return out;
+}
+
+async function runReport(
+  ctx: AppContext,
+  client: CoderClient,
+  scope: TtlScope,
+  opts: TtlMonitorOptions,
+  thresholdSeconds: number,
+  now: DateTime,
+  cycle: number | undefined,
+): Promise<CommandResult> {
+  const workspaces = await listScope(ctx, client, scope);
+  const buckets = bucketTtl(workspaces, now.toMillis(), thresholdSeconds);
+  return renderReport(ctx, { scope, opts, thresholdSeconds, now, cycle, buckets, total: workspaces.length });
+}
+
+interface ReportInput {
+  scope: TtlScope;
+  opts: TtlMonitorOptions;
+  thresholdSeconds: number;
+  now: DateTime;
+  cycle: number | undefined;
+  buckets: TtlBuckets<Workspace>;
+  total: number;
+}
+
+function entry(a: TtlAnalysis<Workspace>, zone: string) {
+  const w = a.workspace;
+  const r = a.result;
+  return {
+    ...workspaceEntry(w),
+    workspace_id: w.id,
+    template_id: w.template_id,
+    ttl_ms: w.ttl_ms,
+    ttl_formatted: formatTtl(w.ttl_ms),
+    deadline: w.latest_build.deadline,
+    max_deadline: w.latest_build.max_deadline,
+    created_at: w.created_at,
+    updated_at: w.updated_at ?? null,
+    last_used_at: w.last_used_at,
+    time_remaining: formatRemaining(r.secondsRemaining),
+    seconds_remaining: r.secondsRemaining,
+    is_expired: r.bucket === "expired",
+    deadline_formatted: formatInstant(w.latest_build.deadline, zone),
+    compliance_status: r.complianceStatus,
+    stops_at: r.stopsAt,
+    stop_source: r.stopSource,
+    stops_only_manually: r.stopsOnlyManually,
+  };
+}
+
+function renderReport(ctx: AppContext, input: ReportInput): CommandResult {
+  const { scope, opts, thresholdSeconds, now, cycle, buckets } = input;
+  const cfg = ctx.config.ttl_monitor;
+  const zone = ctx.config.quiet_hours.timezone;
+  const hidden: ("expired" | "expiring_soon")[] = [];
+  if (!cfg.report_expired) hidden.push("expired");
+  if (!cfg.report_expiring_soon) hidden.push("expiring_soon");
+  const summary = {
+    expired: buckets.expired.length,
+    expiring_soon: buckets.expiring_soon.length,
+    running: buckets.running.length,
+    stopped: buckets.stopped.length,
+    transitional: buckets.transitional.length,
+    stops_only_manually: buckets.running.filter((a) => a.result.stopsOnlyManually).length,
+  };
+  const list = (xs: TtlAnalysis<Workspace>[]) => xs.map((a) => entry(a, zone));
+  const data = {
+    ...(cycle !== undefined ? { cycle } : {}),
+    ok: true as const,
+    timestamp: isoUtc(now),
+    total_workspaces: input.total,
+    user_filter: opts.user ?? null,
+    scope: { users: scope.users, username: scope.username, organizations: scope.organizations, queries: scope.queries },
+    threshold_seconds: thresholdSeconds,
+    fail_on: opts.failOn,
+    hidden_sections: hidden,
+    summary,
+    workspaces: {
+      expired: hidden.includes("expired") ? [] : list(buckets.expired),
+      expiring_soon: hidden.includes("expiring_soon") ? [] : list(buckets.expiring_soon),
+      running: list(buckets.running),
+      stopped: list(buckets.stopped),
+      transitional: list(buckets.transitional),
+    },
+  };
+  const gate = failOnMatched(opts.failOn, summary);
+  const human = () => humanReport(ctx, input, data, summary, hidden, zone, gate);
+  return { command: "ttl-monitor", mode: "report", data, human, exitCode: gate ? ExitCode.Findings : ExitCode.Ok };
+}
+
+type Entry = ReturnType<typeof entry>;
+
+function scopeLine(scope: TtlScope): string {
+  let s: string;
+  if (scope.users === "user") s = `User: ${scope.username}`;
+  else if (scope.users === "all") s = "Users: All Users";
+  else s = `User: ${scope.username} (current)`;
+  if (scope.organizations) s += `, Organizations: ${scope.organizations.join(", ")}`;
+  else if (scope.allOrgsFlag) s += ", Organizations: All";
+  return s;
+}
+
+function stopsAtCell(e: Entry, zone: string): string {
+  const at = formatInstant(e.stops_at, zone);
+  return e.stop_source === "max_deadline" ? `${at} (max_deadline)` : at;
+}
+
+function humanReport(
+  ctx: AppContext,
+  input: ReportInput,
+  data: { workspaces: Record<"expired" | "expiring_soon" | "running" | "stopped" | "transitional", Entry[]> },
+  summary: Record<string, number>,
+  hidden: string[],
+  zone: string,
+  gate: boolean,
+): string {
+  const color = { color: ctx.color };
+  const ws = data.workspaces;
+  const thresholdText = formatDuration(input.thresholdSeconds);
+  const lines: string[] = [
+    RULE,
+    "TTL COMPLIANCE REPORT",
+    RULE,
+    `Generated: ${input.now.toUTC().toFormat("yyyy-MM-dd HH:mm:ss")} UTC`,
+    `Scope: ${scopeLine(input.scope)}`,
+    `Threshold: ${thresholdText}`,
+    `Total Workspaces: ${input.total}`,
+    "",
+    "SUMMARY:",
+    `  Expired: ${summary.expired}`,
+    `  Expiring Soon: ${summary.expiring_soon}`,
+    `  Running: ${summary.running}`,
+    `  Stopped: ${summary.stopped}`,
+    `  Transitional: ${summary.transitional}`,
+  ];
+  if (ws.expired.length > 0) {
+    lines.push("", "🔴 RUNNING WORKSPACES THAT SHOULD BE STOPPED (TTL EXPIRED):");
+    lines.push(renderTable(["Owner", "Workspace", "TTL", "Status", "Deadline"], ws.expired.map((e) => [e.owner, e.name, e.ttl_formatted, e.time_remaining, stopsAtCell(e, zone)]), color));
+  }
+  if (ws.expiring_soon.length > 0) {
+    lines.push("", "🟡 RUNNING WORKSPACES EXPIRING SOON:");
+    lines.push(
+      renderTable(["Owner", "Workspace", "TTL", "Time Remaining", "Deadline"], ws.expiring_soon.map((e) => [e.owner, e.name, e.ttl_formatted, e.time_remaining, stopsAtCell(e, zone)]), color),
+    );
+  }
+  for (const h of hidden) {
+    const n = h === "expired" ? summary.expired : summary.expiring_soon;
+    lines.push("", `(${n} ${h === "expired" ? "expired" : "expiring soon"} workspace(s) not listed: ttl_monitor.report_${h} is false)`);
+  }
+  if (ws.transitional.length > 0) {
+    lines.push("", "🟠 WORKSPACES IN TRANSITION (neither running nor stopped):");
+    lines.push(
+      renderTable(
+        ["Owner", "Workspace", "TTL", "Status", "Last Updated"],
+        ws.transitional.map((e) => [e.owner, e.name, e.ttl_formatted, e.status, formatInstant(e.updated_at, zone)]),
+        color,
+      ),
+    );
+  }
+  if (input.opts.showAll && ws.running.length > 0) {
+    lines.push("", "🟢 RUNNING WORKSPACES:");
+    lines.push(
+      renderTable(
+        ["Owner", "Workspace", "TTL", "Time Remaining", "Status"],
+        ws.running.map((e) => [e.owner, e.name, e.ttl_formatted, e.stops_only_manually ? "N/A" : e.time_remaining, e.stops_only_manually ? "stops only manually (no deadline)" : "RUNNING"]),
+        color,
+      ),
+    );
+  }
+  if (input.opts.showAll && ws.stopped.length > 0) {
+    lines.push("", "⚫ STOPPED WORKSPACES:");
+    lines.push(
+      renderTable(
+        ["Owner", "Workspace", "TTL", "Status", "Last Updated"],
+        ws.stopped.slice(0, STOPPED_SHOWN).map((e) => [e.owner, e.name, e.ttl_formatted, e.compliance_status, formatInstant(e.updated_at, zone)]),
+        color,
+      ),
+    );
+    if (ws.stopped.length > STOPPED_SHOWN) lines.push(`... and ${ws.stopped.length - STOPPED_SHOWN} more stopped workspaces`);
+  }
+  lines.push("", "RECOMMENDATIONS:");
+  const expired = summary.expired ?? 0;
+  const soon = summary.expiring_soon ?? 0;
+  if (expired > 0) lines.push(`  • ${expired} RUNNING workspace(s) have exceeded their TTL and should be stopped`);
+  if (soon > 0) lines.push(`  • ${soon} RUNNING workspace(s) will expire within ${thresholdText}`);
+  if (expired === 0 && soon === 0) lines.push("  • All running workspaces are within TTL compliance");
+  const manual = summary.stops_only_manually ?? 0;
+  if (manual > 0) lines.push(`  • ${manual} RUNNING workspace(s) have no deadline and stop only manually`);
+  if ((summary.transitional ?? 0) > 0) lines.push(`  • ${summary.transitional} workspace(s) are in transition (starting, stopping, failed…)`);
+  if ((summary.stopped ?? 0) > 0) lines.push(`  • ${summary.stopped} workspace(s) are already stopped`);
+  lines.push(RULE);
+  if (gate) lines.push(`--fail-on ${input.opts.failOn}: findings present (exit 6)`);
+  return lines.join("\n");
+}
+
+/**
+ * `--monitor`: cycle k runs at start + k × interval (no drift; a cycle that overruns skips the slots
+ * it missed). Each cycle is a full report (NDJSON line with --json). A failed cycle is reported as a
+ * failure and the next one tries again. SIGINT/SIGTERM end the loop; the runner maps them to 130/143.
+ */
+async function monitor(ctx: AppContext, opts: TtlMonitorOptions, thresholdSeconds: number): Promise<null> {
+  const minutes = opts.intervalMinutes ?? ctx.config.ttl_monitor.check_interval_minutes;
+  if (!(minutes > 0)) throw new UsageError("--interval: expected minutes > 0");
+  const intervalMs = Math.max(100, Math.round(minutes * 60_000));
+  const client = ctx.client();
+  const startClock = ctx.clock().toMillis();
+  const offsetMs = ctx.now.toMillis() - startClock; // keeps --now's offset from the wall clock
+  if (!ctx.json) {
+    ctx.io.stdout(`Starting TTL monitoring (checking every ${formatMinutes(minutes)})\nPress Ctrl+C to stop\n`);
+  }
+  let scope: TtlScope | null = null;
+  let cycle = 0;
+  let slot = 0;
+  while (!ctx.signal.aborted) {
+    cycle += 1;
+    const cycleNow = DateTime.fromMillis(ctx.clock().toMillis() + offsetMs, { zone: "utc" });
+    try {
+      scope ??= await resolveScope(client, opts);
+      const result = await runReport(ctx, client, scope, opts, thresholdSeconds, cycleNow, cycle);
+      if (ctx.json) ctx.io.stdout(JSON.stringify(envelope(result, { generatedAt: ctx.clock(), now: cycleNow })) + "\n");
+      else ctx.io.stdout(`\n[${cycleNow.toFormat("yyyy-MM-dd HH:mm:ss")} UTC] Running TTL check (cycle ${cycle})...\n${result.human()}\n`);
+    } catch (err) {
+      if (ctx.signal.aborted) break;
+      if (err instanceof UsageError || err instanceof ConfigError || !(err instanceof AgentError)) throw err;
+      slot = nextSlot(startClock, intervalMs, slot, ctx.clock().toMillis());
+      const nextAt = DateTime.fromMillis(startClock + slot * intervalMs + offsetMs, { zone: "utc" });
+      reportFailure(ctx, cycle, cycleNow, err, nextAt);
+      ctx.logger.warn({ cycle, err: err.message }, "TTL check failed; retrying at the next interval");
+      if (!(await waitUntil(ctx, startClock + slot * intervalMs))) break;
+      continue;
+    }
+    slot = nextSlot(startClock, intervalMs, slot, ctx.clock().toMillis());
+    if (!(await waitUntil(ctx, startClock + slot * intervalMs))) break;
+  }
+  if (!ctx.json) ctx.io.stdout("Monitoring stopped by user\n");
+  return null;
+}
+
+/** The next slot index whose start lies in the future (skipping slots an overrunning cycle missed). */
+function nextSlot(startMs: number, intervalMs: number, slot: number, nowMs: number): number {
+  let s = slot + 1;
+  if (startMs + s * intervalMs <= nowMs) s = Math.floor((nowMs - startMs) / intervalMs) + 1;
+  return s;
+}
+
+/** Sleeps until the wall-clock instant `atMs`; false when interrupted. */
+async function waitUntil(ctx: AppContext, atMs: number): Promise<boolean> {
+  const ms = atMs - ctx.clock().toMillis();
+  try {
+    if (ms > 0) await ctx.sleep(ms, ctx.signal);
+  } catch {
+    return false;
+  }
+  return !ctx.signal.aborted;
+}
+
+function reportFailure(ctx: AppContext, cycle: number, at: DateTime, err: AgentError, nextAt: DateTime): void {
+  if (ctx.json) {
+    const doc = envelope(
+      {
+        command: "ttl-monitor",
+        mode: "report",
+        data: {
+          cycle,
+          ok: false,
+          timestamp: isoUtc(at),
+          error: { code: err.code, message: err.message, exit_code: err.exitCode },
+          next_attempt_at: isoUtc(nextAt),
+        },
+      },
+      { generatedAt: ctx.clock(), now: at },
+    );
+    ctx.io.stdout(JSON.stringify(doc) + "\n");
+  } else {
+    ctx.io.stdout(
+      `\n[${at.toFormat("yyyy-MM-dd HH:mm:ss")} UTC] Running TTL check (cycle ${cycle})...\n` +
+        `❌ TTL check FAILED: ${err.message}\n   Compliance is UNKNOWN for this cycle; next attempt at ${nextAt.toFormat("HH:mm:ss")} UTC\n`,
+    );
+  }
+}
+
+function formatMinutes(m: number): string {
+  if (m >= 1 && Number.isInteger(m)) return `${m} minute${m === 1 ? "" : "s"}`;
+  return `${Math.round(m * 60 * 10) / 10} seconds`;
+}
