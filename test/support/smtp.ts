@@ -1,0 +1,195 @@
+/**
+ * A loopback SMTP receiver for tests: speaks enough ESMTP (EHLO, STARTTLS, AUTH PLAIN/LOGIN, MAIL,
+ * RCPT, DATA, QUIT) to accept notification mail and keeps every message it received.
+ *
+ *   const smtp = await startSmtp({ starttls: true, auth: { user: "bot", pass: "s3cret" } });
+ *   ... config notifications.smtp = { host: "127.0.0.1", port: smtp.port, ... } ...
+ *   expect(smtp.messages[0]!.subject).toContain("quiet hours");
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+
+/** A self-signed certificate for localhost / 127.0.0.1, for tests only (valid for 100 years). */
+export const TEST_TLS_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgn9qcO+Fe93b+XW8K
+dLhA4VwevMoiTb8RXmT4M6ULSbWhRANCAAT1LfLzHRj1SRQglXTY49anoqGdJW8X
+hZeoI4UDLHnYe0ye4OHMa2y9Q+5iqi6ybxTLXqcHJlD1v7FDaFoZnNzC
+-----END PRIVATE KEY-----
+`;
+export const TEST_TLS_CERT = `-----BEGIN CERTIFICATE-----
+MIIBmjCCAUGgAwIBAgIUX0DEWqTPyVLfVA4bKsp5zJGkxcEwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMTE5MzMwMloYDzIxMjYxMDI4
+MTkzMzAyWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAT1LfLzHRj1SRQglXTY49anoqGdJW8XhZeoI4UDLHnYe0ye4OHMa2y9
+Q+5iqi6ybxTLXqcHJlD1v7FDaFoZnNzCo28wbTAdBgNVHQ4EFgQU34hWdiyrC2Gv
+vYNxhzL7ZSF8YW0wHwYDVR0jBBgwFoAU34hWdiyrC2GvvYNxhzL7ZSF8YW0wDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
+zj0EAwIDRwAwRAIgN4iUowHl1Vq7jaQZ3w0pvQabXTajzXYnc+R3y1of1ZYCICqE
+QM911X4571iO3AQB+E7YI6xdDq3GsmXAoDUiG4gR
+-----END CERTIFICATE-----
+`;
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  /** The raw DATA (headers and body), CRLF line ends, dot-stuffing removed. */
+  raw: string;
+  /** Decoded Subject header. */
+  subject: string;
+  /** Decoded body text. */
+  text: string;
+  tls: boolean;
+  authUser: string | null;
+}
+
+export interface SmtpServerOptions {
+  /** Offer STARTTLS. */
+  starttls?: boolean;
+  /** Require AUTH with these credentials before MAIL. */
+  auth?: { user: string; pass: string };
+  /** Answer MAIL FROM with this error reply, e.g. "451 try later". */
+  failMail?: string;
+}
+
+export interface TestSmtp {
+  port: number;
+  messages: ReceivedMail[];
+  /** Every command line received (AUTH payloads included), for assertions. */
+  commands: string[];
+  close(): Promise<void>;
+}
+
+function decodeHeader(v: string): string {
+  return v.replace(/=\?UTF-8\?B\?([^?]*)\?=/gi, (_m, b64: string) => Buffer.from(b64, "base64").toString("utf8"));
+}
+
+function parseMail(raw: string): { subject: string; text: string } {
+  const split = raw.indexOf("\r\n\r\n");
+  const head = raw.slice(0, split);
+  const body = raw.slice(split + 4);
+  const subject = decodeHeader(/^Subject: (.*)$/im.exec(head)?.[1] ?? "");
+  const text = /Content-Transfer-Encoding: base64/i.test(head) ? Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8") : body;
+  return { subject, text };
+}
+
+export async function startSmtp(opts: SmtpServerOptions = {}): Promise<TestSmtp> {
+  const messages: ReceivedMail[] = [];
+  const commands: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((raw) => {
+    sockets.add(raw);
+    raw.on("close", () => sockets.delete(raw));
+    raw.on("error", () => {});
+    let sock: Socket = raw;
+    let tls = false;
+    let authUser: string | null = null;
+    let from = "";
+    let to: string[] = [];
+    let inData = false;
+    let data: string[] = [];
+    let pendingLogin: "user" | "pass" | null = null;
+    let loginUser = "";
+    let buf = "";
+    const send = (s: string) => sock.write(`${s}\r\n`);
+    const ehlo = () => {
+      const caps = ["250-localhost test"];
+      if (opts.starttls && !tls) caps.push("250-STARTTLS");
+      if (opts.auth) caps.push("250-AUTH PLAIN LOGIN");
+      caps.push("250 8BITMIME");
+      sock.write(caps.join("\r\n") + "\r\n");
+    };
+    const checkAuth = (user: string, pass: string) => {
+      if (opts.auth && user === opts.auth.user && pass === opts.auth.pass) {
+        authUser = user;
+        send("235 2.7.0 Authentication successful");
+      } else send("535 5.7.8 Authentication credentials invalid");
+    };
+    const onLine = (line: string) => {
+      if (inData) {
+        if (line === ".") {
+          inData = false;
+          const rawMail = data.join("\r\n") + "\r\n";
+          messages.push({ from, to, raw: rawMail, ...parseMail(rawMail), tls, authUser });
+          data = [];
+          send("250 2.0.0 queued");
+        } else data.push(line.startsWith("..") ? line.slice(1) : line);
+        return;
+      }
+      commands.push(line);
+      if (pendingLogin === "user") {
+        loginUser = Buffer.from(line, "base64").toString("utf8");
+        pendingLogin = "pass";
+        send("334 UGFzc3dvcmQ6");
+        return;
+      }
+      if (pendingLogin === "pass") {
+        pendingLogin = null;
+        checkAuth(loginUser, Buffer.from(line, "base64").toString("utf8"));
+        return;
+      }
+      const verb = line.split(" ")[0]!.toUpperCase();
+      if (verb === "EHLO" || verb === "HELO") ehlo();
+      else if (verb === "STARTTLS" && opts.starttls && !tls) {
+        send("220 2.0.0 Ready to start TLS");
+        raw.removeAllListeners("data");
+        const secure = new TLSSocket(raw, { isServer: true, key: TEST_TLS_KEY, cert: TEST_TLS_CERT });
+        secure.on("error", () => {});
+        secure.on("data", onData);
+        sock = secure;
+        tls = true;
+        buf = "";
+      } else if (verb === "AUTH") {
+        const [, mech, arg] = line.split(" ");
+        if ((mech ?? "").toUpperCase() === "PLAIN" && arg) {
+          const [, u, p] = Buffer.from(arg, "base64").toString("utf8").split("\0");
+          checkAuth(u ?? "", p ?? "");
+        } else if ((mech ?? "").toUpperCase() === "LOGIN") {
+          pendingLogin = "user";
+          send("334 VXNlcm5hbWU6");
+        } else send("504 5.5.4 Unrecognized authentication type");
+      } else if (verb === "MAIL") {
+        if (opts.failMail) send(opts.failMail);
+        else if (opts.auth && !authUser) send("530 5.7.0 Authentication required");
+        else {
+          from = /<([^>]*)>/.exec(line)?.[1] ?? "";
+          to = [];
+          send("250 2.1.0 Ok");
+        }
+      } else if (verb === "RCPT") {
+        to.push(/<([^>]*)>/.exec(line)?.[1] ?? "");
+        send("250 2.1.5 Ok");
+      } else if (verb === "DATA") {
+        inData = true;
+        send("354 End data with <CR><LF>.<CR><LF>");
+      } else if (verb === "QUIT") {
+        send("221 2.0.0 Bye");
+        sock.end();
+      } else if (verb === "RSET" || verb === "NOOP") send("250 2.0.0 Ok");
+      else send("502 5.5.2 Command not recognized");
+    };
+    const onData = (d: Buffer) => {
+      buf += d.toString("utf8");
+      let i: number;
+      while ((i = buf.indexOf("\r\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        onLine(line);
+      }
+    };
+    raw.on("data", onData);
+    send("220 localhost ESMTP test");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : 0;
+  return {
+    port,
+    messages,
+    commands,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
