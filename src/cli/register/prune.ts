@@ -1,5 +1,80 @@
 import type { Command } from "commander";
+import { collect, floatArg, intArg } from "../args.js";
 import type { RunFn } from "../program.js";
 
-// Registration of `prune` (SPEC §7). Implemented by its own issue; until then it is not listed.
-export function registerPrune(_program: Command, _run: RunFn): void {}
+interface PruneFlags {
+  user?: string;
+  all?: boolean;
+  duration?: number;
+  cleanup?: boolean;
+  dryRun?: boolean;
+  maxStops?: number;
+  includeStopped?: boolean;
+  includeOrg?: string[];
+  excludeOrg?: string[];
+  includeGroup?: string[];
+  excludeGroup?: string[];
+  includeUser?: string[];
+  excludeUser?: string[];
+  includeTemplate?: string[];
+  excludeTemplate?: string[];
+}
+
+/** `prune` (SPEC §7.6): workspaces of owners inside their own quiet-hours window, with filters and --cleanup. */
+export function registerPrune(program: Command, run: RunFn): void {
+  program
+    .command("prune")
+    .description("list (and with --cleanup stop) the workspaces of owners who are inside their own quiet-hours window")
+    .option("--user <name>", "only this owner (default: the current user)")
+    .option("--all", "every owner visible to the token")
+    .option("--duration <hours>", "window length in hours from each owner's quiet-hours start, > 0 and < 24 (default prune_workspaces.default_quiet_hours_duration, 8)", floatArg("--duration"))
+    .option("--cleanup", "stop the running workspaces found (through the stop engine: re-checked, rate-limited, journaled)")
+    .option("--dry-run", "with --cleanup: show what would be stopped, change nothing (also config dry_run: true)")
+    .option("--max-stops <n>", "raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
+    .option("--include-stopped", "also list workspaces that are not running (stopped, failed, starting…); --cleanup still stops only running ones")
+    .option("--include-org <name>", "only workspaces in this organization (name or id; repeatable)", collect)
+    .option("--exclude-org <name>", "never workspaces in this organization (repeatable)", collect)
+    .option("--include-group <name>", "only owners in this group (name, display name, org/name or id; repeatable)", collect)
+    .option("--exclude-group <name>", "never owners in this group (repeatable)", collect)
+    .option("--include-user <name>", "only this owner (repeatable)", collect)
+    .option("--exclude-user <name>", "never this owner (repeatable)", collect)
+    .option("--include-template <name>", "only this template (id, name or display name; repeatable)", collect)
+    .option("--exclude-template <name>", "never this template (repeatable)", collect)
+    .addHelpText(
+      "after",
+      `
+Each owner's window is [quiet start, quiet start + duration) in the owner's own time zone. The
+quiet start comes from the owner's Coder quiet-hours schedule, else the deployment default, else
+midnight in prune_workspaces.timezone.
+
+Filters: AND across dimensions, OR within one, exclude beats include. A CLI --include-* list
+replaces the config's list for that dimension; a CLI --exclude-* list is added to the config's.
+An unknown organization, group, template or user name is exit 2.
+
+--cleanup is refused (exit 2) when prune_workspaces.enabled is false, unless it is a dry run.
+
+Examples:
+  coder-agents prune                                   # your workspaces, if you are in your quiet hours
+  coder-agents prune --all --include-group developers --exclude-user on-call
+  coder-agents prune --all --include-template python-dev --duration 10 --json
+  coder-agents prune --all --cleanup --dry-run         # what would be stopped
+  coder-agents prune --all --cleanup --max-stops 300`,
+    )
+    .action(async (o: PruneFlags, cmd: Command) => {
+      await run(cmd, async () => {
+        const m = await import("../../commands/prune.js");
+        return (ctx) =>
+          m.pruneCommand(ctx, {
+            ...(o.user !== undefined ? { user: o.user } : {}),
+            all: !!o.all,
+            ...(o.duration !== undefined ? { duration: o.duration } : {}),
+            cleanup: !!o.cleanup,
+            dryRun: !!o.dryRun,
+            ...(o.maxStops !== undefined ? { maxStops: o.maxStops } : {}),
+            includeStopped: !!o.includeStopped,
+            include: { organizations: o.includeOrg ?? [], groups: o.includeGroup ?? [], users: o.includeUser ?? [], templates: o.includeTemplate ?? [] },
+            exclude: { organizations: o.excludeOrg ?? [], groups: o.excludeGroup ?? [], users: o.excludeUser ?? [], templates: o.excludeTemplate ?? [] },
+          });
+      });
+    });
+}

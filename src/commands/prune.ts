@@ -1,0 +1,549 @@
+/**
+ * `prune` (SPEC §7.6): the workspaces of owners who are now inside their own quiet-hours window,
+ * with organization / group / user / template filters, and `--cleanup` to stop the running ones
+ * through the shared stop engine.
+ *
+ * Requests (D17, D18), whatever the deployment size:
+ * - one paginated workspace listing with a server-side `q` (`status:running`, `owner:<name>`);
+ * - `GET /users/me` only for the default (current user) scope;
+ * - one `GET /groups` (members inline, D6) only when a group filter is set;
+ * - `GET /organizations` / `GET /templates` only when an org / template filter value matches no
+ *   listed workspace (to tell "unknown name" from "nothing running there");
+ * - `GET /users/{name}` only for user filter values that own no listed workspace;
+ * - `GET /entitlements` once, then `GET /users/{owner}/quiet-hours` concurrently (bounded by
+ *   `http.concurrency`) and only for owners that survive the filters;
+ * - `GET /deployment/config` only when some owner's schedule is not readable.
+ * No user listing is used: a workspace's owner is never dropped for missing from one (D28).
+ */
+import type { AppContext } from "../cli/context.js";
+import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
+import type { Group, Workspace } from "../coder/schemas.js";
+import {
+  anyFilter,
+  configKeyOf,
+  dimensionActive,
+  DIMENSIONS,
+  evaluateFilters,
+  mergeFilters,
+  resolveNames,
+  valuesWithoutMatch,
+  type Dimension,
+  type DimensionLists,
+  type KnownEntity,
+  type MergedFilters,
+} from "../domain/prune-filters.js";
+import { planPrune, pruneReason, validateDuration, type OwnerPlan, type PrunePlan } from "../domain/prune.js";
+import {
+  fallbackQuietStart,
+  formatHours,
+  formatPeriod,
+  quietStartFromResponse,
+  quietStartFromSchedule,
+  type QuietStart,
+} from "../domain/user-quiet-hours.js";
+import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import type { CommandResult, Mode } from "../output/envelope.js";
+import { workspaceEntry } from "../output/envelope.js";
+import { formatInstant, isoUtc, zoneAbbrev } from "../output/format.js";
+import { renderTable } from "../output/table.js";
+import type { StopCandidate, StopRun } from "../exec/types.js";
+
+export interface PruneOptions {
+  user?: string;
+  all?: boolean;
+  /** Window length in hours; default `prune_workspaces.default_quiet_hours_duration`. */
+  duration?: number;
+  cleanup?: boolean;
+  dryRun?: boolean;
+  maxStops?: number;
+  /** List workspaces of every status, not only running ones. */
+  includeStopped?: boolean;
+  include?: Partial<DimensionLists>;
+  exclude?: Partial<DimensionLists>;
+}
+
+type Scope = { kind: "me" | "user" | "all"; user: string | null };
+
+const RULE = "=".repeat(80);
+const SUB = "-".repeat(60);
+
+/** Lists at most `max` names for an error message. */
+function listNames(names: string[], max = 40): string {
+  const uniq = [...new Set(names)].sort((a, b) => a.localeCompare(b));
+  if (uniq.length === 0) return "(none visible to this token)";
+  return uniq.length <= max ? uniq.join(", ") : `${uniq.slice(0, max).join(", ")} … and ${uniq.length - max} more`;
+}
+
+function unknownError(dim: Dimension, unknown: string[], f: MergedFilters, cliValues: Set<string>, known: string[]): UsageError {
+  const where = unknown
+    .map((v) => {
+      const fromCli = cliValues.has(v);
+      const inInclude = f.include[dim].includes(v);
+      const flag = `--${inInclude ? "include" : "exclude"}-${dim === "organizations" ? "org" : dim.slice(0, -1)}`;
+      return `"${v}" (${fromCli ? flag : configKeyOf(dim, inInclude ? "include" : "exclude")})`;
+    })
+    .join(", ");
+  const noun = dim === "organizations" ? "organization" : dim.slice(0, -1);
+  return new UsageError(`unknown ${noun} ${where}; known ${dim}: ${listNames(known)}`);
+}
+
+/** The `prune` command. */
+export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CommandResult> {
+  const cfg = ctx.config.prune_workspaces;
+  if (opts.user && opts.all) throw new UsageError("--user and --all cannot be combined: --all already covers every owner (D34)");
+  const duration = validateDuration(
+    opts.duration ?? cfg.default_quiet_hours_duration,
+    opts.duration !== undefined ? "--duration" : "prune_workspaces.default_quiet_hours_duration",
+  );
+  const dryRun = !!opts.dryRun || ctx.config.dry_run;
+  if (opts.cleanup && !cfg.enabled && !dryRun) {
+    throw new UsageError(
+      `prune_workspaces.enabled is false in ${ctx.configPath ?? "the configuration"}: --cleanup refused (listing and --cleanup --dry-run still work; set it to true to allow stops)`,
+    );
+  }
+  if (opts.dryRun && !opts.cleanup) ctx.logger.warn("--dry-run has no effect without --cleanup (prune only lists without --cleanup)");
+  const filters = mergeFilters(cfg, { include: opts.include ?? {}, exclude: opts.exclude ?? {} });
+  const cliValues = new Set([...Object.values(opts.include ?? {}).flat(), ...Object.values(opts.exclude ?? {}).flat()]);
+  const client = ctx.client();
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    ctx.logger.warn(m);
+  };
+
+  // Scope and the one workspace listing.
+  let scope: Scope;
+  if (opts.all) scope = { kind: "all", user: null };
+  else if (opts.user) scope = { kind: "user", user: opts.user };
+  else scope = { kind: "me", user: (await client.me()).username };
+  const q = [opts.includeStopped ? "" : "status:running", scope.user ? `owner:${scope.user}` : ""].filter(Boolean).join(" ");
+  const progress = ctx.progress("listing workspaces");
+  const [workspaces, entitlements, groups] = await Promise.all([
+    client.listWorkspaces(q, (d, t) => progress.update(d, t)).finally(() => progress.done()),
+    client.entitlements(),
+    dimensionActive(filters, "groups") ? listGroupsOrExplain(client) : Promise.resolve([] as Group[]),
+  ]);
+  if (scope.kind === "user" && workspaces.length === 0) await assertUserExists(client, scope.user!);
+
+  // Resolve filter names (unknown → exit 2 with the known names).
+  const groupMembers = await resolveFilterNames(ctx, client, filters, cliValues, workspaces, groups);
+
+  // Filters.
+  const survivors: Workspace[] = [];
+  const dropped = new Map<string, number>();
+  for (const ws of workspaces) {
+    const v = evaluateFilters(ws, { merged: filters, groupMembers });
+    if (v.keep) survivors.push(ws);
+    else dropped.set(v.reason!, (dropped.get(v.reason!) ?? 0) + 1);
+  }
+  if (dropped.size) ctx.logger.debug({ dropped: Object.fromEntries(dropped) }, "workspaces dropped by filters");
+
+  // Each surviving owner's quiet-hours start.
+  const starts = await ownerStarts(ctx, client, survivors, advancedSchedulingEnabled(entitlements), entitlements === null, warn);
+  const plan = planPrune(survivors, starts, ctx.now, duration);
+
+  // Cleanup.
+  let cleanup: CleanupOutcome | null = null;
+  if (opts.cleanup) {
+    cleanup = await runCleanup(ctx, plan, { dryRun, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
+  }
+  const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
+  const exitCode = cleanup && cleanup.run.summary.failed > 0 ? ExitCode.Partial : ExitCode.Ok;
+
+  const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun });
+  const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun });
+  return { command: "prune", mode, data, human, exitCode };
+}
+
+async function listGroupsOrExplain(client: CoderClient): Promise<Group[]> {
+  try {
+    return await client.listGroups();
+  } catch (err) {
+    if (err instanceof CoderApiError && err.status === 403) {
+      throw new CoderApiError(403, err.method, err.path, `${err.apiMessage} — group filters need the groups listing (an Enterprise feature, readable by owners and user admins)`);
+    }
+    throw err;
+  }
+}
+
+async function assertUserExists(client: CoderClient, name: string): Promise<void> {
+  try {
+    await client.getUser(name);
+  } catch (err) {
+    if (err instanceof CoderApiError && err.status === 404) throw new UsageError(`--user ${name}: no such user`);
+    throw err;
+  }
+}
+
+/** Validates every org/group/template/user filter value; returns group value → member ids. */
+async function resolveFilterNames(
+  ctx: AppContext,
+  client: CoderClient,
+  filters: MergedFilters,
+  cliValues: Set<string>,
+  workspaces: Workspace[],
+  groups: Group[],
+): Promise<Map<string, Set<string>>> {
+  const groupMembers = new Map<string, Set<string>>();
+  if (dimensionActive(filters, "groups")) {
+    const known: KnownEntity[] = groups.map((g) => ({
+      id: g.id,
+      names: [g.name, g.display_name, `${g.organization_name}/${g.name}`].filter((n) => n !== "" && n !== "/"),
+    }));
+    const values = [...filters.include.groups, ...filters.exclude.groups];
+    const r = resolveNames(values, known);
+    if (r.unknown.length) throw unknownError("groups", r.unknown, filters, cliValues, groups.map((g) => (g.organization_name ? `${g.organization_name}/${g.name}` : g.name)));
+    const byId = new Map(groups.map((g) => [g.id, g]));
+    for (const [value, ids] of r.ids) {
+      const members = new Set<string>();
+      for (const id of ids) for (const m of byId.get(id)?.members ?? []) members.add(m.id);
+      groupMembers.set(value, members);
+    }
+  }
+  const pending: Promise<void>[] = [];
+  const orgValues = valuesWithoutMatch("organizations", filters, workspaces);
+  if (orgValues.length) {
+    pending.push(
+      client.listOrganizations().then((orgs) => {
+        const r = resolveNames(orgValues, orgs.map((o) => ({ id: o.id, names: [o.name, o.display_name].filter(Boolean) })));
+        if (r.unknown.length) throw unknownError("organizations", r.unknown, filters, cliValues, orgs.map((o) => o.name));
+      }),
+    );
+  }
+  const tplValues = valuesWithoutMatch("templates", filters, workspaces);
+  if (tplValues.length) {
+    pending.push(
+      client.listTemplates().then((tpls) => {
+        const r = resolveNames(tplValues, tpls.map((t) => ({ id: t.id, names: [t.name, t.display_name].filter(Boolean) })));
+        if (r.unknown.length) throw unknownError("templates", r.unknown, filters, cliValues, tpls.map((t) => t.name));
+      }),
+    );
+  }
+  const userValues = valuesWithoutMatch("users", filters, workspaces);
+  if (userValues.length) {
+    pending.push(
+      mapLimit(userValues, ctx.config.http.concurrency, async (name) => {
+        try {
+          await client.getUser(name);
+          return null;
+        } catch (err) {
+          if (err instanceof CoderApiError && err.status === 404) return name;
+          if (err instanceof CoderApiError && err.status === 403) {
+            ctx.logger.warn(`cannot check that user "${name}" exists (403); treating the filter value as given`);
+            return null;
+          }
+          throw err;
+        }
+      }).then((results) => {
+        const unknown = results.filter((n): n is string => n !== null);
+        if (unknown.length) {
+          const where = unknown.map((v) => `"${v}" (${cliValues.has(v) ? "CLI" : configKeyOf("users", filters.include.users.includes(v) ? "include" : "exclude")})`).join(", ");
+          throw new UsageError(`unknown user ${where}: no such user on this deployment`);
+        }
+      }),
+    );
+  }
+  // Settle all before throwing so a usage error wins over nothing in flight.
+  const settled = await Promise.allSettled(pending);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return groupMembers;
+}
+
+/** Each surviving owner's quiet-hours start: their Coder schedule, else the deployment default, else the configured fallback. */
+async function ownerStarts(
+  ctx: AppContext,
+  client: CoderClient,
+  survivors: Workspace[],
+  licensed: boolean,
+  noEntitlementsRoute: boolean,
+  warn: (m: string) => void,
+): Promise<Map<string, QuietStart>> {
+  const owners = new Map<string, string>();
+  for (const ws of survivors) if (!owners.has(ws.owner_id)) owners.set(ws.owner_id, ws.owner_name);
+  const starts = new Map<string, QuietStart>();
+  if (owners.size === 0) return starts;
+
+  const misses: { id: string; name: string; why: string }[] = [];
+  if (!licensed) {
+    warn(
+      `user quiet-hours schedules are not available: ${noEntitlementsRoute ? "this server has no entitlements route (AGPL build)" : "advanced template scheduling is not licensed"}; every owner's window falls back to the deployment default or prune_workspaces.timezone midnight`,
+    );
+    for (const [id, name] of owners) misses.push({ id, name, why: "quiet hours not licensed" });
+  } else {
+    const list = [...owners];
+    const progress = ctx.progress("fetching owners' quiet hours");
+    let done = 0;
+    const results = await mapLimit(list, ctx.config.http.concurrency, async ([id, name]) => {
+      try {
+        const qh = await client.getQuietHours(name);
+        const qs = quietStartFromResponse(qh);
+        if (qs?.note) ctx.logger.debug({ owner: name, note: qs.note }, "quiet-hours schedule note");
+        return { id, name, qs, why: qs ? "" : `unusable schedule ${JSON.stringify(qh.raw_schedule)}` };
+      } catch (err) {
+        if (err instanceof CoderApiError && (err.status === 403 || err.status === 404)) {
+          return { id, name, qs: null, why: `quiet hours not readable (${err.status} ${err.apiMessage})` };
+        }
+        throw err;
+      } finally {
+        progress.update(++done, list.length);
+      }
+    });
+    progress.done();
+    for (const r of results) {
+      if (r.qs) starts.set(r.id, r.qs);
+      else misses.push({ id: r.id, name: r.name, why: r.why });
+    }
+    if (misses.length) warn(`${misses.length} owner(s) without a usable quiet-hours schedule (${misses.slice(0, 5).map((m) => `${m.name}: ${m.why}`).join("; ")}${misses.length > 5 ? "; …" : ""}); using the deployment default or prune_workspaces.timezone midnight`);
+  }
+  if (misses.length === 0) return starts;
+
+  // Deployment default (one request), then the configured fallback.
+  let def: QuietStart | null = null;
+  let defWhy = "";
+  try {
+    const dc = await client.deploymentConfig();
+    const raw = dc.config.user_quiet_hours_schedule?.default_schedule ?? "";
+    def = raw ? quietStartFromSchedule(raw, "deployment-default") : null;
+    if (!def) defWhy = raw ? `the deployment default ${JSON.stringify(raw)} is not a daily time` : "no deployment default schedule";
+  } catch (err) {
+    if (!(err instanceof CoderApiError && (err.status === 403 || err.status === 404))) throw err;
+    defWhy = `the deployment config is not readable (${err.status})`;
+  }
+  const zone = ctx.config.prune_workspaces.timezone;
+  for (const m of misses) {
+    starts.set(m.id, def ? { ...def, note: m.why } : fallbackQuietStart(zone, `${m.why}; ${defWhy}: prune_workspaces.timezone midnight`));
+  }
+  return starts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------
+
+interface OutputInput {
+  scope: Scope;
+  duration: number;
+  filters: MergedFilters;
+  plan: PrunePlan;
+  warnings: string[];
+  includeStopped: boolean;
+  workspacesListed: number;
+  cleanup: CleanupOutcome | null;
+  dryRun: boolean;
+}
+
+function quietHoursJson(o: OwnerPlan) {
+  const qs = o.quietStart;
+  return {
+    username: o.owner,
+    start_time: qs.time,
+    timezone: qs.timezone,
+    user_set: qs.user_set,
+    user_can_set: qs.user_can_set,
+    next_activation: qs.next,
+    raw_schedule: qs.raw_schedule,
+    source: qs.source,
+    note: qs.note,
+  };
+}
+
+function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
+  const workspaces = r.plan.inside.flatMap((o) =>
+    o.workspaces.map((ws) => ({
+      ...workspaceEntry(ws),
+      owner_name: ws.owner_name,
+      owner_id: ws.owner_id,
+      template_id: ws.template_id,
+      template_name: ws.template_name,
+      template_display_name: ws.template_display_name,
+      organization_id: ws.organization_id,
+      organization_name: ws.organization_name,
+      created_at: ws.created_at,
+      last_used_at: ws.last_used_at,
+      latest_build: {
+        id: ws.latest_build.id,
+        build_number: ws.latest_build.build_number,
+        transition: ws.latest_build.transition,
+        status: ws.latest_build.status,
+        created_at: ws.latest_build.created_at,
+        deadline: ws.latest_build.deadline,
+        max_deadline: ws.latest_build.max_deadline,
+      },
+      quiet_hours_info: {
+        user_quiet_hours: quietHoursJson(o),
+        quiet_start: isoUtc(o.window.start),
+        quiet_end: isoUtc(o.window.end),
+        is_in_quiet_hours: true,
+      },
+    })),
+  );
+  return {
+    timestamp: isoUtc(ctx.now),
+    target_user: r.scope.kind === "all" ? null : r.scope.user,
+    include_all_users: r.scope.kind === "all",
+    quiet_hours_duration: r.duration,
+    quiet_hours_duration_seconds: Math.round(r.duration * 3600),
+    total_workspaces: workspaces.length,
+    workspaces,
+    scope: r.scope.kind,
+    statuses: r.includeStopped ? "all" : "running",
+    filters: { include: r.filters.include, exclude: r.filters.exclude },
+    workspaces_listed: r.workspacesListed,
+    owners_checked: r.plan.owners.length,
+    owners_in_quiet_hours: r.plan.inside.length,
+    owners: r.plan.owners.map((o) => ({
+      owner: o.owner,
+      owner_id: o.ownerId,
+      quiet_hours: quietHoursJson(o),
+      window_start: isoUtc(o.window.start),
+      window_end: isoUtc(o.window.end),
+      in_quiet_hours: o.window.inside,
+      next_window_start: isoUtc(o.window.nextStart),
+      workspaces: o.workspaces.length,
+    })),
+    warnings: r.warnings,
+    ...(r.cleanup
+      ? {
+          cleanup_executed: !r.dryRun,
+          run_id: r.cleanup.run.run_id,
+          results: r.cleanup.run.results,
+          summary: r.cleanup.run.summary,
+        }
+      : {}),
+  };
+}
+
+function sourceLabel(qs: QuietStart): string {
+  switch (qs.source) {
+    case "user":
+      return "user's own schedule";
+    case "default":
+      return "deployment default (not set by the user)";
+    case "deployment-default":
+      return `deployment default — ${qs.note ?? "user schedule not available"}`;
+    case "fallback":
+      return `fallback — ${qs.note ?? "no schedule available"}`;
+  }
+}
+
+function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): string {
+  const out: string[] = [];
+  const scope = r.scope.kind === "all" ? "all owners" : r.scope.kind === "user" ? `user ${r.scope.user}` : `current user ${r.scope.user}`;
+  const active = DIMENSIONS.filter((d) => r.filters.include[d].length || r.filters.exclude[d].length)
+    .map((d) => [r.filters.include[d].length ? `+${d}: ${r.filters.include[d].join(",")}` : "", r.filters.exclude[d].length ? `-${d}: ${r.filters.exclude[d].join(",")}` : ""].filter(Boolean).join(" "))
+    .join("; ");
+  out.push(
+    `Scope: ${scope} · window length ${formatHours(r.duration)} · ${r.includeStopped ? "all statuses" : "running workspaces"}${anyFilter(r.filters) ? ` · filters ${active}` : ""}`,
+    `Evaluated at: ${formatInstant(isoUtc(ctx.now), "UTC")} · ${r.workspacesListed} listed, ${r.survivors} after filters, ${r.plan.owners.length} owner(s) checked`,
+  );
+  for (const w of r.warnings) out.push(`⚠️  ${w}`);
+  out.push("");
+  if (r.plan.selected.length === 0) {
+    out.push("✅ No workspaces found within quiet hours periods");
+  } else {
+    out.push(`🌙 WORKSPACES WITHIN QUIET HOURS PERIODS (${r.plan.selected.length})`, RULE);
+    for (const o of r.plan.inside) {
+      const zone = o.quietStart.timezone;
+      out.push(
+        `👤 ${o.owner}`,
+        `   Quiet Hours: ${o.quietStart.time} (${zone})`,
+        `   Current Period: ${formatPeriod(o.window)} (${formatInstant(isoUtc(o.window.start), zone)} → ${formatInstant(isoUtc(o.window.end), zone)})`,
+        `   Source: ${sourceLabel(o.quietStart)}`,
+        SUB,
+        renderTable(
+          ["Workspace", "Template", "Organization", "Status", "Created"],
+          o.workspaces.map((ws) => [ws.name, ws.template_display_name || ws.template_name, ws.organization_name, ws.latest_build.status, ws.created_at.slice(0, 10)]),
+          { color: ctx.color },
+        ),
+        "",
+      );
+    }
+  }
+  if (r.cleanup) out.push(...renderCleanup(r.cleanup, r.dryRun));
+  return out.join("\n");
+}
+
+function renderCleanup(c: CleanupOutcome, dryRun: boolean): string[] {
+  const out: string[] = [""];
+  const n = c.candidates.length;
+  if (r0(c)) {
+    out.push(c.listedNotRunning > 0 ? `✅ No running workspaces to cleanup (${c.listedNotRunning} listed, none running)` : "✅ No workspaces to cleanup");
+    return out;
+  }
+  out.push(dryRun ? `🧪 [DRY RUN] Cleaning up ${n} running workspaces:` : `🛑 Cleaning up ${n} running workspaces:`);
+  const byId = new Map(c.run.results.map((x) => [x.id, x]));
+  for (const cand of c.candidates) {
+    const ws = cand.workspace;
+    const res = byId.get(ws.id);
+    const label = `${ws.owner_name}/${ws.name} (${ws.template_display_name || ws.template_name}) - ${ws.latest_build.status}`;
+    out.push(dryRun ? `  🧪 [DRY RUN] Would stop: ${label}` : `  🛑 Stopping: ${label}`, `     Owner: ${ws.owner_name}`, `     Reason: ${cand.reasons.join("; ")}`);
+    if (!res) continue;
+    if (res.outcome === "stopped") out.push("     Result: ✅ Stop build created");
+    else if (res.outcome === "skipped") out.push(`     Result: ⏭️  Skipped: ${res.error ?? "no longer eligible"}`);
+    else if (res.outcome === "failed") out.push(`     Result: ❌ Failed: ${res.error ?? "unknown error"}`);
+  }
+  const s = c.run.summary;
+  out.push("");
+  if (dryRun) out.push(`📊 Dry run: ${s.planned} workspace(s) would be stopped; nothing was changed`);
+  else {
+    out.push(`📊 Cleanup completed: ${s.succeeded}/${s.planned} workspaces stopped${s.skipped ? `, ${s.skipped} skipped` : ""}${s.failed ? `, ${s.failed} failed` : ""} (run ${c.run.run_id})`);
+    if (s.failed) out.push("⚠️  Some stops failed; see the results above (exit 5).");
+  }
+  if (c.run.interrupted) out.push(`⚠️  Interrupted by ${c.run.interrupted}: the remaining workspaces were not stopped.`);
+  return out;
+}
+
+const r0 = (c: CleanupOutcome) => c.candidates.length === 0;
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup through the shared stop engine (SPEC §8.2)
+// ---------------------------------------------------------------------------------------------
+
+export interface CleanupOutcome {
+  candidates: StopCandidate[];
+  /** Selected workspaces that were not running (listed with --include-stopped; never stopped). */
+  listedNotRunning: number;
+  run: StopRun;
+}
+
+/** The stop candidates of a plan: the running workspaces of owners inside their window. */
+export function pruneCandidates(plan: PrunePlan): StopCandidate[] {
+  return plan.inside.flatMap((o) =>
+    o.workspaces
+      .filter((ws) => ws.latest_build.status === "running")
+      .map((ws) => ({
+        workspace: ws,
+        reasons: [pruneReason(o)],
+        category: "prune",
+        evidence: {
+          window_start: isoUtc(o.window.start),
+          window_end: isoUtc(o.window.end),
+          timezone: o.quietStart.timezone,
+          schedule_source: o.quietStart.source,
+          raw_schedule: o.quietStart.raw_schedule,
+        },
+      })),
+  );
+}
+
+async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: boolean; maxStops?: number }): Promise<CleanupOutcome> {
+  const candidates = pruneCandidates(plan);
+  const listedNotRunning = plan.selected.length - candidates.length;
+  const engine = await loadStopEngine();
+  const run = await engine.executeStops(ctx, candidates, { command: "prune", dryRun: opts.dryRun, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
+  return { candidates, listedNotRunning, run };
+}
+
+/** Kept for the renderer of the window line in other commands (autostop's prune cause). */
+export function describeWindow(o: OwnerPlan): string {
+  return `${formatPeriod(o.window)} ${o.quietStart.timezone} (${zoneAbbrev(o.window.start)})`;
+}
+
+type ExecuteStops = (ctx: AppContext, candidates: StopCandidate[], opts: { command: string; dryRun: boolean; maxStops?: number }) => Promise<StopRun>;
+
+/** The shared stop engine (src/exec/stop-engine.ts). */
+async function loadStopEngine(): Promise<{ executeStops: ExecuteStops }> {
+  const path = "../exec/stop-engine.js";
+  return (await import(path)) as { executeStops: ExecuteStops };
+}
