@@ -3,18 +3,25 @@
  * max_deadline a start build gets from a template autostop requirement (a compact version of
  * Coder's CalculateAutostop; see reference/coder-api.md §6.3).
  */
-import { DateTime } from "luxon";
+import { DateTime, type Zone } from "luxon";
+import { cachedZone } from "./zone.js";
 
 export interface DailySchedule {
   zone: string;
+  /** The luxon zone object (cached offsets). */
+  tz: Zone;
   hour: number;
   minute: number;
 }
+
+const parsed = new Map<string, DailySchedule>();
 
 const DAILY_RE = /^(?:CRON_TZ=(\S+)\s+)?(\d{1,2})\s+(\d{1,2})\s+\*\s+\*\s+\*$/;
 
 /** Parses a daily single-time schedule; throws with Coder-like wording when it is not one. */
 export function parseDaily(raw: string): DailySchedule {
+  const hit = parsed.get(raw);
+  if (hit) return hit;
   const m = DAILY_RE.exec(raw.trim());
   if (!m) {
     throw new Error(
@@ -25,10 +32,11 @@ export function parseDaily(raw: string): DailySchedule {
   const minute = Number(m[2]);
   const hour = Number(m[3]);
   if (minute > 59 || hour > 23) throw new Error(`parse daily schedule: time out of range: ${JSON.stringify(raw)}`);
-  if (!DateTime.now().setZone(zone).isValid) {
-    throw new Error(`parse schedule: provided bad location ${zone}: unknown time zone ${zone}`);
-  }
-  return { zone, hour, minute };
+  const tz = cachedZone(zone);
+  if (!tz) throw new Error(`parse schedule: provided bad location ${zone}: unknown time zone ${zone}`);
+  const out = { zone, tz, hour, minute };
+  parsed.set(raw, out);
+  return out;
 }
 
 export function normalizeDaily(s: DailySchedule): string {
@@ -41,7 +49,7 @@ export function formatHHmm(s: DailySchedule): string {
 
 /** Next occurrence strictly after `after` (epoch ms). A time skipped by DST moves to the next day. */
 export function nextDaily(s: DailySchedule, after: number): number {
-  let day = DateTime.fromMillis(after, { zone: s.zone }).startOf("day");
+  let day = DateTime.fromMillis(after, { zone: s.tz }).startOf("day");
   for (let i = 0; i < 3; i++) {
     const at = day.set({ hour: s.hour, minute: s.minute, second: 0, millisecond: 0 });
     if (at.hour === s.hour && at.minute === s.minute && at.toMillis() > after) return at.toMillis();
@@ -64,8 +72,8 @@ const BUFFER_MS = -15 * 60_000;
 export function autostopMaxDeadline(now: number, days: readonly string[], weeks: number, q: DailySchedule): number | null {
   if (days.length === 0) return null;
   const wanted = new Set(days.map((d) => d.toLowerCase()));
-  const n = DateTime.fromMillis(now, { zone: q.zone });
-  let sod: DateTime = DateTime.fromMillis(now + LEEWAY_MS, { zone: q.zone }).startOf("day");
+  const n = DateTime.fromMillis(now, { zone: q.tz });
+  let sod: DateTime = DateTime.fromMillis(now + LEEWAY_MS, { zone: q.tz }).startOf("day");
   if (weeks > 1) sod = nextApplicableMonday(sod, weeks);
   if (nextDaily(q, sod.toMillis() + BUFFER_MS) < n.toMillis() + LEEWAY_MS) sod = sod.plus({ days: 1 }).startOf("day");
   for (let i = 0; i < 8; i++) {
