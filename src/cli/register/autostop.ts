@@ -1,5 +1,71 @@
 import type { Command } from "commander";
 import type { RunFn } from "../program.js";
+import { durationArg, intArg } from "../args.js";
 
-// Registration of `autostop` (SPEC §7). Implemented by its own issue; until then it is not listed.
-export function registerAutostop(_program: Command, _run: RunFn): void {}
+interface Opts {
+  listPending?: boolean;
+  schedule?: boolean;
+  explain?: string;
+  execute?: boolean;
+  dryRun?: boolean;
+  maxStops?: number;
+  within?: number;
+  ownerSchedules?: boolean;
+}
+
+export function registerAutostop(program: Command, run: RunFn): void {
+  program
+    .command("autostop")
+    .description("workspaces bound to be stopped: when, and why (Coder's deadline, max_deadline, quiet hours, prune)")
+    .option("--list-pending", "every running workspace with its next stop, cause and time left, soonest first (default)")
+    .option("--within <duration>", "only those stopping within this (2h, 90m, or hours)", durationArg("--within"))
+    .option("--owner-schedules", "read every owner's quiet hours (one request per owner): adds the prune cause and the max_deadline drift check")
+    .option("--schedule", "per workspace: autostart and next start, TTL, deadline, max_deadline, owner's quiet hours, template autostop requirement")
+    .option("--explain <owner/name>", "decision trace for one workspace: every rule, where deadline and max_deadline come from, every command's verdict")
+    .option("--execute", "stop workspaces still running more than autostop.overdue_tolerance_minutes past Coder's own deadline/max_deadline")
+    .option("--dry-run", "with --execute: show what would be stopped, stop nothing")
+    .option("--max-stops <n>", "with --execute: raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
+    .addHelpText(
+      "after",
+      `
+Causes: ttl (Coder's deadline), autostop-requirement (Coder's max_deadline from the template's
+requirement at the owner's quiet hours), quiet-hours-policy (this tool's quiet-hours agent: window
+start + grace), prune (the owner's prune window; needs the owner's quiet hours: --owner-schedules).
+Owners' quiet hours cost one request per owner; without --owner-schedules they are only known when
+the deployment does not allow custom schedules (everyone has the default).
+
+Examples:
+  coder-agents autostop                               # what stops next, soonest first
+  coder-agents autostop --within 2h --json
+  coder-agents autostop --owner-schedules             # + prune cause and drift check
+  coder-agents autostop --schedule
+  coder-agents autostop --explain alice/dev
+  coder-agents autostop --execute --dry-run           # overdue beyond the tolerance`,
+    )
+    .action(async (opts: Opts, cmd: Command) => {
+      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute"].filter(
+        (m): m is string => typeof m === "string",
+      );
+      const mode = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute ? "execute" : "list";
+      await run(
+        cmd,
+        async () => {
+          const m = await import("../../commands/autostop.js");
+          if (modes.length > 1) {
+            const { UsageError } = await import("../../errors.js");
+            throw new UsageError(`choose one mode, not ${modes.join(" and ")}`);
+          }
+          return (ctx) =>
+            m.autostopCommand(ctx, {
+              mode,
+              withinSeconds: opts.within,
+              target: opts.explain,
+              dryRun: !!opts.dryRun,
+              maxStops: opts.maxStops,
+              ownerSchedules: !!opts.ownerSchedules,
+            });
+        },
+        mode === "execute" ? (opts.dryRun ? "dry-run" : "execute") : "report",
+      );
+    });
+}

@@ -1,0 +1,745 @@
+/**
+ * `autostop` (SPEC §7.4): which running workspaces will be stopped, when, and why.
+ *
+ * - `--list-pending` (default): every running workspace with its next stop (`stops_at`), the `cause`
+ *   and `seconds_left`, soonest first (`--within` limits it).
+ * - `--schedule`: autostart schedule and next start, TTL, deadline, max_deadline, the owner's quiet
+ *   hours and the template's autostop requirement.
+ * - `--explain OWNER/NAME`: a decision trace, with deadline/max_deadline recomputed by the port of
+ *   Coder's CalculateAutostop and the verdict of every command.
+ * - `--execute` (`--dry-run`, `--max-stops`): stops, through the stop engine, workspaces still running
+ *   more than `autostop.overdue_tolerance_minutes` past Coder's own deadline/max_deadline.
+ *
+ * Requests: one paginated `status:running` listing, templates, buildinfo, entitlements and the
+ * deployment config once each; owners' quiet hours (one request per owner, bounded concurrency) only
+ * with `--owner-schedules`, `--schedule` or `--explain`, or for free when the deployment does not let
+ * users set their own (everyone then has the default schedule).
+ */
+import { DateTime } from "luxon";
+import type { AppContext } from "../cli/context.js";
+import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
+import type { DeploymentConfig, Group, QuietHours, Template, Workspace } from "../coder/schemas.js";
+import { CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
+import { nextAllowedAutostart } from "../domain/autostart.js";
+import { calculateAutostop, leewayHoursForVersion } from "../domain/autostop-calc.js";
+import { categorize, matchExclusion, describeExclusion, resolveExclusions, type Categorization, type CategorizedWorkspace } from "../domain/categorize.js";
+import { describeSchedule } from "../domain/cron.js";
+import { checkDrift, type DriftCheck } from "../domain/drift.js";
+import { dimensionActive, evaluateFilters, mergeFilters, resolveNames, type CompiledFilters } from "../domain/prune-filters.js";
+import { describePolicy, nextWindow, policyFromConfig, graceEnd, type QuietPolicy } from "../domain/quiet-window.js";
+import {
+  beyondTolerance,
+  coderCauses,
+  comparePredictions,
+  earliestCause,
+  overdue,
+  pruneCause,
+  type CauseTime,
+  type StopCause,
+} from "../domain/stop-prediction.js";
+import { classifyTtl } from "../domain/ttl.js";
+import {
+  fallbackQuietStart,
+  quietStartFromResponse,
+  quietStartFromSchedule,
+  quietWindowAt,
+  type QuietStart,
+} from "../domain/user-quiet-hours.js";
+import { Journal, resolveJournalPath } from "../exec/journal.js";
+import type { StopCandidate, StopRun } from "../exec/types.js";
+import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
+import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
+import { renderTable } from "../output/table.js";
+
+export interface AutostopOptions {
+  mode: "list" | "schedule" | "explain" | "execute";
+  withinSeconds?: number | undefined;
+  /** OWNER/NAME for --explain. */
+  target?: string | undefined;
+  dryRun: boolean;
+  maxStops?: number | undefined;
+  /** Fetch every owner's quiet hours (prune cause and drift check in the list). */
+  ownerSchedules: boolean;
+}
+
+/** An owner's quiet-hours schedule as far as this run knows it. */
+interface OwnerSchedule {
+  /** The schedule Coder uses for max_deadline (null: none, e.g. unlicensed, or unknown). */
+  coderSchedule: string | null;
+  /** The start `prune` would use (user → deployment default → prune_workspaces.timezone midnight). */
+  pruneStart: QuietStart | null;
+  response: QuietHours | null;
+  /** "fetched", "deployment-default" (custom schedules not allowed), "not-licensed", "not-fetched", "unreadable". */
+  source: string;
+  note: string | null;
+}
+
+interface Deployment {
+  version: string;
+  leewayHours: number;
+  advanced: boolean;
+  config: DeploymentConfig | null;
+  templates: Map<string, Template>;
+}
+
+const requirementOf = (t: Template | undefined, d: Deployment) => {
+  const r = t?.autostop_requirement;
+  if (!d.advanced || !r || r.days_of_week.length === 0) return null;
+  return { daysOfWeek: r.days_of_week, weeks: r.weeks };
+};
+
+export async function autostopCommand(ctx: AppContext, opts: AutostopOptions): Promise<CommandResult> {
+  if (opts.mode === "execute" && !ctx.config.autostop.enabled) {
+    throw new ConfigError("autostop.enabled is false in the configuration: autostop --execute refuses to stop anything (set it to true to allow it)");
+  }
+  if (opts.mode !== "execute" && (opts.dryRun || opts.maxStops !== undefined)) throw new UsageError("--dry-run and --max-stops go with --execute");
+  const client = ctx.client();
+  const [deployment, workspaces] = await Promise.all([loadDeployment(client), loadWorkspaces(ctx, client, opts)]);
+  if (opts.mode === "explain") return explain(ctx, client, deployment, workspaces[0]!);
+  const needOwners = opts.mode === "schedule" || opts.ownerSchedules;
+  const owners = await ownerSchedules(ctx, client, deployment, workspaces, needOwners);
+  const running = workspaces.filter((w) => w.latest_build.status === "running");
+  const assessed = await assessAll(ctx, client, deployment, owners, running);
+  if (opts.mode === "schedule") return scheduleResult(ctx, deployment, owners, running, assessed);
+  if (opts.mode === "execute") return execute(ctx, assessed, opts);
+  return listResult(ctx, assessed, opts, owners, needOwners);
+}
+
+async function loadDeployment(client: CoderClient): Promise<Deployment> {
+  const [info, entitlements, templates, config] = await Promise.all([
+    client.buildInfo(),
+    client.entitlements(),
+    client.listTemplates(),
+    client.deploymentConfig().catch((err: unknown) => {
+      if (err instanceof CoderApiError && (err.status === 403 || err.status === 404)) return null;
+      throw err;
+    }),
+  ]);
+  return {
+    version: info.version,
+    leewayHours: leewayHoursForVersion(info.version),
+    advanced: advancedSchedulingEnabled(entitlements),
+    config,
+    templates: new Map(templates.map((t) => [t.id, t])),
+  };
+}
+
+async function loadWorkspaces(ctx: AppContext, client: CoderClient, opts: AutostopOptions): Promise<Workspace[]> {
+  if (opts.mode === "explain") {
+    const m = /^([^/\s]+)\/([^/\s]+)$/.exec(opts.target ?? "");
+    if (!m) throw new UsageError(`--explain: expected OWNER/NAME, got "${opts.target ?? ""}"`);
+    try {
+      return [await client.getWorkspaceByOwnerAndName(m[1]!, m[2]!)];
+    } catch (err) {
+      if (err instanceof CoderApiError && (err.status === 404 || err.status === 400)) {
+        throw new UsageError(`--explain: no workspace ${m[1]}/${m[2]} visible to this token`);
+      }
+      throw err;
+    }
+  }
+  const progress = ctx.progress("listing running workspaces");
+  try {
+    return await client.listWorkspaces("status:running", (d, t) => progress.update(d, t));
+  } finally {
+    progress.done();
+  }
+}
+
+/** Owners' quiet hours: fetched when asked (bounded concurrency), else known only when the deployment forces its default. */
+async function ownerSchedules(
+  ctx: AppContext,
+  client: CoderClient,
+  d: Deployment,
+  workspaces: readonly Workspace[],
+  fetch: boolean,
+): Promise<Map<string, OwnerSchedule>> {
+  const owners = [...new Set(workspaces.map((w) => w.owner_name))].sort();
+  const qhConfig = d.config?.config.user_quiet_hours_schedule;
+  const defaultSchedule = qhConfig?.default_schedule || (d.advanced ? "CRON_TZ=UTC 0 0 * * *" : "");
+  const pruneFallback = (): QuietStart =>
+    (defaultSchedule && quietStartFromSchedule(defaultSchedule, "deployment-default")) ||
+    fallbackQuietStart(ctx.config.prune_workspaces.timezone, "no readable quiet-hours schedule: midnight in prune_workspaces.timezone");
+  const out = new Map<string, OwnerSchedule>();
+  if (!d.advanced) {
+    // AGPL/unlicensed: Coder sets no max_deadline; prune falls back to the default, then midnight.
+    for (const o of owners) out.set(o, { coderSchedule: null, pruneStart: pruneFallback(), response: null, source: "not-licensed", note: "quiet hours need the advanced_template_scheduling entitlement" });
+    return out;
+  }
+  if (qhConfig && qhConfig.allow_user_custom === false && defaultSchedule) {
+    for (const o of owners) {
+      out.set(o, { coderSchedule: defaultSchedule, pruneStart: quietStartFromSchedule(defaultSchedule, "deployment-default"), response: null, source: "deployment-default", note: null });
+    }
+    return out;
+  }
+  if (!fetch) {
+    for (const o of owners) out.set(o, { coderSchedule: null, pruneStart: null, response: null, source: "not-fetched", note: null });
+    return out;
+  }
+  const progress = ctx.progress("reading owners' quiet hours");
+  let done = 0;
+  try {
+    await mapLimit(owners, ctx.config.http.concurrency, async (o) => {
+      try {
+        const qh = await client.getQuietHours(o);
+        out.set(o, { coderSchedule: qh.raw_schedule, pruneStart: quietStartFromResponse(qh) ?? pruneFallback(), response: qh, source: "fetched", note: null });
+      } catch (err) {
+        if (!(err instanceof CoderApiError) || (err.status !== 403 && err.status !== 404)) throw err;
+        out.set(o, { coderSchedule: null, pruneStart: pruneFallback(), response: null, source: "unreadable", note: `quiet hours not readable (${err.status})` });
+      }
+      progress.update(++done, owners.length);
+    });
+  } finally {
+    progress.done();
+  }
+  return out;
+}
+
+/** One running workspace with its prediction. */
+interface Assessed {
+  workspace: Workspace;
+  causes: CauseTime[];
+  next: CauseTime | null;
+  drift: DriftCheck | null;
+  exclusion: string | null;
+  qh: CategorizedWorkspace | null;
+  pruneVerdict: { keep: boolean; reason: string | null } | null;
+}
+
+async function assessAll(
+  ctx: AppContext,
+  client: CoderClient,
+  d: Deployment,
+  owners: Map<string, OwnerSchedule>,
+  running: readonly Workspace[],
+): Promise<Assessed[]> {
+  const policy = policyFromConfig(ctx.config.quiet_hours);
+  const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
+  for (const w of exclusions.expired) ctx.logger.warn(`exclusion of ${w.kind} "${w.name}" expired on ${w.expires} and is ignored`);
+  const cat = categorize(running, policy, exclusions, ctx.now);
+  const byId = new Map(cat.items.map((i) => [i.workspace.id, i]));
+  const filters = await pruneFilters(ctx, client, owners);
+  return running.map((ws) => assessOne(ctx, d, owners, policy, cat, byId.get(ws.id) ?? null, filters, ws));
+}
+
+/** The configured prune filters (prune's own merge rules; groups need one listing, only when used). */
+async function pruneFilters(ctx: AppContext, client: CoderClient, owners: Map<string, OwnerSchedule>): Promise<CompiledFilters | null> {
+  if (!ctx.config.prune_workspaces.enabled) return null;
+  if (![...owners.values()].some((o) => o.pruneStart)) return null;
+  const merged = mergeFilters(ctx.config.prune_workspaces, { include: {}, exclude: {} });
+  const groupMembers = new Map<string, Set<string>>();
+  if (dimensionActive(merged, "groups")) {
+    const groups: Group[] = await client.listGroups();
+    const r = resolveNames(
+      [...merged.include.groups, ...merged.exclude.groups],
+      groups.map((g) => ({ id: g.id, names: [g.name, g.display_name, `${g.organization_name}/${g.name}`].filter((n) => n !== "" && n !== "/") })),
+    );
+    const byId = new Map(groups.map((g) => [g.id, g]));
+    for (const [value, ids] of r.ids) {
+      const members = new Set<string>();
+      for (const id of ids) for (const m of byId.get(id)?.members ?? []) members.add(m.id);
+      groupMembers.set(value, members);
+    }
+  }
+  return { merged, groupMembers };
+}
+
+function assessOne(
+  ctx: AppContext,
+  d: Deployment,
+  owners: Map<string, OwnerSchedule>,
+  policy: QuietPolicy,
+  cat: Categorization,
+  item: CategorizedWorkspace | null,
+  filters: CompiledFilters | null,
+  ws: Workspace,
+): Assessed {
+  const causes = coderCauses(ws.latest_build);
+  const exclusion = item?.exclusion ? describeExclusion(item.exclusion) : null;
+  const qhCause = quietHoursCause(policy, cat, item, ctx.now);
+  if (qhCause) causes.push(qhCause);
+  const owner = owners.get(ws.owner_name);
+  let pruneVerdict: Assessed["pruneVerdict"] = null;
+  if (filters && owner?.pruneStart) {
+    pruneVerdict = evaluateFilters(ws, filters);
+    if (pruneVerdict.keep) {
+      const w = quietWindowAt(owner.pruneStart, ctx.now, ctx.config.prune_workspaces.default_quiet_hours_duration);
+      const label = `${owner.pruneStart.time} ${owner.pruneStart.timezone}, ${ctx.config.prune_workspaces.default_quiet_hours_duration}h`;
+      causes.push(pruneCause({ startMs: w.start.toMillis(), endMs: w.end.toMillis(), inside: w.inside, nextStartMs: w.nextStart.toMillis() }, label));
+    }
+  }
+  const template = d.templates.get(ws.template_id);
+  let drift: DriftCheck | null = null;
+  if (d.advanced && owner && owner.source !== "not-fetched") {
+    drift = checkDrift({
+      buildCompletedAt: ws.latest_build.job.completed_at ?? null,
+      actualMaxDeadline: ws.latest_build.max_deadline,
+      requirement: requirementOf(template, d),
+      quietHoursSchedule: owner.coderSchedule,
+      leewayHours: d.leewayHours,
+    });
+  }
+  return { workspace: ws, causes, next: earliestCause(causes), drift, exclusion, qh: item, pruneVerdict };
+}
+
+/**
+ * When this tool's quiet-hours agent would stop the workspace: inside a window, its own due time
+ * (window start or its start, plus grace); outside, the next window's start plus grace. None when
+ * quiet hours are disabled, the workspace is excluded, or the grace outlasts the window.
+ */
+function quietHoursCause(policy: QuietPolicy, cat: Categorization, item: CategorizedWorkspace | null, now: DateTime): CauseTime | null {
+  if (!policy.enabled || !item || item.category === "excluded") return null;
+  if (cat.window && item.dueAt) {
+    if (item.dueAt.toMillis() >= cat.window.end.toMillis()) return null;
+    return { cause: "quiet-hours-policy", atMs: item.dueAt.toMillis(), detail: `quiet hours ${describePolicy(policy)}: due at window start (or its own start) + grace` };
+  }
+  const next = nextWindow(policy, now);
+  if (!next) return null;
+  const due = graceEnd(policy, next);
+  if (due.toMillis() >= next.end.toMillis()) return null;
+  return { cause: "quiet-hours-policy", atMs: due.toMillis(), detail: `next quiet hours ${describePolicy(policy)}: window start + grace` };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function pendingEntry(a: Assessed, nowMs: number) {
+  const ws = a.workspace;
+  return {
+    ...workspaceEntry(ws),
+    stops_at: a.next ? iso(a.next.atMs) : null,
+    cause: (a.next?.cause ?? null) as StopCause | null,
+    seconds_left: a.next ? Math.floor((a.next.atMs - nowMs) / 1000) : null,
+    cause_detail: a.next?.detail ?? "no deadline and no policy applies: stops only manually",
+    stops_only_manually: a.next === null,
+    causes: [...a.causes]
+      .sort((x, y) => x.atMs - y.atMs)
+      .map((c) => ({ cause: c.cause, at: iso(c.atMs), seconds_left: Math.floor((c.atMs - nowMs) / 1000), detail: c.detail })),
+    deadline: ws.latest_build.deadline,
+    max_deadline: ws.latest_build.max_deadline,
+    excluded: a.exclusion,
+    drift: a.drift?.status === "drift" ? a.drift.drift : null,
+    drift_check: a.drift === null ? "not-checked" : a.drift.status,
+  };
+}
+type PendingEntry = ReturnType<typeof pendingEntry>;
+
+function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions, owners: Map<string, OwnerSchedule>, fetched: boolean): CommandResult {
+  const nowMs = ctx.now.toMillis();
+  const sorted = [...assessed].sort((a, b) =>
+    comparePredictions(
+      { atMs: a.next?.atMs ?? null, owner: a.workspace.owner_name, name: a.workspace.name },
+      { atMs: b.next?.atMs ?? null, owner: b.workspace.owner_name, name: b.workspace.name },
+    ),
+  );
+  let entries = sorted.map((a) => pendingEntry(a, nowMs));
+  const total = entries.length;
+  if (opts.withinSeconds !== undefined) entries = entries.filter((e) => e.seconds_left !== null && e.seconds_left <= opts.withinSeconds!);
+  const sources = new Set([...owners.values()].map((o) => o.source));
+  const ownerSource = sources.size === 1 ? [...sources][0]! : sources.size === 0 ? (fetched ? "fetched" : "not-fetched") : "mixed";
+  const drifted = entries.filter((e) => e.drift !== null).length;
+  const data = {
+    within_seconds: opts.withinSeconds ?? null,
+    total_running: total,
+    owner_schedules: ownerSource,
+    summary: {
+      listed: entries.length,
+      by_cause: countBy(entries.map((e) => e.cause ?? "manual")),
+      overdue: entries.filter((e) => e.seconds_left !== null && e.seconds_left < 0).length,
+      drifted,
+    },
+    workspaces: entries,
+  };
+  const zone = ctx.config.quiet_hours.timezone;
+  const human = () => {
+    const lines = [`⏱️  WORKSPACES PENDING STOP (${entries.length}${opts.withinSeconds !== undefined ? ` within ${formatDuration(opts.withinSeconds)}` : ""} of ${total} running)`, ""];
+    if (entries.length > 0) {
+      lines.push(
+        renderTable(
+          ["Workspace", "Template", "Stops at", "Time left", "Cause", "Notes"],
+          entries.map((e) => [
+            `${e.owner}/${e.name}`,
+            e.template,
+            e.stops_at ? formatInstant(e.stops_at, zone) : "never (manual)",
+            e.seconds_left === null ? "N/A" : e.seconds_left < 0 ? `overdue ${formatDuration(-e.seconds_left)}` : formatDuration(e.seconds_left),
+            e.cause ?? "manual only",
+            notes(e, zone),
+          ]),
+          { color: ctx.color },
+        ),
+      );
+    } else lines.push("No running workspace matches.");
+    if (ownerSource === "not-fetched") {
+      lines.push("", "ℹ️  Owners' quiet hours were not read: no prune cause and no drift check. Add --owner-schedules (one request per owner).");
+    }
+    if (drifted > 0) lines.push("", `⚠️  ${drifted} workspace(s) carry a max_deadline computed from quiet hours their owner has since changed (drift).`);
+    return lines.join("\n");
+  };
+  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+}
+
+function notes(e: PendingEntry, zone: string): string {
+  const n: string[] = [];
+  if (e.excluded) n.push(e.excluded);
+  if (e.drift) n.push(`drift: max_deadline ${formatInstant(e.drift.actual_max_deadline, zone)}, owner's quiet hours now give ${formatInstant(e.drift.expected_max_deadline, zone)}`);
+  return n.join("; ");
+}
+
+function countBy(xs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------
+// --schedule
+// ----------------------------------------------------------------------------------------------
+
+function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, OwnerSchedule>, running: Workspace[], assessed: Assessed[]): CommandResult {
+  const byId = new Map(assessed.map((a) => [a.workspace.id, a]));
+  const zone = ctx.config.quiet_hours.timezone;
+  const entries = [...running]
+    .sort((a, b) => a.owner_name.localeCompare(b.owner_name) || a.name.localeCompare(b.name))
+    .map((ws) => {
+      const t = d.templates.get(ws.template_id);
+      const o = owners.get(ws.owner_name);
+      let nextStart: string | null = null;
+      if (ws.autostart_schedule) {
+        try {
+          const n = nextAllowedAutostart(ctx.now, ws.autostart_schedule, t?.autostart_requirement?.days_of_week ?? null);
+          nextStart = n ? isoUtc(n) : null;
+        } catch {
+          nextStart = null;
+        }
+      }
+      const a = byId.get(ws.id)!;
+      return {
+        ...workspaceEntry(ws),
+        autostart_schedule: ws.autostart_schedule,
+        autostart_description: safeDescribe(ws.autostart_schedule),
+        next_start: nextStart,
+        ttl_ms: ws.ttl_ms,
+        deadline: ws.latest_build.deadline,
+        max_deadline: ws.latest_build.max_deadline,
+        owner_quiet_hours: o
+          ? { raw_schedule: o.coderSchedule ?? o.response?.raw_schedule ?? null, user_set: o.response?.user_set ?? null, timezone: o.pruneStart?.timezone ?? null, time: o.pruneStart?.time ?? null, source: o.source, note: o.note }
+          : null,
+        template_autostop_requirement: t?.autostop_requirement && t.autostop_requirement.days_of_week.length > 0 ? { days_of_week: t.autostop_requirement.days_of_week, weeks: t.autostop_requirement.weeks, effective: d.advanced } : null,
+        stops_at: a.next ? iso(a.next.atMs) : null,
+        cause: a.next?.cause ?? null,
+        drift: a.drift?.status === "drift" ? a.drift.drift : null,
+      };
+    });
+  const data = { workspaces: entries, leeway_hours: d.leewayHours, advanced_scheduling: d.advanced };
+  const human = () => {
+    const lines = [`📅 WORKSPACE SCHEDULES (${entries.length} running)`, ""];
+    if (entries.length === 0) return [...lines, "No running workspaces."].join("\n");
+    lines.push(
+      renderTable(
+        ["Workspace", "Autostart", "Next start", "TTL", "Deadline", "Max deadline", "Owner quiet hours", "Autostop requirement"],
+        entries.map((e) => [
+          `${e.owner}/${e.name}`,
+          e.autostart_description ?? "manual",
+          formatInstant(e.next_start, zone),
+          formatTtl(e.ttl_ms),
+          formatInstant(e.deadline, zone),
+          formatInstant(e.max_deadline, zone) + (e.drift ? " ⚠️ drift" : ""),
+          e.owner_quiet_hours?.time ? `${e.owner_quiet_hours.time} ${e.owner_quiet_hours.timezone}` : e.owner_quiet_hours?.source ?? "unknown",
+          e.template_autostop_requirement ? `${e.template_autostop_requirement.days_of_week.join(",")}${e.template_autostop_requirement.weeks > 1 ? ` every ${e.template_autostop_requirement.weeks} weeks` : ""}${e.template_autostop_requirement.effective ? "" : " (not licensed)"}` : "none",
+        ]),
+        { color: ctx.color },
+      ),
+    );
+    return lines.join("\n");
+  };
+  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+}
+
+function safeDescribe(raw: string | null): string | null {
+  if (!raw) return null;
+  try {
+    return describeSchedule(raw);
+  } catch {
+    return `invalid: ${raw}`;
+  }
+}
+
+// ----------------------------------------------------------------------------------------------
+// --explain
+// ----------------------------------------------------------------------------------------------
+
+interface TraceStep {
+  rule: string;
+  matched: boolean;
+  detail: string;
+}
+
+async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace): Promise<CommandResult> {
+  const owners = await ownerSchedules(ctx, client, d, [ws], true);
+  const owner = owners.get(ws.owner_name)!;
+  const running = ws.latest_build.status === "running";
+  const [a] = running ? await assessAll(ctx, client, d, owners, [ws]) : [null];
+  const zone = ctx.config.quiet_hours.timezone;
+  const nowMs = ctx.now.toMillis();
+  const t = d.templates.get(ws.template_id);
+  const trace: TraceStep[] = [];
+  const b = ws.latest_build;
+
+  trace.push({ rule: "status", matched: running, detail: `latest build #${b.build_number} (${b.transition}) is ${b.status}${running ? "" : ": nothing is pending, no rule applies"}` });
+
+  // Exclusions (quiet_hours.excluded_*; autostop --execute and quiet-hours honour them).
+  const policy = policyFromConfig(ctx.config.quiet_hours);
+  const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
+  const ex = matchExclusion(ws, exclusions.active);
+  trace.push({ rule: "exclusions", matched: !!ex, detail: ex ? describeExclusion(ex) : "no user, template or workspace exclusion matches" });
+
+  // Coder's deadline / max_deadline, recomputed at the build's completion.
+  const completed = b.job.completed_at ?? null;
+  const requirement = requirementOf(t, d);
+  let recomputed: { deadline: string | null; maxDeadline: string | null } | null = null;
+  let recomputeError: string | null = null;
+  if (completed) {
+    try {
+      recomputed = calculateAutostop({
+        now: completed,
+        templateAllowUserAutostop: t?.allow_user_autostop ?? true,
+        templateDefaultTtlMs: t?.default_ttl_ms ?? 0,
+        workspaceTtlMs: ws.ttl_ms,
+        autostopRequirement: requirement,
+        userQuietHoursSchedule: d.advanced ? owner.coderSchedule : null,
+        workspaceAutostartSchedule: ws.autostart_schedule,
+        templateAutostartDays: t?.autostart_requirement?.days_of_week ?? null,
+        leewayHours: d.leewayHours,
+      });
+    } catch (err) {
+      recomputeError = (err as Error).message;
+    }
+  }
+  const deadlineSource = describeDeadlineSource(ws, t, recomputed, recomputeError, completed, zone);
+  trace.push({ rule: "ttl (Coder deadline)", matched: !!b.deadline, detail: deadlineSource });
+  const maxSource = describeMaxSource(ws, t, d, owner, requirement, recomputed, zone);
+  trace.push({ rule: "autostop requirement (Coder max_deadline)", matched: !!b.max_deadline, detail: maxSource });
+  if (a?.drift) {
+    trace.push({
+      rule: "drift check",
+      matched: a.drift.status === "drift",
+      detail:
+        a.drift.status === "drift"
+          ? `the build carries max_deadline ${formatInstant(a.drift.drift.actual_max_deadline, zone)}, but the owner's current quiet hours give ${formatInstant(a.drift.drift.expected_max_deadline, zone)} (Coder computes it once per build; the next build will use the new schedule)`
+          : a.drift.status === "ok"
+            ? "max_deadline matches the owner's current quiet hours"
+            : `not checked: ${a.drift.reason}`,
+    });
+  }
+
+  // Owner's quiet hours and prune window.
+  const dur = ctx.config.prune_workspaces.default_quiet_hours_duration;
+  let ownerWindow: Record<string, unknown> | null = null;
+  if (owner.pruneStart) {
+    const w = quietWindowAt(owner.pruneStart, ctx.now, dur);
+    const tz = owner.pruneStart.timezone;
+    const shift = w.start.offset !== w.end.offset ? ` (DST shift inside the window: ${w.start.toFormat("ZZ")} → ${w.end.toFormat("ZZ")})` : w.start.offset !== w.nextStart.offset ? ` (DST shift before the next window: ${w.start.toFormat("ZZ")} → ${w.nextStart.toFormat("ZZ")})` : "";
+    ownerWindow = {
+      time: owner.pruneStart.time,
+      timezone: tz,
+      source: owner.pruneStart.source,
+      raw_schedule: owner.pruneStart.raw_schedule,
+      window_start: isoUtc(w.start),
+      window_end: isoUtc(w.end),
+      inside: w.inside,
+      next_start: isoUtc(w.nextStart),
+      dst_shift: shift !== "",
+    };
+    trace.push({
+      rule: "owner's quiet hours",
+      matched: w.inside,
+      detail: `${owner.pruneStart.time} ${tz} (${owner.pruneStart.source}); prune window ${w.start.toFormat("yyyy-MM-dd HH:mm")} ${zoneAbbrev(w.start)} – ${w.end.toFormat("HH:mm")} ${zoneAbbrev(w.end)} (${dur}h)${shift}; now ${w.inside ? "inside" : "outside"}`,
+    });
+  } else {
+    trace.push({ rule: "owner's quiet hours", matched: false, detail: owner.note ?? "unknown" });
+  }
+
+  // Verdicts.
+  const ttl = classifyTtl(ws, nowMs, Math.round(ctx.config.ttl_monitor.warning_threshold_hours * 3600));
+  const qh = a?.qh ?? null;
+  const od = overdue(b, nowMs);
+  const tolerance = ctx.config.autostop.overdue_tolerance_minutes;
+  const wouldExecute = running && !ex && beyondTolerance(od, tolerance);
+  const graceLeft = qh?.dueAt ? Math.floor((qh.dueAt.toMillis() - nowMs) / 1000) : null;
+  if (qh) {
+    trace.push({
+      rule: "quiet-hours policy",
+      matched: qh.category === "quiet_hours_stopping" || qh.quietDue,
+      detail: `${describePolicy(policy)}: ${qh.category} — ${qh.reasons.join("; ")}${graceLeft !== null ? `; grace ${graceLeft > 0 ? `left ${formatDuration(graceLeft)}` : "over"}` : ""}`,
+    });
+  }
+  const verdicts = {
+    "quiet-hours": qh
+      ? { category: qh.category, reasons: qh.reasons, due_at: qh.dueAt ? isoUtc(qh.dueAt) : null, grace_seconds_left: graceLeft }
+      : { category: running ? "unknown" : "not-running", reasons: [], due_at: null, grace_seconds_left: null },
+    "ttl-monitor": { compliance_status: ttl.complianceStatus, seconds_remaining: ttl.secondsRemaining, stops_only_manually: ttl.stopsOnlyManually },
+    prune: {
+      in_window: (ownerWindow?.inside as boolean | undefined) ?? null,
+      filter: a?.pruneVerdict ?? null,
+      would_stop_now: !!ownerWindow?.inside && running && (a?.pruneVerdict?.keep ?? true) && ctx.config.prune_workspaces.enabled,
+    },
+    autostop: {
+      cause: a?.next?.cause ?? null,
+      stops_at: a?.next ? iso(a.next.atMs) : null,
+      seconds_left: a?.next ? Math.floor((a.next.atMs - nowMs) / 1000) : null,
+      overdue_seconds: od?.overdueSeconds ?? null,
+      would_execute_stop: wouldExecute,
+    },
+  };
+  trace.push({ rule: "ttl-monitor", matched: ttl.bucket === "expired" || ttl.bucket === "expiring_soon", detail: `${ttl.complianceStatus}${ttl.secondsRemaining !== null ? ` (${formatRemaining(ttl.secondsRemaining)})` : ""}${ttl.stopsOnlyManually ? " — stops only manually" : ""}` });
+  trace.push({
+    rule: "autostop --execute",
+    matched: wouldExecute,
+    detail: od
+      ? `${od.overdueSeconds}s past its ${od.source}; tolerance ${tolerance} min → ${wouldExecute ? "would be stopped" : ex ? "excluded" : "left to Coder"}`
+      : "not past its deadline or max_deadline",
+  });
+  const entry = a ? pendingEntry(a, nowMs) : { ...workspaceEntry(ws), stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline };
+  const data = {
+    workspace: entry,
+    workspaces: a ? [entry] : [],
+    trace,
+    coder: {
+      server_version: d.version,
+      leeway_hours: d.leewayHours,
+      advanced_scheduling: d.advanced,
+      build_completed_at: completed,
+      deadline: b.deadline,
+      max_deadline: b.max_deadline,
+      recomputed_deadline: recomputed?.deadline ?? null,
+      recomputed_max_deadline: recomputed?.maxDeadline ?? null,
+      recompute_error: recomputeError,
+      deadline_source: deadlineSource,
+      max_deadline_source: maxSource,
+    },
+    owner_quiet_hours: ownerWindow,
+    drift: a?.drift?.status === "drift" ? a.drift.drift : null,
+    verdicts,
+  };
+  const human = () => {
+    const lines = [`🔎 EXPLAIN ${ws.owner_name}/${ws.name} (template ${ws.template_name}, ${ws.organization_name})`, `Evaluated at ${formatInstant(isoUtc(ctx.now), zone)}`, ""];
+    for (const s of trace) lines.push(`${s.matched ? "✔" : "·"} ${s.rule}: ${s.detail}`);
+    lines.push("", "VERDICTS:");
+    lines.push(`  quiet-hours:  ${verdicts["quiet-hours"].category}`);
+    lines.push(`  ttl-monitor:  ${verdicts["ttl-monitor"].compliance_status}`);
+    lines.push(`  prune:        ${verdicts.prune.in_window === null ? "owner's window unknown" : verdicts.prune.in_window ? "inside the owner's window" : "outside the owner's window"}${verdicts.prune.filter && !verdicts.prune.filter.keep ? ` (${verdicts.prune.filter.reason})` : ""}`);
+    lines.push(
+      `  autostop:     ${verdicts.autostop.cause ? `${verdicts.autostop.cause} at ${formatInstant(verdicts.autostop.stops_at, zone)} (${formatRemaining(verdicts.autostop.seconds_left)})` : running ? "stops only manually" : "not running"}${wouldExecute ? "; --execute would stop it" : ""}`,
+    );
+    return lines.join("\n");
+  };
+  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+}
+
+function describeDeadlineSource(
+  ws: Workspace,
+  t: Template | undefined,
+  recomputed: { deadline: string | null; maxDeadline: string | null } | null,
+  error: string | null,
+  completed: string | null,
+  zone: string,
+): string {
+  const b = ws.latest_build;
+  const ttlText = t && !t.allow_user_autostop ? `template default TTL ${formatTtl(t.default_ttl_ms)} (users may not set their own)` : `workspace TTL ${formatTtl(ws.ttl_ms)}`;
+  if (!b.deadline) return `no deadline: ${ws.ttl_ms ? "unset on this build" : "the workspace has no TTL"} — Coder will not stop it on a timer`;
+  if (!completed) return `deadline ${formatInstant(b.deadline, zone)}; the build has no completion time to recompute from`;
+  if (error) return `deadline ${formatInstant(b.deadline, zone)}; recomputation failed: ${error}`;
+  const base = `build completed ${formatInstant(completed, zone)} + ${ttlText}${ws.autostart_schedule ? ", adjusted for the autostart schedule" : ""}`;
+  const r = recomputed?.deadline ?? null;
+  if (r === null) return `deadline ${formatInstant(b.deadline, zone)}; the recomputation gives none (TTL changed since the build?)`;
+  const diff = Date.parse(b.deadline) - Date.parse(r);
+  if (Math.abs(diff) <= 60_000) {
+    return `${base} = ${formatInstant(b.deadline, zone)}${b.max_deadline && Date.parse(b.deadline) >= Date.parse(b.max_deadline) ? " (capped at max_deadline)" : ""}`;
+  }
+  if (diff > 0) return `${base} = ${formatInstant(r, zone)}, extended to ${formatInstant(b.deadline, zone)} by activity (activity bump ${formatTtl(t?.activity_bump_ms)}) or a manual extension`;
+  return `${base} = ${formatInstant(r, zone)}; the build carries the earlier ${formatInstant(b.deadline, zone)} (TTL or schedule changed since the build)`;
+}
+
+function describeMaxSource(
+  ws: Workspace,
+  t: Template | undefined,
+  d: Deployment,
+  owner: OwnerSchedule,
+  requirement: { daysOfWeek: string[]; weeks: number } | null,
+  recomputed: { deadline: string | null; maxDeadline: string | null } | null,
+  zone: string,
+): string {
+  const b = ws.latest_build;
+  if (!d.advanced) return `advanced template scheduling is not licensed: Coder sets no max_deadline${b.max_deadline ? ` (yet the build has ${formatInstant(b.max_deadline, zone)})` : ""}`;
+  if (!requirement) return `template ${t?.name ?? ws.template_name} has no autostop requirement${b.max_deadline ? `; the build's max_deadline ${formatInstant(b.max_deadline, zone)} comes from an older setting` : ""}`;
+  const req = `template requirement: stop on ${requirement.daysOfWeek.join(", ")}${requirement.weeks > 1 ? ` every ${requirement.weeks} weeks` : ""}, at the owner's quiet hours (${owner.coderSchedule ?? "unknown"}), at least ${d.leewayHours}h after the build`;
+  return `${req}; build carries ${formatInstant(b.max_deadline, zone)}; recomputed with today's schedule: ${formatInstant(recomputed?.maxDeadline ?? null, zone)}`;
+}
+
+// ----------------------------------------------------------------------------------------------
+// --execute
+// ----------------------------------------------------------------------------------------------
+
+async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions): Promise<CommandResult> {
+  const nowMs = ctx.now.toMillis();
+  const tolerance = ctx.config.autostop.overdue_tolerance_minutes;
+  const dry = opts.dryRun || ctx.config.dry_run;
+  const candidates: StopCandidate[] = [];
+  const planned: { ws: Workspace; stopsAtMs: number; source: "deadline" | "max_deadline" }[] = [];
+  const excluded: { entry: ReturnType<typeof workspaceEntry>; reason: string }[] = [];
+  for (const a of assessed) {
+    const od = overdue(a.workspace.latest_build, nowMs);
+    if (!beyondTolerance(od, tolerance) || !od) continue;
+    if (a.exclusion) {
+      excluded.push({ entry: workspaceEntry(a.workspace), reason: a.exclusion });
+      continue;
+    }
+    const field = od.source;
+    planned.push({ ws: a.workspace, stopsAtMs: od.atMs, source: field });
+    candidates.push({
+      workspace: a.workspace,
+      category: "autostop_overdue",
+      reasons: [`Overdue: still running ${formatDuration(od.overdueSeconds)} past its ${field} ${formatInstant(iso(od.atMs), ctx.config.quiet_hours.timezone)} (tolerance ${tolerance} min)`],
+      evidence: { overdue_seconds: od.overdueSeconds, source: field, deadline: a.workspace.latest_build.deadline, max_deadline: a.workspace.latest_build.max_deadline },
+    });
+  }
+  const engine = await import("../exec/stop-engine.js");
+  const journal = candidates.length > 0 ? Journal.open(resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd)) : null;
+  let run: StopRun;
+  try {
+    run = await engine.executeStops(ctx, candidates, engine.stopEngineOptions(ctx, { command: "autostop", execute: !dry, maxStops: opts.maxStops, journal }));
+  } finally {
+    journal?.close();
+  }
+  const mode: Mode = dry ? "dry-run" : "execute";
+  const failed = run.summary.failed > 0 || !!run.journal_error;
+  const data = {
+    tolerance_minutes: tolerance,
+    run_id: run.run_id,
+    workspaces: planned.map((p) => ({
+      ...workspaceEntry(p.ws),
+      stops_at: iso(p.stopsAtMs),
+      cause: (p.source === "deadline" ? "ttl" : "autostop-requirement") as StopCause,
+      seconds_left: Math.floor((p.stopsAtMs - nowMs) / 1000),
+    })),
+    excluded: excluded.map((e) => ({ ...e.entry, reason: e.reason })),
+    results: run.results,
+    summary: run.summary,
+    interrupted: run.interrupted,
+    journal_path: run.journal_path ?? null,
+    journal_error: run.journal_error ?? null,
+  };
+  const human = () => {
+    const lines = [`🛑 AUTOSTOP - OVERDUE WORKSPACES (${candidates.length}; more than ${tolerance} min past Coder's deadline)`];
+    if (dry) lines.push("🧪 [DRY RUN] nothing is stopped");
+    for (const r of run.results) {
+      lines.push(`  ${r.outcome === "stopped" ? "✅" : r.outcome === "would-stop" ? "🧪" : r.outcome === "failed" ? "❌" : "⏭️ "} ${r.owner}/${r.name}: ${r.outcome}${r.error ? ` (${r.error})` : ""}`);
+      for (const reason of r.reasons) lines.push(`      Reason: ${reason}`);
+    }
+    for (const e of excluded) lines.push(`  🚫 ${e.entry.owner}/${e.entry.name}: overdue but excluded (${e.reason})`);
+    if (candidates.length === 0) lines.push("  No running workspace is overdue beyond the tolerance: Coder's own autostop is keeping up.");
+    const s = run.summary;
+    lines.push("", `📊 ${dry ? "Dry run" : "Operation"} completed: planned ${s.planned}, ${dry ? "would stop" : "stopped"} ${s.succeeded}, skipped ${s.skipped}, failed ${s.failed}`);
+    if (run.journal_error) lines.push(`⚠️  journal not written: ${run.journal_error}`);
+    return lines.join("\n");
+  };
+  return { command: "autostop", mode, data, human, exitCode: failed ? ExitCode.Partial : ExitCode.Ok };
+}
