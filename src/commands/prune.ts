@@ -46,6 +46,8 @@ import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc, zoneAbbrev } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import { Journal, resolveJournalPath } from "../exec/journal.js";
+import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 
 export interface PruneOptions {
@@ -148,7 +150,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
     cleanup = await runCleanup(ctx, plan, { dryRun, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
   }
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
-  const exitCode = cleanup && cleanup.run.summary.failed > 0 ? ExitCode.Partial : ExitCode.Ok;
+  const exitCode = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error) ? ExitCode.Partial : ExitCode.Ok;
 
   const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun });
   const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun });
@@ -409,6 +411,9 @@ function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
           run_id: r.cleanup.run.run_id,
           results: r.cleanup.run.results,
           summary: r.cleanup.run.summary,
+          interrupted: r.cleanup.run.interrupted,
+          journal_path: r.cleanup.run.journal_path ?? null,
+          journal_error: r.cleanup.run.journal_error ?? null,
         }
       : {}),
   };
@@ -490,6 +495,7 @@ function renderCleanup(c: CleanupOutcome, dryRun: boolean): string[] {
     out.push(`📊 Cleanup completed: ${s.succeeded}/${s.planned} workspaces stopped${s.skipped ? `, ${s.skipped} skipped` : ""}${s.failed ? `, ${s.failed} failed` : ""} (run ${c.run.run_id})`);
     if (s.failed) out.push("⚠️  Some stops failed; see the results above (exit 5).");
   }
+  if (c.run.journal_error) out.push(`⚠️  Journal not written: ${c.run.journal_error} (exit 5; rollback cannot see these stops)`);
   if (c.run.interrupted) out.push(`⚠️  Interrupted by ${c.run.interrupted}: the remaining workspaces were not stopped.`);
   return out;
 }
@@ -530,20 +536,29 @@ export function pruneCandidates(plan: PrunePlan): StopCandidate[] {
 async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: boolean; maxStops?: number }): Promise<CleanupOutcome> {
   const candidates = pruneCandidates(plan);
   const listedNotRunning = plan.selected.length - candidates.length;
-  const engine = await loadStopEngine();
-  const run = await engine.executeStops(ctx, candidates, { command: "prune", dryRun: opts.dryRun, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
+  const engine = await import("../exec/stop-engine.js");
+  const journalPath = resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
+  const act = async (): Promise<StopRun> => {
+    const journal = candidates.length > 0 ? Journal.open(journalPath, { onError: (e) => ctx.logger.error(e.message) }) : null;
+    try {
+      return await engine.executeStops(
+        ctx,
+        candidates,
+        engine.stopEngineOptions(ctx, { command: "prune", execute: !opts.dryRun, maxStops: opts.maxStops, journal }),
+      );
+    } finally {
+      journal?.close();
+    }
+  };
+  // A live cleanup holds the run lock shared by every mutating command (no overlapping stops).
+  const run =
+    opts.dryRun || candidates.length === 0
+      ? await act()
+      : await withRunLock(lockPathFor(journalPath), "prune --cleanup", defaultLockDeps((m) => ctx.logger.warn(m)), act);
   return { candidates, listedNotRunning, run };
 }
 
 /** Kept for the renderer of the window line in other commands (autostop's prune cause). */
 export function describeWindow(o: OwnerPlan): string {
   return `${formatPeriod(o.window)} ${o.quietStart.timezone} (${zoneAbbrev(o.window.start)})`;
-}
-
-type ExecuteStops = (ctx: AppContext, candidates: StopCandidate[], opts: { command: string; dryRun: boolean; maxStops?: number }) => Promise<StopRun>;
-
-/** The shared stop engine (src/exec/stop-engine.ts). */
-async function loadStopEngine(): Promise<{ executeStops: ExecuteStops }> {
-  const path = "../exec/stop-engine.js";
-  return (await import(path)) as { executeStops: ExecuteStops };
 }

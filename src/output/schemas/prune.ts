@@ -80,4 +80,7 @@ export const pruneDataSchema = z.object({
   run_id: z.string().optional(),
   results: z.array(resultEntrySchema).optional(),
   summary: summarySchema.optional(),
+  interrupted: z.enum(["SIGINT", "SIGTERM"]).nullable().optional(),
+  journal_path: z.string().nullable().optional(),
+  journal_error: z.string().nullable().optional(),
 });
