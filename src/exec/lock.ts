@@ -150,6 +150,11 @@ export function acquireRunLock(path: string, command: string, deps: LockDeps): R
     const raw = readRaw(path);
     if (raw === null) continue; // released between our create and read: try again
     const holder = parseOwner(raw);
+    if (holder && holder.pid === deps.pid && holder.hostname === deps.hostname) {
+      // Already held by this process (a command holding it calls code that takes it again):
+      // nested use; only the outer holder releases it.
+      return { path, owner: holder, tookOver: null, release() {} };
+    }
     // A holder killed between create and write leaves an empty or torn file: stale once it has
     // stayed that way for a minute (a live writer finishes in microseconds).
     const garbled = holder === null && ageMs(path, deps) > GARBLED_STALE_MS;

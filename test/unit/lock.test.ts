@@ -101,6 +101,16 @@ describe("run lock", () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it("is re-entrant within one process: the inner handle does not release the outer lock", () => {
+    const path = join(dir(), "j.lock");
+    const outer = acquireRunLock(path, "rollback", deps());
+    const inner = acquireRunLock(path, "rollback", deps());
+    inner.release();
+    expect(existsSync(path)).toBe(true);
+    outer.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
   it("lockPathFor puts the lock next to the journal; pidAlive knows this process", () => {
     expect(lockPathFor("/var/lib/coder-agents/journal.ndjson")).toBe("/var/lib/coder-agents/journal.ndjson.lock");
     expect(pidAlive(process.pid)).toBe(true);

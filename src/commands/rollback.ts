@@ -1,0 +1,291 @@
+/**
+ * `rollback` (SPEC §7.7): restart the workspaces this tool stopped, from the journal (§8.3).
+ *
+ * Which runs: `--run RUN_ID`, or every stopping run that started within `--since` (default
+ * `safety.rollback_window_hours`) of the wall clock. Which workspaces: per workspace its most
+ * recent stop by those runs that created a build (`stopped`), and only when that stop build is
+ * still the workspace's latest build, a stop, succeeded — so the workspace is still stopped, not
+ * deleted, and nobody started or stopped it since. A stop already undone by an earlier rollback
+ * is skipped from the journal alone. The restarts go through the stop engine with a start
+ * transition (re-read before acting, bounded concurrency, rate bucket, circuit breaker,
+ * emergency-stop file), under the run lock, and are journaled like any action.
+ */
+import type { DateTime } from "luxon";
+import type { AppContext } from "../cli/context.js";
+import { mapLimit } from "../coder/client.js";
+import type { Workspace } from "../coder/schemas.js";
+import { ConfigError, CoderApiError, ExitCode, UsageError } from "../errors.js";
+import {
+  Journal,
+  readJournal,
+  resolveJournalPath,
+  type JournalRecord,
+  type JournalRunRecord,
+  type JournalWorkspaceRecord,
+} from "../exec/journal.js";
+import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
+import { anyFailed, channelsOf, defaultNotifyDeps, deliver, describeResults, summaryNotice, type NotificationResult } from "../exec/notify.js";
+import type { StopCandidate, StopResult, StopRun, StopSummary } from "../exec/types.js";
+import type { CommandResult, Mode } from "../output/envelope.js";
+import { workspaceEntry } from "../output/envelope.js";
+import { formatDuration, formatInstant } from "../output/format.js";
+
+export interface RollbackOptions {
+  run?: string | undefined;
+  /** Seconds back from now. */
+  sinceSeconds?: number | undefined;
+  execute: boolean;
+  dryRun: boolean;
+  maxStarts?: number | undefined;
+}
+
+/** One stop this tool made that rollback considers undoing. */
+export interface StopToUndo {
+  run_id: string;
+  command: string;
+  stopped_at: string;
+  stop_build_id: string;
+  workspace: JournalWorkspaceRecord["workspace"];
+  reasons: string[];
+}
+
+/** Result entry of rollback: the §7.2 keys plus where the stop came from. */
+export interface RollbackResult extends StopResult {
+  stopped_by_run: string;
+  stopped_by_command: string;
+  stopped_at: string;
+  stop_build_id: string;
+}
+
+/**
+ * The stops to consider, newest per workspace: `stopped` workspace records with a build id, from
+ * the selected (non-rollback, execute-mode) runs. Pure.
+ */
+export function stopsToUndo(records: readonly JournalRecord[], runIds: ReadonlySet<string>): StopToUndo[] {
+  const runs = new Map(records.filter((r): r is JournalRunRecord => r.type === "run").map((r) => [r.run_id, r]));
+  const latest = new Map<string, StopToUndo>();
+  for (const r of records) {
+    if (r.type !== "workspace" || !runIds.has(r.run_id)) continue;
+    if (r.action !== "stop" || r.outcome !== "stopped" || !r.build_id) continue;
+    const run = runs.get(r.run_id);
+    const s: StopToUndo = {
+      run_id: r.run_id,
+      command: run?.command ?? "unknown",
+      stopped_at: r.at,
+      stop_build_id: r.build_id,
+      workspace: r.workspace,
+      reasons: r.reasons,
+    };
+    const prev = latest.get(r.workspace.id);
+    if (!prev || Date.parse(prev.stopped_at) <= Date.parse(s.stopped_at)) latest.set(r.workspace.id, s);
+  }
+  return [...latest.values()].sort((a, b) => Date.parse(a.stopped_at) - Date.parse(b.stopped_at) || a.workspace.id.localeCompare(b.workspace.id));
+}
+
+/** Stop build id → the rollback run that already started the workspace again after it. */
+export function alreadyUndone(records: readonly JournalRecord[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of records) {
+    if (r.type !== "workspace" || r.action !== "start" || r.outcome !== "started") continue;
+    const id = r.evidence.stop_build_id;
+    if (typeof id === "string") out.set(id, r.run_id);
+  }
+  return out;
+}
+
+/** The runs to undo: `--run`, or every stopping execute run started at or after `since`. */
+export function selectRuns(records: readonly JournalRecord[], opts: { run?: string | undefined; since: DateTime }): JournalRunRecord[] {
+  const runs = records.filter((r): r is JournalRunRecord => r.type === "run");
+  if (opts.run) {
+    const found = runs.find((r) => r.run_id === opts.run);
+    if (!found) {
+      const recent = runs.filter((r) => r.transition === "stop" && r.mode === "execute").slice(-5).map((r) => `${r.run_id} (${r.command})`);
+      throw new UsageError(`--run ${opts.run}: no such run in the journal${recent.length ? `; recent stopping runs: ${recent.join(", ")}` : ""}`);
+    }
+    if (found.transition !== "stop") throw new UsageError(`--run ${opts.run}: that run was a ${found.command} (${found.transition}); only runs that stopped workspaces can be rolled back`);
+    return [found];
+  }
+  const t = opts.since.toMillis();
+  return runs.filter((r) => r.transition === "stop" && r.mode === "execute" && Date.parse(r.started_at) >= t);
+}
+
+/** Why the workspace must not be started, judged from its current state; null = start it. */
+export function verdict(stop: StopToUndo, ws: Workspace): string | null {
+  const b = ws.latest_build;
+  if (b.id !== stop.stop_build_id) {
+    const who = b.initiator_name ? ` by ${b.initiator_name}` : "";
+    if (b.transition === "delete") return `being deleted or deleted${who} since (build #${b.build_number})`;
+    if (b.transition === "start") return `started${who} since (build #${b.build_number}, ${b.status})`;
+    return `stopped again${who} since (build #${b.build_number}, ${b.transition} ${b.status})`;
+  }
+  if (b.transition !== "stop") return `latest build is a ${b.transition}, not this tool's stop`;
+  if (b.job.status !== "succeeded" || b.status !== "stopped") return `our stop build did not finish cleanly (status ${b.status}, job ${b.job.status})`;
+  return null;
+}
+
+export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CommandResult> {
+  const safety = ctx.config.safety;
+  if (!safety.rollback_enabled) {
+    throw new ConfigError("rollback is disabled by safety.rollback_enabled: false in the configuration; nothing was read or started");
+  }
+  if (opts.run && opts.sinceSeconds !== undefined) throw new UsageError("--run and --since cannot be combined: pick one run, or a time window");
+  if (opts.execute && opts.dryRun) ctx.logger.info("--dry-run given: nothing is started");
+  const execute = opts.execute && !opts.dryRun && !ctx.config.dry_run;
+  const mode: Mode = execute ? "execute" : "dry-run";
+  const windowSeconds = opts.sinceSeconds ?? Math.round(safety.rollback_window_hours * 3600);
+  const since = ctx.clock().minus({ seconds: windowSeconds });
+  if (opts.sinceSeconds !== undefined && opts.sinceSeconds > safety.rollback_window_hours * 3600) {
+    ctx.logger.warn(`--since ${formatDuration(opts.sinceSeconds)} reaches past safety.rollback_window_hours (${safety.rollback_window_hours}h)`);
+  }
+
+  const journalPath = resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
+  const contents = readJournal(journalPath);
+  if (contents.skipped > 0) ctx.logger.warn({ journal: journalPath, skipped: contents.skipped }, "journal lines that are not valid records were skipped (a torn line from a crash is expected)");
+  const runs = selectRuns(contents.records, { run: opts.run, since });
+  const stops = stopsToUndo(contents.records, new Set(runs.map((r) => r.run_id)));
+  const undone = alreadyUndone(contents.records);
+
+  // Plan: read each workspace's current state (bounded concurrency).
+  const client = stops.some((s) => !undone.has(s.stop_build_id)) ? ctx.client() : null;
+  const skippedAtPlan: RollbackResult[] = [];
+  const candidates: StopCandidate[] = [];
+  const byWorkspace = new Map<string, StopToUndo>();
+  const progress = ctx.progress("reading workspaces");
+  let read = 0;
+  await mapLimit(stops, ctx.config.http.concurrency, async (stop) => {
+    const prior = undone.get(stop.stop_build_id);
+    if (prior) {
+      skippedAtPlan.push(planSkip(stop, null, `already started again by rollback run ${prior}`));
+      return;
+    }
+    let ws: Workspace;
+    try {
+      ws = await client!.getWorkspace(stop.workspace.id);
+    } catch (err) {
+      if (err instanceof CoderApiError && (err.status === 404 || err.status === 410)) {
+        skippedAtPlan.push(planSkip(stop, null, "deleted"));
+        return;
+      }
+      throw err;
+    } finally {
+      progress.update(++read, stops.length);
+    }
+    const why = verdict(stop, ws);
+    if (why) {
+      skippedAtPlan.push(planSkip(stop, ws, why));
+      return;
+    }
+    byWorkspace.set(ws.id, stop);
+    candidates.push({
+      workspace: ws,
+      category: "rollback",
+      reasons: [`Stopped by ${stop.command} run ${stop.run_id} at ${formatInstant(stop.stopped_at, ctx.config.quiet_hours.timezone)}`],
+      evidence: { rolled_back_run: stop.run_id, stop_build_id: stop.stop_build_id },
+    });
+  });
+  progress.done();
+  candidates.sort((a, b) => Date.parse(byWorkspace.get(a.workspace.id)!.stopped_at) - Date.parse(byWorkspace.get(b.workspace.id)!.stopped_at));
+
+  const engine = await import("../exec/stop-engine.js");
+  const act = async (): Promise<StopRun> => {
+    const journal = candidates.length > 0 ? Journal.open(journalPath, { onError: (e) => ctx.logger.error(e.message) }) : null;
+    try {
+      const o = engine.stopEngineOptions(ctx, { command: "rollback", execute, maxStops: opts.maxStarts, journal, transition: "start" });
+      return await engine.executeStops(ctx, candidates, { ...o, maxStopsSource: opts.maxStarts !== undefined ? "--max-starts" : "safety.max_stops_per_run" });
+    } finally {
+      journal?.close();
+    }
+  };
+  const run = execute && candidates.length > 0 ? await withRunLock(lockPathFor(journalPath), "rollback", defaultLockDeps((m) => ctx.logger.warn(m)), act) : await act();
+
+  const acted: RollbackResult[] = run.results.map((r) => {
+    const stop = byWorkspace.get(r.id)!;
+    return { ...r, stopped_by_run: stop.run_id, stopped_by_command: stop.command, stopped_at: stop.stopped_at, stop_build_id: stop.stop_build_id };
+  });
+  const results = [...acted, ...skippedAtPlan.sort((a, b) => Date.parse(a.stopped_at) - Date.parse(b.stopped_at))];
+  const summary: StopSummary = {
+    planned: results.length,
+    succeeded: run.summary.succeeded,
+    skipped: run.summary.skipped + skippedAtPlan.length,
+    failed: run.summary.failed,
+  };
+
+  let notifications: NotificationResult[] = [];
+  if (execute && run.results.length > 0 && channelsOf(ctx.config.notifications).length > 0) {
+    const notice = summaryNotice("rollback", { ...run, results, summary }, "started");
+    notifications = await deliver(ctx.config.notifications, notice, defaultNotifyDeps(ctx.config.http.timeout_seconds * 1000));
+    for (const n of notifications) if (!n.ok) ctx.logger.warn({ channel: n.channel, target: n.target, error: n.error }, "notification failed");
+  }
+
+  const data = {
+    rollback_run_id: run.results.length > 0 ? run.run_id : null,
+    runs: runs.map((r) => ({ run_id: r.run_id, command: r.command, started_at: r.started_at, planned: r.planned })),
+    since: opts.run ? null : since.toUTC().toISO(),
+    results,
+    summary,
+    interrupted: run.interrupted,
+    notifications,
+    journal_path: journalPath,
+    journal_error: run.journal_error ?? null,
+    journal_skipped_lines: contents.skipped,
+  };
+  const failed = summary.failed > 0 || !!run.journal_error || anyFailed(notifications);
+  const human = () => renderHuman(ctx, { execute, opts, since, runs, results, summary, run, notifications, missing: contents.missing, journalPath });
+  return { command: "rollback", mode, data, human, exitCode: failed ? ExitCode.Partial : ExitCode.Ok };
+}
+
+function planSkip(stop: StopToUndo, ws: Workspace | null, why: string): RollbackResult {
+  const entry = ws
+    ? workspaceEntry(ws)
+    : { ...stop.workspace, status: why === "deleted" ? "deleted" : "stopped" };
+  return {
+    ...entry,
+    reasons: [],
+    outcome: "skipped",
+    error: why,
+    build_id: null,
+    category: "rollback",
+    stopped_by_run: stop.run_id,
+    stopped_by_command: stop.command,
+    stopped_at: stop.stopped_at,
+    stop_build_id: stop.stop_build_id,
+  };
+}
+
+interface HumanInput {
+  execute: boolean;
+  opts: RollbackOptions;
+  since: DateTime;
+  runs: JournalRunRecord[];
+  results: RollbackResult[];
+  summary: StopSummary;
+  run: StopRun;
+  notifications: NotificationResult[];
+  missing: boolean;
+  journalPath: string;
+}
+
+function renderHuman(ctx: AppContext, h: HumanInput): string {
+  const zone = ctx.config.quiet_hours.timezone;
+  const scope = h.opts.run ? `run ${h.opts.run}` : `runs since ${formatInstant(h.since.toUTC().toISO(), zone)}`;
+  const lines = ["=".repeat(80), `ROLLBACK - ${scope}`, "=".repeat(80)];
+  if (h.missing) lines.push(`No journal at ${h.journalPath}: this tool has not stopped anything here yet.`);
+  lines.push(`Runs considered: ${h.runs.length}${h.runs.length ? ` (${h.runs.map((r) => `${r.run_id} ${r.command}`).join(", ")})` : ""}`);
+  if (h.results.length === 0) {
+    lines.push("", "✅ Nothing to roll back: no workspace stopped by these runs.");
+    return lines.join("\n");
+  }
+  lines.push("", h.execute ? `↩️  Starting ${h.run.results.length} workspaces:` : `🧪 [DRY RUN] Would start ${h.run.results.length} workspaces:`);
+  for (const r of h.results) {
+    const icon = r.outcome === "started" ? "✅" : r.outcome === "would-start" ? "🧪" : r.outcome === "failed" ? "❌" : "⏭️ ";
+    lines.push(`  ${icon} ${r.owner}/${r.name} (${r.template}): ${r.outcome}${r.error ? ` — ${r.error}` : ""}`);
+    lines.push(`      Stopped by ${r.stopped_by_command} run ${r.stopped_by_run} at ${formatInstant(r.stopped_at, zone)}`);
+  }
+  const s = h.summary;
+  lines.push("", `📊 Rollback ${h.execute ? "completed" : "dry run"}: planned ${s.planned}, ${h.execute ? "started" : "would start"} ${s.succeeded}, skipped ${s.skipped}, failed ${s.failed}`);
+  if (!h.execute && h.run.results.length > 0) lines.push("💡 Run again with --execute to start them.");
+  if (h.run.interrupted) lines.push(`⚠️  Interrupted by ${h.run.interrupted}: the remaining workspaces were not started.`);
+  if (h.run.journal_error) lines.push(`⚠️  journal not written: ${h.run.journal_error}`);
+  lines.push(...describeResults(h.notifications));
+  return lines.join("\n");
+}
