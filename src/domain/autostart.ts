@@ -6,8 +6,7 @@
 import { DateTime } from "luxon";
 import { parseWeekly, weekdayNumber, wallClockAt, ScheduleError } from "./cron.js";
 
-const MINUTE_MS = 60_000;
-const WEEK_MS = 7 * 24 * 60 * MINUTE_MS;
+const WEEK_MS = 7 * 24 * 3_600_000;
 
 /** The next autostart after some instant, as epoch ms, with the schedule's zone. */
 export interface NextAutostartMillis {
@@ -36,7 +35,7 @@ export function allowedAutostartWeekdays(templateAutostartDays: readonly string[
 
 /**
  * Coder's `NextAutostart` on epoch milliseconds: the first occurrence of `workspaceSchedule` (a
- * `cron.Weekly` string) strictly after `atMs`, truncated to the minute, and whether its weekday is allowed.
+ * `cron.Weekly` string) strictly after `atMs`, and whether its weekday is allowed.
  * Returns `null` when the schedule does not parse (Coder then reports "not allowed" with a zero time)
  * or has no occurrence.
  */
@@ -52,11 +51,11 @@ export function nextAutostartMillis(
     if (err instanceof ScheduleError) return null;
     throw err;
   }
+  // Coder truncates to the minute here; occurrences of five-field schedules are whole minutes already.
   const next = schedule.nextMillis(atMs);
   if (next === null) return null;
-  const startMs = next - (((next % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
-  const weekday = wallClockAt(startMs, schedule.timezone).weekday;
-  return { atMs: startMs, timezone: schedule.timezone, allowed: allowedWeekdays.has(weekday) };
+  const weekday = wallClockAt(next, schedule.timezone).weekday;
+  return { atMs: next, timezone: schedule.timezone, allowed: allowedWeekdays.has(weekday) };
 }
 
 /**

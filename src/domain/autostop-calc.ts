@@ -87,9 +87,10 @@ export interface AutostopResult {
 
 /**
  * Coder's `CalculateAutostop`. Throws {@link AutostopCalculationError} where Coder returns an error
- * (e.g. reason `clock_before_epoch`: "coder server system clock is incorrect…" when `now` precedes the
- * autostop-requirement epoch) or when the input is malformed, and `ScheduleError` for an invalid
- * quiet-hours schedule.
+ * (e.g. reason `clock_before_epoch`: "coder server system clock is incorrect…" when the day `now + leeway`
+ * falls on precedes the autostop-requirement epoch and the requirement is every N > 1 weeks) or when the
+ * input is malformed (reason `invalid_input`), and `ScheduleError` for an invalid quiet-hours schedule or
+ * an unknown day name in `templateAutostartDays`.
  */
 export function calculateAutostop(input: CalculateAutostopInput): AutostopResult {
   const nowMs = parseInstant(input.now);

@@ -346,6 +346,21 @@ describe("calculateAutostop: leeway", () => {
     expect(result.maxDeadline).toBe(expected);
   });
 
+  it.each([
+    // Quiet hours exactly one leeway away are kept; the "within an hour of now" check is a fixed hour.
+    { now: "2024-03-01T23:00:00Z", expected: "2024-03-02T01:00:00.000Z" },
+    { now: "2024-03-01T23:30:00Z", expected: "2024-03-02T01:30:00.000Z", quietHours: "30 1" },
+    { now: "2024-03-01T23:00:01Z", expected: "2024-03-03T01:00:00.000Z" },
+  ])("boundary: now $now → $expected", ({ now, expected, quietHours }) => {
+    const result = calculateAutostop({
+      ...base,
+      now,
+      userQuietHoursSchedule: `CRON_TZ=UTC ${quietHours ?? "0 1"} * * *`,
+      autostopRequirement: { daysOfWeek: EVERY_DAY, weeks: 1 },
+    });
+    expect(result.maxDeadline).toBe(expected);
+  });
+
   it("defaults to the 2 h leeway", () => {
     const now = plus(saturdaySydney, -90 * 60_000);
     expect(calculateAutostop({ ...base, ...requirement, now }).maxDeadline).toBe("2023-02-17T13:00:00.000Z");
