@@ -29,16 +29,19 @@ const env = {
   XDG_STATE_HOME: `${root}.tmp/demo-state`,
 };
 
+// The simulator's clock is frozen at the scenario's instant; every command evaluates its rules at
+// that same instant with --now (and once more the next morning, to show the daytime categories).
+const at = scenario.clock ?? new Date().toISOString();
 const steps = [
   ["workspaces", ["workspaces"]],
-  ["quiet-hours", ["quiet-hours", "--status"]],
-  ["quiet-hours", ["quiet-hours", "--categorize"]],
+  ["quiet-hours", ["quiet-hours", "--status", "--now", at]],
+  ["quiet-hours", ["quiet-hours", "--categorize", "--now", at]],
   ["quiet-hours", ["quiet-hours", "--categorize", "--now", nextMorning]],
-  ["quiet-hours", ["quiet-hours", "--execute", "--dry-run"]],
-  ["ttl-monitor", ["ttl-monitor", "--all"]],
-  ["autostop", ["autostop", "--list-pending"]],
-  ["enterprise-quiet-hours", ["enterprise-quiet-hours"]],
-  ["prune", ["prune", "--all"]],
+  ["quiet-hours", ["quiet-hours", "--execute", "--dry-run", "--now", at]],
+  ["ttl-monitor", ["ttl-monitor", "--all", "--now", at]],
+  ["autostop", ["autostop", "--list-pending", "--now", at]],
+  ["enterprise-quiet-hours", ["enterprise-quiet-hours", "--now", at]],
+  ["prune", ["prune", "--all", "--now", at]],
 ];
 
 let failed = 0;

@@ -93,7 +93,7 @@ export function main(): void {
       process.exit(sig === "SIGINT" ? ExitCode.Sigint : ExitCode.Sigterm);
     }
     interrupted = sig;
-    process.stderr.write(`\ncoder-agents: ${sig} received: no new actions start; waiting for in-flight ones (send again to quit now)\n`);
+    if (argv[0] !== "simulate") process.stderr.write(`\ncoder-agents: ${sig} received: no new actions start; waiting for in-flight ones (send again to quit now)\n`);
     controller.abort(new Error(`interrupted by ${sig}`));
   };
   if (process.env.CODER_AGENTS_REPORT_RSS) {
@@ -102,13 +102,13 @@ export function main(): void {
   }
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  const argv = process.argv.slice(2);
   const io: Io = {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     stdoutIsTTY: !!process.stdout.isTTY,
     stderrIsTTY: !!process.stderr.isTTY,
   };
-  const argv = process.argv.slice(2);
   const needsArgs = argv.length === 0;
   void runCli({
     argv: needsArgs ? ["--help"] : argv,
