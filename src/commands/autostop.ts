@@ -49,7 +49,7 @@ import { Journal, resolveJournalPath } from "../exec/journal.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
-import { renderTable } from "../output/table.js";
+import { renderLongTable } from "./ttl-monitor.js";
 
 export interface AutostopOptions {
   mode: "list" | "schedule" | "explain" | "execute";
@@ -353,7 +353,7 @@ function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions
     const lines = [`⏱️  WORKSPACES PENDING STOP (${entries.length}${opts.withinSeconds !== undefined ? ` within ${formatDuration(opts.withinSeconds)}` : ""} of ${total} running)`, ""];
     if (entries.length > 0) {
       lines.push(
-        renderTable(
+        renderLongTable(
           ["Workspace", "Template", "Stops at", "Time left", "Cause", "Notes"],
           entries.map((e) => [
             `${e.owner}/${e.name}`,
@@ -433,7 +433,7 @@ function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, Owne
     const lines = [`📅 WORKSPACE SCHEDULES (${entries.length} running)`, ""];
     if (entries.length === 0) return [...lines, "No running workspaces."].join("\n");
     lines.push(
-      renderTable(
+      renderLongTable(
         ["Workspace", "Autostart", "Next start", "TTL", "Deadline", "Max deadline", "Owner quiet hours", "Autostop requirement"],
         entries.map((e) => [
           `${e.owner}/${e.name}`,
@@ -525,7 +525,9 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
         a.drift.status === "drift"
           ? `the build carries max_deadline ${formatInstant(a.drift.drift.actual_max_deadline, zone)}, but the owner's current quiet hours give ${formatInstant(a.drift.drift.expected_max_deadline, zone)} (Coder computes it once per build; the next build will use the new schedule)`
           : a.drift.status === "ok"
-            ? "max_deadline matches the owner's current quiet hours"
+            ? a.drift.expected_max_deadline === null
+              ? "no autostop requirement applies: no max_deadline expected, none carried"
+              : "max_deadline matches the owner's current quiet hours"
             : `not checked: ${a.drift.reason}`,
     });
   }
@@ -594,7 +596,7 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
     rule: "autostop --execute",
     matched: wouldExecute,
     detail: od
-      ? `${od.overdueSeconds}s past its ${od.source}; tolerance ${tolerance} min → ${wouldExecute ? "would be stopped" : ex ? "excluded" : "left to Coder"}`
+      ? `${formatDuration(od.overdueSeconds)} past its ${od.source}; tolerance ${tolerance} min → ${wouldExecute ? "would be stopped" : ex ? "excluded" : "left to Coder"}`
       : "not past its deadline or max_deadline",
   });
   const entry = a ? pendingEntry(a, nowMs) : { ...workspaceEntry(ws), stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline };
