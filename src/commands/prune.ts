@@ -128,7 +128,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   if (scope.kind === "user" && workspaces.length === 0) await assertUserExists(client, scope.user!);
 
   // Resolve filter names (unknown → exit 2 with the known names).
-  const groupMembers = await resolveFilterNames(ctx, client, filters, cliValues, workspaces, groups);
+  const groupMembers = await resolveFilterNames(ctx, client, filters, cliValues, workspaces, groups, warn);
 
   // Filters.
   const survivors: Workspace[] = [];
@@ -185,6 +185,7 @@ async function resolveFilterNames(
   cliValues: Set<string>,
   workspaces: Workspace[],
   groups: Group[],
+  warn: (m: string) => void,
 ): Promise<Map<string, Set<string>>> {
   const groupMembers = new Map<string, Set<string>>();
   if (dimensionActive(filters, "groups")) {
@@ -238,10 +239,12 @@ async function resolveFilterNames(
         }
       }).then((results) => {
         const unknown = results.filter((n): n is string => n !== null);
-        if (unknown.length) {
-          const where = unknown.map((v) => `"${v}" (${cliValues.has(v) ? "CLI" : configKeyOf("users", filters.include.users.includes(v) ? "include" : "exclude")})`).join(", ");
-          throw new UsageError(`unknown user ${where}: no such user on this deployment`);
-        }
+        const where = (v: string) => (cliValues.has(v) ? `--${filters.include.users.includes(v) ? "include" : "exclude"}-user` : configKeyOf("users", filters.include.users.includes(v) ? "include" : "exclude"));
+        // An unknown user to include would silently select nothing: a usage error (SPEC §5).
+        const inc = unknown.filter((v) => filters.include.users.includes(v));
+        if (inc.length) throw new UsageError(`unknown user ${inc.map((v) => `"${v}" (${where(v)})`).join(", ")}: no such user on this deployment`);
+        // An unknown user to exclude protects nobody; it is harmless unless it is a typo: warn loudly.
+        for (const v of unknown) warn(`${where(v)}: no such user "${v}" (excluding nobody; check for a typo)`);
       }),
     );
   }
