@@ -44,7 +44,7 @@ import {
 import { CoderApiError, ExitCode, UsageError } from "../errors.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
-import { formatInstant, isoUtc, zoneAbbrev } from "../output/format.js";
+import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { Journal, resolveJournalPath } from "../exec/journal.js";
 import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
@@ -468,6 +468,17 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
       );
     }
   }
+  // For a single owner (or a few), say when their window is, so "nothing found" is explained.
+  const outside = r.plan.owners.filter((o) => !o.window.inside);
+  if (outside.length > 0 && (r.scope.kind !== "all" || outside.length <= 10)) {
+    for (const o of outside) {
+      const zone = o.quietStart.timezone;
+      const next = o.window.nextStart;
+      out.push(
+        `💤 ${o.owner}: not in quiet hours (${o.quietStart.time} ${zone}, ${formatHours(r.duration)}; next window ${formatInstant(isoUtc(next), zone)} → ${formatInstant(isoUtc(next.plus({ milliseconds: o.window.end.toMillis() - o.window.start.toMillis() })), zone)}; ${o.workspaces.length} workspace(s))`,
+      );
+    }
+  }
   if (r.cleanup) out.push(...renderCleanup(r.cleanup, r.dryRun));
   return out.join("\n");
 }
@@ -475,7 +486,7 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
 function renderCleanup(c: CleanupOutcome, dryRun: boolean): string[] {
   const out: string[] = [""];
   const n = c.candidates.length;
-  if (r0(c)) {
+  if (n === 0) {
     out.push(c.listedNotRunning > 0 ? `✅ No running workspaces to cleanup (${c.listedNotRunning} listed, none running)` : "✅ No workspaces to cleanup");
     return out;
   }
@@ -503,7 +514,6 @@ function renderCleanup(c: CleanupOutcome, dryRun: boolean): string[] {
   return out;
 }
 
-const r0 = (c: CleanupOutcome) => c.candidates.length === 0;
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup through the shared stop engine (SPEC §8.2)
@@ -559,9 +569,4 @@ async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: bool
       ? await act()
       : await withRunLock(lockPathFor(journalPath), "prune --cleanup", defaultLockDeps((m) => ctx.logger.warn(m)), act);
   return { candidates, listedNotRunning, run };
-}
-
-/** Kept for the renderer of the window line in other commands (autostop's prune cause). */
-export function describeWindow(o: OwnerPlan): string {
-  return `${formatPeriod(o.window)} ${o.quietStart.timezone} (${zoneAbbrev(o.window.start)})`;
 }
