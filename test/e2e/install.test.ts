@@ -1,0 +1,109 @@
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, scratchDir } from "../support/cli.js";
+import { miniScenario, startSim, type TestSim } from "../support/sim.js";
+
+const INSTALL = join(ROOT, "install.sh");
+
+function exec(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // Asynchronous on purpose: the simulator answering the connection check runs in this process.
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: scratchDir(),
+      env: { PATH: process.env.PATH ?? "", HOME: scratchDir(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const sh = (args: string[], env: Record<string, string> = {}) => exec("bash", [INSTALL, ...args], env);
+
+describe("install.sh", () => {
+  let sim: TestSim;
+  beforeAll(async () => {
+    sim = await startSim(miniScenario());
+  });
+  afterAll(async () => sim.close());
+
+  it("installs into a prefix twice in a row: wrapper, production copy, oneshot units + timers, connection check", { timeout: 180_000 }, async () => {
+    const dir = scratchDir();
+    const prefix = join(dir, "prefix");
+    const units = join(dir, "systemd");
+    const args = ["--skip-build", "--prefix", prefix, "--systemd-dir", units, "--user", "svc", "--config", "/etc/ca/cfg.json"];
+    const env = { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken };
+    for (let round = 1; round <= 2; round++) {
+      const r = await sh(args, env);
+      expect(r.code, `round ${round}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`✅ Connected to ${sim.url}`);
+      expect(r.stdout).toContain("systemctl enable --now coder-agents-quiet-hours.timer");
+    }
+    const bin = join(prefix, "bin", "coder-agents");
+    const version = spawnSync(bin, ["--version"], { encoding: "utf8" });
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    // Production copy: no dev dependencies, no staging leftovers from the swap.
+    expect(existsSync(join(prefix, "lib", "coder-agents", "node_modules", "commander"))).toBe(true);
+    expect(existsSync(join(prefix, "lib", "coder-agents", "node_modules", "vitest"))).toBe(false);
+    expect(readdirSync(join(prefix, "lib"))).toEqual(["coder-agents"]);
+    // The installed command works against Coder without the checkout.
+    const ws = await exec(bin, ["workspaces", "--json"], env);
+    expect(ws.code, ws.stderr).toBe(0);
+    expect(JSON.parse(ws.stdout)).toHaveProperty("workspaces");
+
+    const service = readFileSync(join(units, "coder-agents-quiet-hours.service"), "utf8");
+    expect(service).toContain("Type=oneshot");
+    expect(service).toContain(`ExecStart=${bin} quiet-hours --execute`);
+    expect(service).toContain("User=svc");
+    expect(service).toContain("Environment=CODER_AGENTS_CONFIG=/etc/ca/cfg.json");
+    expect(service).not.toMatch(/^Restart=/m);
+    expect(service.split("\n").filter((l) => !l.startsWith("#")).join("\n")).not.toMatch(/@[A-Z_]+@/);
+    const timer = readFileSync(join(units, "coder-agents-quiet-hours.timer"), "utf8");
+    expect(timer).toContain("OnCalendar=*:0/15");
+    expect(timer).toContain("Unit=coder-agents-quiet-hours.service");
+    expect(readdirSync(units).sort()).toEqual([
+      "coder-agents-autostop.service",
+      "coder-agents-autostop.timer",
+      "coder-agents-quiet-hours.service",
+      "coder-agents-quiet-hours.timer",
+      "coder-agents-ttl-report.service",
+      "coder-agents-ttl-report.timer",
+    ]);
+    expect(readFileSync(join(prefix, "share", "coder-agents", "cron-examples.txt"), "utf8")).toContain(`${bin} quiet-hours --execute`);
+  });
+
+  it("--help, unknown options and a too-old Node", async () => {
+    const help = await sh(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: ./install.sh [options]");
+    const bad = await sh(["--frobnicate"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option --frobnicate");
+    const fake = join(scratchDir(), "old-node");
+    writeFileSync(fake, "#!/bin/sh\necho 20.17.0\n");
+    chmodSync(fake, 0o755);
+    const old = await sh(["--node", fake, "--skip-build", "--no-systemd", "--prefix", join(scratchDir(), "p")]);
+    expect(old.code).toBe(1);
+    expect(old.stderr).toContain("Node.js >= 20.18.0 is required");
+  });
+
+  it("passes shellcheck (when shellcheck is installed; otherwise bash -n)", () => {
+    const has = spawnSync("sh", ["-c", "command -v shellcheck"], { encoding: "utf8" }).status === 0;
+    if (has) {
+      const r = spawnSync("shellcheck", [INSTALL], { encoding: "utf8" });
+      expect(r.stdout + r.stderr).toBe("");
+      expect(r.status).toBe(0);
+    } else {
+      console.warn("shellcheck is not installed: checking install.sh with bash -n only");
+      const r = spawnSync("bash", ["-n", INSTALL], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+    }
+  });
+});
