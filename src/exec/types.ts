@@ -16,7 +16,8 @@ export interface StopCandidate {
   evidence?: Record<string, unknown>;
 }
 
-export type StopOutcome = "stopped" | "would-stop" | "skipped" | "failed";
+/** "started" / "would-start" are the outcomes of a start transition (rollback). */
+export type StopOutcome = "stopped" | "would-stop" | "skipped" | "failed" | "started" | "would-start";
 
 export interface StopResult extends WorkspaceEntryBase {
   reasons: string[];
@@ -25,6 +26,10 @@ export interface StopResult extends WorkspaceEntryBase {
   error: string | null;
   /** The stop build created, when stopped. */
   build_id: string | null;
+  /** The policy category that selected it (as in StopCandidate). */
+  category?: string;
+  /** Wall-clock time of the outcome (ISO UTC). */
+  at?: string;
 }
 
 export interface StopSummary {
@@ -40,4 +45,7 @@ export interface StopRun {
   summary: StopSummary;
   /** Set when a signal ended the run early (remaining candidates are reported as skipped). */
   interrupted: "SIGINT" | "SIGTERM" | null;
+  /** The journal file, and its first write error (the run then exits 5; the facts are in the log). */
+  journal_path?: string | null;
+  journal_error?: string | null;
 }

@@ -1,0 +1,226 @@
+/**
+ * The action journal (SPEC §8.3): NDJSON appended to `journal.path` (default
+ * `$XDG_STATE_HOME/coder-agents/journal.ndjson`; directories 0700, file 0600). Every run that
+ * plans or performs an action writes a `run` record, one `workspace` record per workspace acted
+ * on (or planned, in a dry run) and a `run-end` record. Each record is one line, written with
+ * append + fsync. A torn last line left by a crash is skipped on read (and terminated before
+ * the next append so it cannot swallow a new record).
+ *
+ * A write failure never loses the fact silently: `append` does not throw, it reports the record
+ * through `onError` (the command logs it, so the fact is in the log) and remembers the error
+ * (`journal.error`), which makes the run exit non-zero. The token never reaches the journal:
+ * records hold workspace data only.
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import type { DateTime } from "luxon";
+import type { StopOutcome, StopSummary } from "./types.js";
+
+export const JOURNAL_VERSION = 1;
+
+export interface JournalRunRecord {
+  type: "run";
+  v: number;
+  run_id: string;
+  command: string;
+  /** "execute" | "dry-run" */
+  mode: string;
+  /** The evaluated instant of the run (ISO UTC). */
+  now: string;
+  config_hash: string;
+  /** Wall-clock time the run started acting (ISO UTC). */
+  started_at: string;
+  transition: "stop" | "start";
+  planned: number;
+}
+
+export interface JournalWorkspaceRecord {
+  type: "workspace";
+  v: number;
+  run_id: string;
+  /** Wall-clock time of the outcome (ISO UTC). */
+  at: string;
+  action: "stop" | "start";
+  workspace: { id: string; owner: string; name: string; template: string; organization: string };
+  category: string;
+  reasons: string[];
+  outcome: StopOutcome;
+  error: string | null;
+  /** The build this tool created (stop/start), when it created one. */
+  build_id: string | null;
+  /** The data the decision was based on (status, build id, deadlines, window…). */
+  evidence: Record<string, unknown>;
+}
+
+export interface JournalRunEndRecord {
+  type: "run-end";
+  v: number;
+  run_id: string;
+  at: string;
+  summary: StopSummary;
+  interrupted: "SIGINT" | "SIGTERM" | null;
+  /** A journal write error seen during the run (the record was logged instead). */
+  journal_error: string | null;
+}
+
+export type JournalRecord = JournalRunRecord | JournalWorkspaceRecord | JournalRunEndRecord;
+
+/** `$XDG_STATE_HOME/coder-agents/<file>` (XDG_STATE_HOME defaults to ~/.local/state). */
+export function stateDir(env: Record<string, string | undefined>, home: string): string {
+  const base = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, ".local", "state");
+  return join(base, "coder-agents");
+}
+
+/** The journal file: `journal.path` (relative to cwd) or the default under the state dir. */
+export function resolveJournalPath(configured: string, env: Record<string, string | undefined>, home: string, cwd: string): string {
+  if (configured) return resolve(cwd, configured.startsWith("~/") ? join(home, configured.slice(2)) : configured);
+  return join(stateDir(env, home), "journal.ndjson");
+}
+
+/** A sortable, unique run id: "20260105T193000Z-3f9a1c". */
+export function newRunId(at: DateTime): string {
+  return `${at.toUTC().toFormat("yyyyMMdd'T'HHmmss'Z'")}-${randomBytes(3).toString("hex")}`;
+}
+
+export interface JournalOptions {
+  /** Called with each failure and the record that could not be written (null for open errors). */
+  onError?: (err: Error, record: JournalRecord | null) => void;
+}
+
+export class Journal {
+  private fd: number | null = null;
+  private firstError: string | null = null;
+
+  private constructor(
+    readonly path: string,
+    private readonly opts: JournalOptions,
+  ) {}
+
+  /**
+   * Opens (creating directories 0700 and the file 0600) for appending. Never throws: an open
+   * failure leaves the journal in the failed state, and every later append reports its record.
+   */
+  static open(path: string, opts: JournalOptions = {}): Journal {
+    const j = new Journal(path, opts);
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const fd = openSync(path, "a+", 0o600);
+      j.fd = fd;
+      const st = fstatSync(fd);
+      if ((st.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+      if (st.size > 0) {
+        // Terminate a torn last line so the next record starts on its own line.
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, st.size - 1);
+        if (last[0] !== 0x0a) {
+          writeSync(fd, "\n");
+          fsyncSync(fd);
+        }
+      }
+    } catch (err) {
+      j.fail(err as Error, null);
+      if (j.fd !== null) {
+        try {
+          closeSync(j.fd);
+        } catch {
+          /* already failing */
+        }
+        j.fd = null;
+      }
+    }
+    return j;
+  }
+
+  /** The first write error of this run, or null. */
+  get error(): string | null {
+    return this.firstError;
+  }
+
+  /** Appends one record (one line, fsynced). Returns false (and reports) on failure; never throws. */
+  append(record: JournalRecord): boolean {
+    if (this.fd === null) {
+      this.fail(new Error(this.firstError ?? "journal is not open"), record);
+      return false;
+    }
+    try {
+      writeSync(this.fd, JSON.stringify(record) + "\n");
+      fsyncSync(this.fd);
+      return true;
+    } catch (err) {
+      this.fail(err as Error, record);
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch (err) {
+      this.fail(err as Error, null);
+    }
+    this.fd = null;
+  }
+
+  private fail(err: Error, record: JournalRecord | null): void {
+    const msg = `journal ${this.path}: ${err.message}`;
+    this.firstError ??= msg;
+    this.opts.onError?.(new Error(msg, { cause: err }), record);
+  }
+}
+
+export interface JournalContents {
+  records: JournalRecord[];
+  /** Lines that were not valid records (a torn last line after a crash, or damage). */
+  skipped: number;
+  /** True when the file does not exist (nothing was ever journaled). */
+  missing: boolean;
+}
+
+function isRecord(v: unknown): v is JournalRecord {
+  if (typeof v !== "object" || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (r.type === "run" || r.type === "workspace" || r.type === "run-end") && typeof r.run_id === "string";
+}
+
+/** Reads every record, skipping (and counting) lines that do not parse. Throws on read errors other than ENOENT. */
+export function readJournal(path: string): JournalContents {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { records: [], skipped: 0, missing: true };
+    throw err;
+  }
+  const records: JournalRecord[] = [];
+  let skipped = 0;
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const v = JSON.parse(line) as unknown;
+      if (isRecord(v)) records.push(v);
+      else skipped++;
+    } catch {
+      skipped++;
+    }
+  }
+  return { records, skipped, missing: false };
+}
+
+/** The records of one run, in file order. */
+export function recordsForRun(records: readonly JournalRecord[], runId: string): JournalRecord[] {
+  return records.filter((r) => r.run_id === runId);
+}
+
+/** The records of every run that started at or after `since` (whole runs, in file order). */
+export function recordsSince(records: readonly JournalRecord[], since: DateTime): JournalRecord[] {
+  const t = since.toMillis();
+  const runs = new Set(records.filter((r): r is JournalRunRecord => r.type === "run" && Date.parse(r.started_at) >= t).map((r) => r.run_id));
+  return records.filter((r) => runs.has(r.run_id));
+}
+
+/** The run ids in the journal, oldest first. */
+export function runIds(records: readonly JournalRecord[]): string[] {
+  return records.filter((r): r is JournalRunRecord => r.type === "run").map((r) => r.run_id);
+}

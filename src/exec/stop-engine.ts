@@ -1,0 +1,390 @@
+/**
+ * The stop engine (SPEC §8.2), shared by every command that stops (or, for rollback, starts)
+ * workspaces. Plan, then act:
+ *
+ * 1. Safety first, before any request that changes anything: the circuit breaker (more
+ *    candidates than `maxStops` → SafetyAbortError, exit 7) and, for a run that would act, the
+ *    emergency-stop file (`safety.emergency_stop_file`) → exit 7.
+ * 2. Per workspace, in batches of `batchSize` with at most `concurrency` in flight and at most
+ *    `perMinute` POSTs in any minute: re-read the workspace; skip it (with the reason) when its
+ *    latest build changed since the plan, it is no longer in the expected state, or a job is
+ *    pending/running; otherwise POST the build. 409 → skipped "build already active"; 404/410 →
+ *    skipped "deleted"; 400 on `reason` → once more without `reason` (older servers); 429 → wait
+ *    Retry-After, once more. A POST is never retried blindly: after a network error or a 5xx the
+ *    workspace is read again to find out whether the build was created.
+ * 3. A failed action is an outcome (`failed` with Coder's error); the run goes on.
+ * 4. SIGINT/SIGTERM: no new actions start; in-flight ones finish and are recorded; the rest are
+ *    `skipped` "interrupted".
+ *
+ * Dry run (`execute: false`): no request at all per workspace (the plan was made from a listing
+ * taken moments ago; re-reading thousands of workspaces only to print "would stop" adds load
+ * without changing what a real run would do, which re-reads anyway). Every candidate is
+ * `would-stop`. The circuit breaker applies (a dry run shows what `--execute` would do, and that
+ * would abort); the emergency-stop file does not (nothing would be changed).
+ *
+ * Every outcome is journaled (run, one record per workspace, run-end) when a journal is given.
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import type { AppContext } from "../cli/context.js";
+import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
+import { CoderApiError, SafetyAbortError } from "../errors.js";
+import { workspaceEntry } from "../output/envelope.js";
+import { stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
+import { TokenBucket } from "./rate.js";
+import type { StopCandidate, StopOutcome, StopResult, StopRun, StopSummary } from "./types.js";
+
+export interface StopEngineOptions {
+  /** The command name recorded in the journal ("quiet-hours", "autostop", "prune", "rollback"). */
+  command: string;
+  /** false = dry run: no POST (and no per-workspace request), outcomes `would-stop`/`would-start`. */
+  execute: boolean;
+  /** Circuit breaker: more candidates than this aborts the run (exit 7) before any POST. */
+  maxStops: number;
+  /** Where maxStops came from, named in the abort message. Default "safety.max_stops_per_run". */
+  maxStopsSource?: string;
+  /** Most POSTs in flight at once (`autostop.max_concurrent_stops`). */
+  concurrency: number;
+  /** Most POSTs in any 60 s (`safety.max_stops_per_minute`). */
+  perMinute: number;
+  /** Workspaces per batch (`autostop.batch_size`); progress is logged and the signal checked between batches. */
+  batchSize: number;
+  journal: Journal | null;
+  /** Default "stop". "start" (rollback) expects stopped workspaces and POSTs a start. */
+  transition?: "stop" | "start";
+  /** Recorded in the journal's run record; defaults to "execute"/"dry-run". */
+  mode?: string;
+  /** Run id to use (default: a new one). */
+  runId?: string;
+  /** The reason sent with the build, where the server accepts it. Default "cli"; never autostop/autostart. */
+  buildReason?: "cli" | "dashboard";
+}
+
+/** Engine options from the configuration, with `--max-stops` / dry run applied. */
+export function stopEngineOptions(
+  ctx: AppContext,
+  o: { command: string; execute: boolean; maxStops?: number | undefined; journal: Journal | null; transition?: "stop" | "start" },
+): StopEngineOptions {
+  const c = ctx.config;
+  return {
+    command: o.command,
+    execute: o.execute,
+    maxStops: o.maxStops ?? c.safety.max_stops_per_run,
+    maxStopsSource: o.maxStops !== undefined ? "--max-stops" : "safety.max_stops_per_run",
+    concurrency: c.autostop.max_concurrent_stops,
+    perMinute: c.safety.max_stops_per_minute,
+    batchSize: c.autostop.batch_size,
+    journal: o.journal,
+    transition: o.transition ?? "stop",
+  };
+}
+
+/** The emergency-stop file: `safety.emergency_stop_file` or `$XDG_STATE_HOME/coder-agents/EMERGENCY_STOP`. */
+export function emergencyStopPath(ctx: Pick<AppContext, "config" | "env" | "home" | "cwd">): string {
+  const f = ctx.config.safety.emergency_stop_file;
+  if (f) return isAbsolute(f) ? f : resolve(ctx.cwd, f);
+  return join(stateDir(ctx.env, ctx.home), "EMERGENCY_STOP");
+}
+
+/** Throws SafetyAbortError (exit 7) when emergency stop is enabled and its file exists. */
+export function checkEmergencyStop(ctx: Pick<AppContext, "config" | "env" | "home" | "cwd">): void {
+  if (!ctx.config.safety.emergency_stop_enabled) return;
+  const path = emergencyStopPath(ctx);
+  if (existsSync(path)) {
+    throw new SafetyAbortError(
+      `emergency stop is on (${path} exists): no workspace was stopped or started. Remove the file to resume automated actions.`,
+    );
+  }
+}
+
+/** Throws SafetyAbortError (exit 7) when the plan is larger than the circuit breaker allows. */
+export function checkCircuitBreaker(planned: number, maxStops: number, source = "safety.max_stops_per_run", verb = "stop"): void {
+  if (planned <= maxStops) return;
+  throw new SafetyAbortError(
+    `circuit breaker: the plan would ${verb} ${planned} workspaces, more than the limit of ${maxStops} per run (${source}); ` +
+      `nothing was changed. Review the plan (--dry-run), then raise the limit for this run with --max-stops ${planned} ` +
+      `or permanently with safety.max_stops_per_run.`,
+  );
+}
+
+/** Runs the plan. Throws SafetyAbortError before acting; otherwise every candidate gets an outcome. */
+export async function executeStops(ctx: AppContext, candidates: readonly StopCandidate[], opts: StopEngineOptions): Promise<StopRun> {
+  const transition = opts.transition ?? "stop";
+  checkCircuitBreaker(candidates.length, opts.maxStops, opts.maxStopsSource, transition);
+  if (opts.execute && candidates.length > 0) checkEmergencyStop(ctx);
+
+  const runId = opts.runId ?? newRunId(ctx.clock());
+  const journal = opts.journal;
+  const mode = opts.mode ?? (opts.execute ? "execute" : "dry-run");
+  const results: (StopResult | undefined)[] = new Array(candidates.length);
+  if (candidates.length === 0) {
+    return { run_id: runId, results: [], summary: summarize([]), interrupted: null, journal_path: journal?.path ?? null, journal_error: journal?.error ?? null };
+  }
+  journal?.append({
+    type: "run",
+    v: 1,
+    run_id: runId,
+    command: opts.command,
+    mode,
+    now: ctx.now.toUTC().toISO()!,
+    config_hash: ctx.configHash,
+    started_at: ctx.clock().toUTC().toISO()!,
+    transition,
+    planned: candidates.length,
+  });
+
+  const record = (i: number, outcome: StopOutcome, error: string | null, buildId: string | null, observed?: Workspace) => {
+    const c = candidates[i]!;
+    const at = ctx.clock().toUTC().toISO()!;
+    const r: StopResult = { ...workspaceEntry(c.workspace), reasons: c.reasons, outcome, error, build_id: buildId, category: c.category, at };
+    results[i] = r;
+    if (journal) journal.append(journalRecord(runId, transition, c, r, observed));
+    const log = outcome === "failed" ? "warn" : "info";
+    ctx.logger[log]({ run_id: runId, workspace: `${r.owner}/${r.name}`, outcome, error, build_id: buildId }, `${transition} ${outcome}`);
+  };
+
+  const total = candidates.length;
+  const progress = ctx.progress(opts.execute ? `${transition === "stop" ? "stopping" : "starting"} workspaces` : "planning");
+  let done = 0;
+  const finished = () => progress.update(++done, total);
+
+  if (!opts.execute) {
+    const outcome: StopOutcome = transition === "stop" ? "would-stop" : "would-start";
+    candidates.forEach((_c, i) => {
+      record(i, outcome, null, null);
+      finished();
+    });
+  } else {
+    const bucket = new TokenBucket(opts.perMinute, { now: () => ctx.clock().toMillis(), sleep: (ms, s) => ctx.sleep(ms, s) });
+    const act = new Actor(ctx, bucket, transition, opts.buildReason ?? "cli");
+    const batch = Math.max(1, opts.batchSize);
+    const batches = Math.ceil(total / batch);
+    for (let b = 0; b < batches; b++) {
+      const idx = Array.from({ length: Math.min(batch, total - b * batch) }, (_v, k) => b * batch + k);
+      if (ctx.signal.aborted) break;
+      await runLimited(idx, Math.max(1, opts.concurrency), async (i) => {
+        const o = await act.one(candidates[i]!);
+        record(i, o.outcome, o.error, o.buildId, o.observed);
+        finished();
+      });
+      const so = summarize(results.filter((r): r is StopResult => !!r));
+      ctx.logger.info(
+        { run_id: runId, batch: b + 1, batches, succeeded: so.succeeded, skipped: so.skipped, failed: so.failed },
+        `batch ${b + 1}/${batches} done`,
+      );
+    }
+  }
+  progress.done();
+  const interrupted = ctx.signal.aborted ? (ctx.interruptedBy() ?? "SIGINT") : null;
+  candidates.forEach((_c, i) => {
+    if (!results[i]) record(i, "skipped", `interrupted by ${interrupted ?? "signal"} before this ${transition} started`, null);
+  });
+  const final = results as StopResult[];
+  const summary = summarize(final);
+  journal?.append({
+    type: "run-end",
+    v: 1,
+    run_id: runId,
+    at: ctx.clock().toUTC().toISO()!,
+    summary,
+    interrupted,
+    journal_error: journal.error,
+  });
+  return { run_id: runId, results: final, summary, interrupted, journal_path: journal?.path ?? null, journal_error: journal?.error ?? null };
+}
+
+/** Counts outcomes: stopped/would-stop/started/would-start are successes. */
+export function summarize(results: readonly StopResult[]): StopSummary {
+  const s: StopSummary = { planned: results.length, succeeded: 0, skipped: 0, failed: 0 };
+  for (const r of results) {
+    if (r.outcome === "skipped") s.skipped++;
+    else if (r.outcome === "failed") s.failed++;
+    else s.succeeded++;
+  }
+  return s;
+}
+
+/** Like mapLimit, but a worker stops taking new items once the run's signal aborts. */
+async function runLimited(items: number[], limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = items[next++]!;
+      await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+interface ActOutcome {
+  outcome: StopOutcome;
+  error: string | null;
+  buildId: string | null;
+  observed?: Workspace;
+}
+
+const JOB_ACTIVE = new Set(["pending", "running", "canceling"]);
+
+/** One workspace: re-read, check, rate-limit, POST, interpret. */
+class Actor {
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly bucket: TokenBucket,
+    private readonly transition: "stop" | "start",
+    private readonly reason: string,
+  ) {}
+
+  private get expectedStatus(): string {
+    return this.transition === "stop" ? "running" : "stopped";
+  }
+
+  private get done(): StopOutcome {
+    return this.transition === "stop" ? "stopped" : "started";
+  }
+
+  async one(c: StopCandidate): Promise<ActOutcome> {
+    const { ctx } = this;
+    const interrupted = (): ActOutcome => ({ outcome: "skipped", error: `interrupted by ${ctx.interruptedBy() ?? "signal"} before this ${this.transition} started`, buildId: null });
+    if (ctx.signal.aborted) return interrupted();
+    const client = ctx.client();
+    const planned = c.workspace.latest_build;
+    let current: Workspace;
+    try {
+      current = await client.getWorkspace(c.workspace.id);
+    } catch (err) {
+      if (ctx.signal.aborted) return interrupted();
+      if (err instanceof CoderApiError && (err.status === 404 || err.status === 410)) return { outcome: "skipped", error: "deleted", buildId: null };
+      return { outcome: "failed", error: `could not re-read the workspace before the ${this.transition}, so nothing was done: ${message(err)}`, buildId: null };
+    }
+    const skip = this.changed(planned, current);
+    if (skip) return { outcome: "skipped", error: skip, buildId: null, observed: current };
+    try {
+      await this.bucket.take(ctx.signal);
+    } catch {
+      return interrupted();
+    }
+    if (ctx.signal.aborted) {
+      this.bucket.refund();
+      return interrupted();
+    }
+    return this.post(c, current);
+  }
+
+  /** Why the workspace must not be acted on any more, or null. */
+  private changed(planned: WorkspaceBuild, now: Workspace): string | null {
+    const b = now.latest_build;
+    if (b.id !== planned.id) {
+      return `latest build changed since the plan (build #${planned.build_number} → #${b.build_number}, ${b.transition} ${b.status}${b.initiator_name ? ` by ${b.initiator_name}` : ""})`;
+    }
+    if (JOB_ACTIVE.has(b.job.status)) return `a build job is ${b.job.status}`;
+    if (b.status !== this.expectedStatus) return `no longer ${this.expectedStatus} (status ${b.status})`;
+    return null;
+  }
+
+  private async post(c: StopCandidate, current: Workspace): Promise<ActOutcome> {
+    const { ctx } = this;
+    const client = ctx.client();
+    let withReason = true;
+    let rateLimitedOnce = false;
+    let reasonRetried = false;
+    for (;;) {
+      const body = withReason ? { transition: this.transition, reason: this.reason } : { transition: this.transition };
+      try {
+        const build = await client.createBuild(c.workspace.id, body);
+        return { outcome: this.done, error: null, buildId: build.id };
+      } catch (err) {
+        if (err instanceof CoderApiError) {
+          if (err.status === 409) return { outcome: "skipped", error: "build already active", buildId: null };
+          if (err.status === 404 || err.status === 410) return { outcome: "skipped", error: "deleted", buildId: null };
+          if (err.status === 400 && withReason && !reasonRetried && mentionsReason(err)) {
+            // Older servers do not know the `reason` field: once more without it.
+            withReason = false;
+            reasonRetried = true;
+            continue;
+          }
+          if (err.status === 429 && !rateLimitedOnce) {
+            // 429 means the request was not processed: wait as told, then try once more.
+            rateLimitedOnce = true;
+            const wait = Math.min(err.retryAfterMs ?? 1000, 60_000);
+            ctx.logger.warn({ workspace: `${c.workspace.owner_name}/${c.workspace.name}`, wait_ms: wait }, "rate limited by Coder; waiting before one more try");
+            try {
+              await ctx.sleep(wait, ctx.signal);
+            } catch {
+              return { outcome: "skipped", error: `rate limited (429), then interrupted by ${ctx.interruptedBy() ?? "signal"}; not ${this.done}`, buildId: null };
+            }
+            continue;
+          }
+          if (err.status < 500) return { outcome: "failed", error: message(err), buildId: null };
+        }
+        // Network error or 5xx: the build may or may not exist. Look instead of retrying.
+        return this.verify(c, current, err);
+      }
+    }
+  }
+
+  /** After an uncertain POST: did the build get created? */
+  private async verify(c: StopCandidate, before: Workspace, postErr: unknown): Promise<ActOutcome> {
+    try {
+      const after = await this.ctx.client().getWorkspace(c.workspace.id, { detached: true });
+      const b = after.latest_build;
+      if (b.id !== before.latest_build.id && b.transition === this.transition) {
+        return { outcome: this.done, error: null, buildId: b.id, observed: after };
+      }
+      const state = b.id === before.latest_build.id ? "the workspace is unchanged, so no build was created" : `latest build is now #${b.build_number} ${b.transition} ${b.status}`;
+      return { outcome: "failed", error: `${message(postErr)}; ${state}`, buildId: null, observed: after };
+    } catch (err) {
+      return {
+        outcome: "failed",
+        error: `${message(postErr)}; checking whether the ${this.transition} was created also failed (${message(err)}): verify this workspace by hand`,
+        buildId: null,
+      };
+    }
+  }
+}
+
+function mentionsReason(err: CoderApiError): boolean {
+  return err.validations.some((v) => v.field.toLowerCase() === "reason") || /\breason\b/i.test(`${err.apiMessage} ${err.detail ?? ""}`);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function journalRecord(runId: string, action: "stop" | "start", c: StopCandidate, r: StopResult, observed?: Workspace): JournalWorkspaceRecord {
+  const w = c.workspace;
+  const b = w.latest_build;
+  const evidence: Record<string, unknown> = {
+    status: b.status,
+    build_id: b.id,
+    build_number: b.build_number,
+    build_transition: b.transition,
+    build_created_at: b.created_at,
+    deadline: b.deadline,
+    max_deadline: b.max_deadline,
+    last_used_at: w.last_used_at,
+    ...c.evidence,
+  };
+  if (observed) {
+    evidence.observed = {
+      status: observed.latest_build.status,
+      build_id: observed.latest_build.id,
+      build_number: observed.latest_build.build_number,
+      transition: observed.latest_build.transition,
+      job_status: observed.latest_build.job.status,
+    };
+  }
+  return {
+    type: "workspace",
+    v: 1,
+    run_id: runId,
+    at: r.at ?? new Date(0).toISOString(),
+    action,
+    workspace: { id: r.id, owner: r.owner, name: r.name, template: r.template, organization: r.organization },
+    category: c.category,
+    reasons: c.reasons,
+    outcome: r.outcome,
+    error: r.error,
+    build_id: r.build_id,
+    evidence,
+  };
+}
