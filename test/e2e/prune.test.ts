@@ -213,6 +213,18 @@ describe("prune on an unlicensed deployment", () => {
     expect((await sim.stats()).requests["GET /api/v2/users/{user}/quiet-hours"] ?? 0).toBe(0);
   });
 
+  it("without the deployment default (member token), the window is prune_workspaces.timezone midnight", async () => {
+    const cfg = writeConfig(scratchDir(), { prune_workspaces: { timezone: "Asia/Kolkata" } });
+    const r = await runCli(["prune", "--url", sim.url, "--config", cfg, "--now", "2026-01-05T19:00:00Z", "--json"], {
+      env: { CODER_SESSION_TOKEN: "kiran-token" },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const d = docSchema.parse(r.json());
+    expect(d.owners).toHaveLength(1);
+    expect(d.owners[0]).toMatchObject({ owner: "kiran", in_quiet_hours: true, window_start: "2026-01-05T18:30:00.000Z", window_end: "2026-01-06T02:30:00.000Z" });
+    expect(d.owners[0]!.quiet_hours).toMatchObject({ source: "fallback", start_time: "00:00", timezone: "Asia/Kolkata" });
+  });
+
   it("a group filter needs the groups listing (Enterprise): exit 4 with the reason", async () => {
     const cfg = writeConfig(scratchDir(), {});
     const r = await runCli(["prune", "--url", sim.url, "--config", cfg, "--all", "--include-group", "developers"], {
