@@ -16,6 +16,7 @@
  * users set their own (everyone then has the default schedule).
  */
 import { DateTime } from "luxon";
+import { renderTable } from "../output/table.js";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
 import type { DeploymentConfig, Group, QuietHours, Template, Workspace } from "../coder/schemas.js";
@@ -49,7 +50,6 @@ import { Journal, resolveJournalPath } from "../exec/journal.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
-import { renderLongTable } from "./ttl-monitor.js";
 
 export interface AutostopOptions {
   mode: "list" | "schedule" | "explain" | "execute";
@@ -353,7 +353,7 @@ function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions
     const lines = [`⏱️  WORKSPACES PENDING STOP (${entries.length}${opts.withinSeconds !== undefined ? ` within ${formatDuration(opts.withinSeconds)}` : ""} of ${total} running)`, ""];
     if (entries.length > 0) {
       lines.push(
-        renderLongTable(
+        renderTable(
           ["Workspace", "Template", "Stops at", "Time left", "Cause", "Notes"],
           entries.map((e) => [
             `${e.owner}/${e.name}`,
@@ -433,7 +433,7 @@ function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, Owne
     const lines = [`📅 WORKSPACE SCHEDULES (${entries.length} running)`, ""];
     if (entries.length === 0) return [...lines, "No running workspaces."].join("\n");
     lines.push(
-      renderLongTable(
+      renderTable(
         ["Workspace", "Autostart", "Next start", "TTL", "Deadline", "Max deadline", "Owner quiet hours", "Autostop requirement"],
         entries.map((e) => [
           `${e.owner}/${e.name}`,

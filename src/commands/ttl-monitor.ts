@@ -42,16 +42,6 @@ export interface TtlScope {
 }
 
 const RULE = "=".repeat(80);
-/** cli-table3's layout is quadratic in the row count: long tables are rendered in blocks (header repeated). */
-const TABLE_BLOCK_ROWS = 200;
-
-/** renderTable for lists of any length: blocks of {@link TABLE_BLOCK_ROWS} rows, each with its header. */
-export function renderLongTable(head: string[], rows: (string | number)[][], opts: { color: boolean }): string {
-  if (rows.length <= TABLE_BLOCK_ROWS) return renderTable(head, rows, opts);
-  const blocks: string[] = [];
-  for (let i = 0; i < rows.length; i += TABLE_BLOCK_ROWS) blocks.push(renderTable(head, rows.slice(i, i + TABLE_BLOCK_ROWS), opts));
-  return blocks.join("\n");
-}
 const STOPPED_SHOWN = 20;
 
 export async function ttlMonitorCommand(ctx: AppContext, opts: TtlMonitorOptions): Promise<CommandResult | null> {
@@ -270,12 +260,12 @@ function humanReport(
   ];
   if (ws.expired.length > 0) {
     lines.push("", "🔴 RUNNING WORKSPACES THAT SHOULD BE STOPPED (TTL EXPIRED):");
-    lines.push(renderLongTable(["Owner", "Workspace", "TTL", "Status", "Deadline"], ws.expired.map((e) => [e.owner, e.name, e.ttl_formatted, e.time_remaining, stopsAtCell(e, zone)]), color));
+    lines.push(renderTable(["Owner", "Workspace", "TTL", "Status", "Deadline"], ws.expired.map((e) => [e.owner, e.name, e.ttl_formatted, e.time_remaining, stopsAtCell(e, zone)]), color));
   }
   if (ws.expiring_soon.length > 0) {
     lines.push("", "🟡 RUNNING WORKSPACES EXPIRING SOON:");
     lines.push(
-      renderLongTable(["Owner", "Workspace", "TTL", "Time Remaining", "Deadline"], ws.expiring_soon.map((e) => [e.owner, e.name, e.ttl_formatted, e.time_remaining, stopsAtCell(e, zone)]), color),
+      renderTable(["Owner", "Workspace", "TTL", "Time Remaining", "Deadline"], ws.expiring_soon.map((e) => [e.owner, e.name, e.ttl_formatted, e.time_remaining, stopsAtCell(e, zone)]), color),
     );
   }
   for (const h of hidden) {
@@ -285,7 +275,7 @@ function humanReport(
   if (ws.transitional.length > 0) {
     lines.push("", "🟠 WORKSPACES IN TRANSITION (neither running nor stopped):");
     lines.push(
-      renderLongTable(
+      renderTable(
         ["Owner", "Workspace", "TTL", "Status", "Last Updated"],
         ws.transitional.map((e) => [e.owner, e.name, e.ttl_formatted, e.status, formatInstant(e.updated_at, zone)]),
         color,
@@ -295,7 +285,7 @@ function humanReport(
   if (input.opts.showAll && ws.running.length > 0) {
     lines.push("", "🟢 RUNNING WORKSPACES:");
     lines.push(
-      renderLongTable(
+      renderTable(
         ["Owner", "Workspace", "TTL", "Time Remaining", "Status"],
         ws.running.map((e) => [e.owner, e.name, e.ttl_formatted, e.stops_only_manually ? "N/A" : e.time_remaining, e.stops_only_manually ? "stops only manually (no deadline)" : "RUNNING"]),
         color,
@@ -305,7 +295,7 @@ function humanReport(
   if (input.opts.showAll && ws.stopped.length > 0) {
     lines.push("", "⚫ STOPPED WORKSPACES:");
     lines.push(
-      renderLongTable(
+      renderTable(
         ["Owner", "Workspace", "TTL", "Status", "Last Updated"],
         ws.stopped.slice(0, STOPPED_SHOWN).map((e) => [e.owner, e.name, e.ttl_formatted, e.compliance_status, formatInstant(e.updated_at, zone)]),
         color,
