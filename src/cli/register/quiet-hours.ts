@@ -1,5 +1,59 @@
 import type { Command } from "commander";
 import type { RunFn } from "../program.js";
+import { intArg } from "../args.js";
 
-// Registration of `quiet-hours` (SPEC §7). Implemented by its own issue; until then it is not listed.
-export function registerQuietHours(_program: Command, _run: RunFn): void {}
+interface Opts {
+  enterprise?: boolean;
+  status?: boolean;
+  report?: boolean;
+  categorize?: boolean;
+  execute?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+  timezone?: string;
+  maxStops?: number;
+}
+
+export function registerQuietHours(program: Command, run: RunFn): void {
+  program
+    .command("quiet-hours")
+    .description("the quiet hours agent: stop running workspaces during quiet hours after a grace period")
+    .option("--status", "quiet-hours status and the enterprise configuration (the default)")
+    .option("--report", "the JSON report (always JSON)")
+    .option("--categorize", "running workspaces by category: stopping, grace, past quiet hours end, TTL expired, normal, excluded")
+    .option("--execute", "stop the workspaces due for a quiet-hours stop (and TTL-expired ones inside quiet hours)")
+    .option("--enterprise", "only the enterprise quiet-hours configuration (as `enterprise-quiet-hours`)")
+    .option("--dry-run", "with --execute: show what would be stopped, stop nothing (also config dry_run / DRY_RUN=true)")
+    .option("--force", "with --execute: also stop TTL-expired workspaces outside quiet hours (never excluded ones)")
+    .option("--timezone <tz>", "IANA time zone of the quiet-hours window for this run (overrides quiet_hours.timezone)")
+    .option("--max-stops <n>", "circuit breaker for this run: abort (exit 7) when more stops are planned (default safety.max_stops_per_run)", intArg("--max-stops"))
+    .addHelpText(
+      "after",
+      `
+Modes (one runs; precedence --enterprise > --status > --report > --categorize > --execute):
+the window is [start, end) in quiet_hours.timezone on quiet_hours.days; a workspace started
+during the window gets its own grace period. --execute stops "stopping now" workspaces and
+TTL-expired ones whose grace is over inside the window; --force adds every TTL-expired one.
+Excluded users, templates (id, name or display name) and workspaces (owner/name) are never
+stopped. Every stop is re-checked first, rate-limited and recorded in the journal.
+
+Examples:
+  coder-agents quiet-hours                          # status
+  coder-agents quiet-hours --categorize --json
+  coder-agents quiet-hours --execute --dry-run      # what would be stopped now
+  coder-agents quiet-hours --execute --now 2026-01-05T19:30:00Z --dry-run
+  coder-agents quiet-hours --execute --max-stops 300`,
+    )
+    .action(async (opts: Opts, cmd: Command) => {
+      await run(
+        cmd,
+        async () => {
+          const m = await import("../../commands/quiet-hours.js");
+          const mode = m.pickMode(opts);
+          return (ctx) =>
+            m.quietHoursCommand(ctx, { mode, dryRun: !!opts.dryRun, force: !!opts.force, timezone: opts.timezone, maxStops: opts.maxStops });
+        },
+        opts.execute && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun ? "dry-run" : "execute") : "report",
+      );
+    });
+}

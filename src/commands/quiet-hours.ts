@@ -1,0 +1,455 @@
+/**
+ * `quiet-hours` (SPEC §7.2): the quiet hours agent. One mode runs, with the Python agent's
+ * precedence: --enterprise > --status > --report > --categorize > --execute > status (default).
+ *
+ * Requests: one listing of the running workspaces (`q=status:running`, paginated) is all that
+ * categorisation needs — workspaces carry owner, template id/name/display name and deadlines,
+ * so no template or user lookups are made. `--status` adds the enterprise block (users/me,
+ * deployment config, entitlements, templates, the caller's quiet hours), as the Python agent
+ * did. `--execute` then re-reads and stops the selected workspaces through the stop engine.
+ * The categorisation printed and the one acted on are the same object (D27).
+ */
+import type { DateTime } from "luxon";
+import type { AppContext } from "../cli/context.js";
+import type { Workspace } from "../coder/schemas.js";
+import {
+  CATEGORY_KEYS,
+  categorize,
+  inCategory,
+  resolveExclusions,
+  selectStops,
+  type Categorization,
+  type CategorizedWorkspace,
+  type ExclusionRule,
+  type QuietCategory,
+  type StopSelection,
+} from "../domain/categorize.js";
+import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
+import { InterruptedError, UsageError } from "../errors.js";
+import { Journal, resolveJournalPath } from "../exec/journal.js";
+import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
+import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
+import { envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
+import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
+
+export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
+
+export interface QuietHoursOptions {
+  mode: QuietHoursMode;
+  dryRun: boolean;
+  force: boolean;
+  /** --timezone: overrides quiet_hours.timezone for this run. */
+  timezone?: string | undefined;
+  /** --max-stops: overrides safety.max_stops_per_run for this run. */
+  maxStops?: number | undefined;
+}
+
+/** Picks the mode from the flags with the Python agent's precedence. */
+export function pickMode(f: { enterprise?: boolean; status?: boolean; report?: boolean; categorize?: boolean; execute?: boolean }): QuietHoursMode {
+  if (f.enterprise) return "enterprise";
+  if (f.status) return "status";
+  if (f.report) return "report";
+  if (f.categorize) return "categorize";
+  if (f.execute) return "execute";
+  return "status";
+}
+
+const COMMAND = "quiet-hours";
+
+export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions): Promise<CommandResult> {
+  if (opts.timezone !== undefined && !isValidZone(opts.timezone)) {
+    throw new UsageError(`--timezone: unknown time zone "${opts.timezone}" (expected an IANA name such as Europe/London, America/Chicago or UTC)`);
+  }
+  if (opts.mode === "enterprise") {
+    const m = await import("./enterprise-quiet-hours.js");
+    return m.enterpriseQuietHoursCommand(ctx, {});
+  }
+  const policy = policyFromConfig(ctx.config.quiet_hours, opts.timezone);
+  const client = ctx.client();
+  const progress = ctx.progress("listing running workspaces");
+  const list = await client.listWorkspaces("status:running", (d, t) => progress.update(d, t));
+  progress.done();
+  const workspaces = [...list].sort(byOwnerName);
+  const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
+  const c = categorize(workspaces, policy, exclusions, ctx.now);
+  for (const w of c.warnings) ctx.logger.warn(w);
+  const view = new View(ctx, c, exclusions.active);
+
+  switch (opts.mode) {
+    case "report":
+      return reportResult(ctx, view, opts);
+    case "categorize":
+      return {
+        command: COMMAND,
+        mode: "report",
+        data: { ...view.base(), categories: view.categoriesJson(), counts: view.counts() },
+        human: () => view.categorizationText(),
+        exitCode: 0,
+      };
+    case "execute":
+      return executeResult(ctx, view, opts);
+    case "status":
+    default:
+      return statusResult(ctx, view, opts);
+  }
+}
+
+function byOwnerName(a: Workspace, b: Workspace): number {
+  return a.owner_name.localeCompare(b.owner_name) || a.name.localeCompare(b.name);
+}
+
+const iso = (dt: DateTime | null | undefined): string | null => (dt ? isoUtc(dt) : null);
+const windowJson = (w: QuietWindow | null) => (w ? { start: isoUtc(w.start), end: isoUtc(w.end), date: w.date, day: w.day } : null);
+
+/** `owner/name (template) - status`: the Python agent's workspace summary. */
+export function summaryLine(ws: Workspace): string {
+  return `${ws.owner_name}/${ws.name} (${ws.template_display_name || ws.template_name || ws.template_id}) - ${ws.latest_build.status}`;
+}
+
+const HEADERS: Record<QuietCategory, string> = {
+  quiet_hours_stopping: "🛑 QUIET HOURS - STOPPING NOW",
+  quiet_hours_grace: "⏰ QUIET HOURS - GRACE PERIOD",
+  past_quiet_hours_end: "🌅 RUNNING PAST QUIET HOURS END",
+  ttl_expired: "💀 TTL EXPIRED - SHOULD HAVE STOPPED",
+  normal_running: "✅ RUNNING NORMALLY",
+  excluded: "🚫 EXCLUDED FROM QUIET HOURS",
+};
+
+/** Shared JSON and text pieces of one categorisation. */
+class View {
+  readonly zone: string;
+  readonly policy: QuietPolicy;
+  constructor(
+    readonly ctx: AppContext,
+    readonly c: Categorization,
+    readonly rules: ExclusionRule[],
+  ) {
+    this.zone = c.policy.zone;
+    this.policy = c.policy;
+  }
+
+  at(dt: DateTime | string | null | undefined): string {
+    if (!dt) return "N/A";
+    return formatInstant(typeof dt === "string" ? dt : isoUtc(dt), this.zone);
+  }
+
+  /** Keys every quiet-hours document carries. */
+  base(): Record<string, unknown> {
+    const { c, policy } = this;
+    return {
+      timezone: policy.zone,
+      quiet_hours: {
+        enabled: policy.enabled,
+        start_time: policy.start,
+        end_time: policy.end,
+        timezone: policy.zone,
+        days: policy.days ? [...policy.days] : null,
+        grace_period_hours: policy.graceSeconds / 3600,
+        active: !!c.window,
+        window: windowJson(c.window),
+        grace_period_ends: iso(c.graceEndsAt),
+        grace_period_over: c.graceOver,
+        most_recent_window: windowJson(c.recentWindow),
+        next_window: windowJson(c.nextWindow),
+      },
+      warnings: c.warnings,
+    };
+  }
+
+  entry(i: CategorizedWorkspace): Record<string, unknown> {
+    const ws = i.workspace;
+    return {
+      ...workspaceEntry(ws),
+      template_id: ws.template_id,
+      category: i.category,
+      reasons: i.reasons,
+      started_at: iso(i.startedAt),
+      deadline: i.deadline,
+      max_deadline: i.maxDeadline,
+      seconds_remaining: i.secondsRemaining,
+      time_remaining: formatRemaining(i.secondsRemaining),
+      due_at: i.category === "quiet_hours_grace" || i.category === "quiet_hours_stopping" || (i.category === "ttl_expired" && i.dueAt) ? iso(i.dueAt) : null,
+      exclusion: i.exclusion ? { kind: i.exclusion.kind, name: i.exclusion.name, reason: i.exclusion.reason, expires: i.exclusion.expires } : null,
+    };
+  }
+
+  categoriesJson(): Record<QuietCategory, Record<string, unknown>[]> {
+    const out = {} as Record<QuietCategory, Record<string, unknown>[]>;
+    for (const k of CATEGORY_KEYS) out[k] = inCategory(this.c, k).map((i) => this.entry(i));
+    return out;
+  }
+
+  counts(): Record<QuietCategory, number> {
+    const out = {} as Record<QuietCategory, number>;
+    for (const k of CATEGORY_KEYS) out[k] = inCategory(this.c, k).length;
+    return out;
+  }
+
+  /** One line describing the window state. */
+  windowLine(): string {
+    const { c } = this;
+    if (!this.policy.enabled) return "Quiet hours: disabled (quiet_hours.enabled is false)";
+    const pol = `Quiet hours: ${describePolicy(this.policy)}`;
+    if (c.window) {
+      const grace = c.graceOver ? `grace period ended ${this.at(c.graceEndsAt)}` : `grace period until ${this.at(c.graceEndsAt)}`;
+      return `${pol}; active since ${this.at(c.window.start)} until ${this.at(c.window.end)}; ${grace}`;
+    }
+    return `${pol}; not active; next window ${this.at(c.nextWindow?.start)}`;
+  }
+
+  categorizationText(): string {
+    const rule = "=".repeat(80);
+    const lines = [rule, "WORKSPACE CATEGORIZATION", rule, `Time: ${this.at(this.c.now)}`, this.windowLine()];
+    if (this.c.items.length === 0) lines.push("", "No running workspaces.");
+    for (const k of CATEGORY_KEYS) {
+      const items = inCategory(this.c, k);
+      if (items.length === 0) continue;
+      lines.push("", `${HEADERS[k]} (${items.length})`, "-".repeat(60));
+      for (const i of items) lines.push(...this.itemLines(i));
+    }
+    lines.push(rule);
+    return lines.join("\n");
+  }
+
+  itemLines(i: CategorizedWorkspace): string[] {
+    const out = [`  • ${summaryLine(i.workspace)}`];
+    for (const r of i.reasons) out.push(`    Reason: ${r}`);
+    if (i.category === "excluded") return out;
+    if (i.dueAt && (i.category === "quiet_hours_grace" || i.category === "quiet_hours_stopping")) {
+      const secs = Math.trunc((i.dueAt.toMillis() - this.c.now.toMillis()) / 1000);
+      out.push(`    Due: ${this.at(i.dueAt)} (${secs > 0 ? `in ${formatDuration(secs)}` : secs === 0 ? "now" : `${formatDuration(-secs)} ago`})`);
+    }
+    out.push(`    TTL: ${i.stopsAt ? `${formatRemaining(i.secondsRemaining)} (stops ${this.at(i.stopsAt)})` : "N/A (no deadline)"}`);
+    return out;
+  }
+
+  /** "Stop workspaces now" / "Stop workspaces in 45m" / "No action required - …" (D36: no timedelta text). */
+  actionRequired(selected: number): { text: string; seconds: number | null } {
+    const { c } = this;
+    if (selected > 0) return { text: "Stop workspaces now", seconds: 0 };
+    if (c.window) {
+      const pending = inCategory(c, "quiet_hours_grace")
+        .map((i) => i.dueAt)
+        .filter((d): d is DateTime => !!d && d.toMillis() < c.window!.end.toMillis());
+      if (pending.length > 0) {
+        const first = Math.min(...pending.map((d) => d.toMillis()));
+        const secs = Math.max(0, Math.trunc((first - c.now.toMillis()) / 1000));
+        return { text: `Stop workspaces in ${formatDuration(secs)}`, seconds: secs };
+      }
+      return { text: "No action required - no running workspace is due to stop", seconds: null };
+    }
+    return { text: this.policy.enabled ? "No action required - outside quiet hours" : "No action required - quiet hours disabled", seconds: null };
+  }
+}
+
+function ruleNames(rules: ExclusionRule[], kind: ExclusionRule["kind"]): string[] {
+  return rules.filter((r) => r.kind === kind).map((r) => r.name);
+}
+
+/** The Python report keys (fixed per D36) plus the shared keys. */
+function reportData(view: View, opts: QuietHoursOptions): Record<string, unknown> {
+  const { c } = view;
+  const selected = selectStops(c, { force: opts.force });
+  const action = view.actionRequired(selected.length);
+  const running = c.items.length;
+  const excluded = inCategory(c, "excluded").length;
+  const data: Record<string, unknown> = {
+    timestamp: isoUtc(c.now),
+    ...view.base(),
+    quiet_hours_active: !!c.window,
+    grace_period_over: c.graceOver,
+    workspaces_running: running,
+    workspaces_excluded: excluded,
+    workspaces_to_stop: selected.length,
+    excluded_users: ruleNames(view.rules, "user"),
+    excluded_templates: ruleNames(view.rules, "template"),
+    excluded_workspaces: ruleNames(view.rules, "workspace"),
+    workspaces: selected.map((s) => ({ ...view.entry(s.item), reasons: s.reasons, summary: summaryLine(s.item.workspace) })),
+    action_required: action.text,
+    action_required_in_seconds: action.seconds,
+  };
+  if (c.window) {
+    data.quiet_hours_started = isoUtc(c.window.start);
+    data.grace_period_ends = iso(c.graceEndsAt);
+  }
+  return data;
+}
+
+function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): CommandResult {
+  const data = reportData(view, opts);
+  return {
+    command: COMMAND,
+    mode: "report",
+    data,
+    // --report is always JSON (the Python agent's report); without --json it is indented.
+    human: () => JSON.stringify(envelope({ command: COMMAND, mode: "report", data }, { generatedAt: ctx.clock(), now: ctx.now }), null, 2),
+    exitCode: 0,
+  };
+}
+
+async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+  const data = reportData(view, opts);
+  let enterpriseText: string;
+  try {
+    const m = await import("./enterprise-quiet-hours.js");
+    const ent = await m.enterpriseQuietHoursCommand(ctx, {});
+    data.enterprise = ent.data;
+    enterpriseText = ent.human();
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    ctx.logger.warn({ err: msg }, "could not read the enterprise quiet-hours configuration");
+    data.enterprise = { error: msg };
+    enterpriseText = `❌ Unable to fetch the enterprise quiet-hours configuration: ${msg}`;
+  }
+  const human = () => {
+    const { c } = view;
+    const rule = "=".repeat(60);
+    const nowLocal = c.now.setZone(view.zone);
+    const lines = [
+      rule,
+      "QUIET HOURS AGENT STATUS",
+      rule,
+      `Current Time: ${nowLocal.toISO({ suppressMilliseconds: true })} (${view.at(c.now)})`,
+      `Timezone: ${view.zone}`,
+      view.windowLine(),
+      `Quiet Hours Active: ${c.window ? "Yes" : "No"}`,
+      `Grace Period Over: ${c.graceOver ? "Yes" : "No"}`,
+      `Running Workspaces: ${data.workspaces_running as number}`,
+      `Excluded Workspaces: ${data.workspaces_excluded as number}`,
+      `Workspaces to Stop: ${data.workspaces_to_stop as number}`,
+      `Action Required: ${data.action_required as string}`,
+    ];
+    const users = data.excluded_users as string[];
+    const templates = data.excluded_templates as string[];
+    const wss = data.excluded_workspaces as string[];
+    if (users.length) lines.push(`Excluded Users: ${users.join(", ")}`);
+    if (templates.length) lines.push(`Excluded Templates: ${templates.join(", ")}`);
+    if (wss.length) lines.push(`Excluded Workspaces: ${wss.join(", ")}`);
+    const selected = selectStops(c, { force: opts.force });
+    if (selected.length) {
+      lines.push("Workspaces that would be stopped:");
+      for (const s of selected) lines.push(`  - ${summaryLine(s.item.workspace)}`);
+    }
+    lines.push(rule, "", enterpriseText);
+    return lines.join("\n");
+  };
+  return { command: COMMAND, mode: "report", data, human, exitCode: 0 };
+}
+
+function candidateOf(view: View, s: StopSelection): StopCandidate {
+  const { c } = view;
+  return {
+    workspace: s.item.workspace,
+    reasons: s.reasons,
+    category: s.item.category,
+    evidence: {
+      category: s.item.category,
+      started_at: iso(s.item.startedAt),
+      due_at: iso(s.item.dueAt),
+      window: windowJson(c.window),
+      most_recent_window: windowJson(c.recentWindow),
+      policy: { start_time: c.policy.start, end_time: c.policy.end, timezone: c.policy.zone, days: c.policy.days, grace_period_hours: c.policy.graceSeconds / 3600 },
+    },
+  };
+}
+
+async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+  const { c } = view;
+  // D10: config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
+  const dryRun = opts.dryRun || ctx.config.dry_run;
+  const mode: Mode = dryRun ? "dry-run" : "execute";
+  const selected = selectStops(c, { force: opts.force });
+  const candidates = selected.map((s) => candidateOf(view, s));
+  let journal: Journal | null = null;
+  if (candidates.length > 0) {
+    const path = resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
+    journal = Journal.open(path, {
+      onError: (err, record) => ctx.logger.error({ err: err.message, record }, "journal write failed: the record is logged here instead"),
+    });
+  }
+  let run: StopRun;
+  try {
+    run = await executeStops(ctx, candidates, stopEngineOptions(ctx, { command: COMMAND, execute: !dryRun, maxStops: opts.maxStops, journal }));
+  } finally {
+    journal?.close();
+  }
+  const failed = run.summary.failed > 0;
+  const journalError = run.journal_error ?? null;
+  let exitCode = failed || journalError ? 5 : 0;
+  if (run.interrupted) exitCode = new InterruptedError(run.interrupted).exitCode;
+  const data = {
+    ...view.base(),
+    dry_run: dryRun,
+    force: opts.force,
+    categories: view.categoriesJson(),
+    counts: view.counts(),
+    run_id: candidates.length > 0 ? run.run_id : null,
+    results: run.results.map((r) => ({ ...r, category: r.category ?? null })),
+    summary: run.summary,
+    interrupted: run.interrupted,
+    journal: { path: run.journal_path ?? null, error: journalError },
+  };
+  const human = () => [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run)].join("\n");
+  return { command: COMMAND, mode, data, human, exitCode };
+}
+
+function executeLines(view: View, opts: QuietHoursOptions, dryRun: boolean, run: StopRun): string[] {
+  const { c } = view;
+  const lines: string[] = [];
+  const expired = inCategory(c, "ttl_expired").length;
+  if (run.results.length === 0) {
+    if (!c.window) {
+      lines.push(
+        view.policy.enabled
+          ? `✅ Outside quiet hours (next window starts ${view.at(c.nextWindow?.start)}), no workspaces will be stopped`
+          : "✅ Quiet hours are disabled, no workspaces will be stopped",
+      );
+      if (opts.force) lines.push("✅ No TTL-expired workspaces found to force stop");
+      else if (expired > 0) lines.push("💡 Use --force to stop TTL-expired workspaces regardless of quiet hours");
+    } else if (inCategory(c, "quiet_hours_grace").length > 0) {
+      lines.push("⏰ Grace period not over yet, no workspaces will be stopped");
+    } else {
+      lines.push("✅ No workspaces to stop");
+    }
+    return lines;
+  }
+  const n = run.results.length;
+  lines.push(dryRun ? `🧪 [DRY RUN] Would stop ${n} workspaces:` : `🛑 Stopping ${n} workspaces:`);
+  run.results.forEach((r, idx) => {
+    const item = c.items.find((i) => i.workspace.id === r.id);
+    const summary = item ? summaryLine(item.workspace) : `${r.owner}/${r.name} (${r.template}) - ${r.status}`;
+    lines.push(dryRun ? `  🧪 [DRY RUN] Would stop: ${summary}` : `  🛑 Stopping: ${summary}`);
+    for (const reason of r.reasons) lines.push(`     Reason: ${reason}`);
+    if (item) lines.push(`     TTL: ${formatRemaining(item.secondsRemaining)}`);
+    lines.push(`     Result: ${resultText(r)}`);
+    if (idx < n - 1) lines.push("");
+  });
+  lines.push("");
+  const s = run.summary;
+  if (dryRun) {
+    lines.push(`📊 Dry run completed: ${s.succeeded} workspaces would be stopped (nothing was changed)`);
+  } else {
+    const extra = [s.skipped ? `${s.skipped} skipped` : "", s.failed ? `${s.failed} failed` : ""].filter(Boolean).join(", ");
+    lines.push(`📊 Operation completed: ${s.succeeded}/${s.planned} workspaces stopped successfully${extra ? ` (${extra})` : ""}`);
+  }
+  if (s.failed > 0) lines.push(`⚠️  ${s.failed} stop${s.failed === 1 ? "" : "s"} failed; each error is listed above.`);
+  if (run.interrupted) lines.push(`⚠️  Interrupted by ${run.interrupted}: workspaces not yet handled were skipped.`);
+  if (run.journal_error) lines.push(`⚠️  The journal could not be written (${run.journal_error}); the records are in the error log.`);
+  else if (run.journal_path) lines.push(`Run ${run.run_id} recorded in ${run.journal_path}`);
+  return lines;
+}
+
+function resultText(r: StopResult): string {
+  switch (r.outcome) {
+    case "stopped":
+    case "started":
+      return `✅ Success (build ${r.build_id ?? "?"})`;
+    case "would-stop":
+    case "would-start":
+      return "🧪 Would stop (dry run, nothing changed)";
+    case "skipped":
+      return `⏭️  Skipped: ${r.error ?? ""}`;
+    case "failed":
+      return `❌ Failed: ${r.error ?? ""}`;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * JSON data of `quiet-hours` (SPEC §7.2) beside the envelope. One object schema covers every
+ * mode (status/report, categorize, execute); mode-specific keys are optional there, and the
+ * per-mode schemas below make them required. `--enterprise` prints the
+ * `enterprise-quiet-hours` document instead (command "enterprise-quiet-hours").
+ */
+import { z } from "zod";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema } from "./common.js";
+
+const nullableInstant = isoInstant.nullable();
+
+const windowSchema = z.object({
+  start: isoInstant,
+  end: isoInstant,
+  /** Local calendar date the window starts on, and its weekday. */
+  date: z.string(),
+  day: z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+});
+
+export const quietCategorySchema = z.enum([
+  "quiet_hours_stopping",
+  "quiet_hours_grace",
+  "past_quiet_hours_end",
+  "ttl_expired",
+  "normal_running",
+  "excluded",
+]);
+
+/** A categorised workspace. */
+export const quietWorkspaceEntrySchema = workspaceEntrySchema.extend({
+  template_id: z.string(),
+  category: quietCategorySchema,
+  reasons: z.array(z.string()),
+  started_at: nullableInstant,
+  deadline: z.string().nullable(),
+  max_deadline: z.string().nullable(),
+  seconds_remaining: z.number().int().nullable(),
+  time_remaining: z.string(),
+  /** When its quiet-hours stop is due (grace, stopping; TTL-expired inside the window). */
+  due_at: nullableInstant,
+  exclusion: z
+    .object({ kind: z.enum(["user", "template", "workspace"]), name: z.string(), reason: z.string().nullable(), expires: z.string().nullable() })
+    .nullable(),
+});
+
+const categoriesSchema = z.object({
+  quiet_hours_stopping: z.array(quietWorkspaceEntrySchema),
+  quiet_hours_grace: z.array(quietWorkspaceEntrySchema),
+  past_quiet_hours_end: z.array(quietWorkspaceEntrySchema),
+  ttl_expired: z.array(quietWorkspaceEntrySchema),
+  normal_running: z.array(quietWorkspaceEntrySchema),
+  excluded: z.array(quietWorkspaceEntrySchema),
+});
+
+const countsSchema = z.object({
+  quiet_hours_stopping: z.number().int(),
+  quiet_hours_grace: z.number().int(),
+  past_quiet_hours_end: z.number().int(),
+  ttl_expired: z.number().int(),
+  normal_running: z.number().int(),
+  excluded: z.number().int(),
+});
+
+/** Keys every quiet-hours document has. */
+const baseShape = {
+  timezone: z.string(),
+  quiet_hours: z.object({
+    enabled: z.boolean(),
+    start_time: z.string(),
+    end_time: z.string(),
+    timezone: z.string(),
+    days: z.array(z.string()).nullable(),
+    grace_period_hours: z.number(),
+    active: z.boolean(),
+    window: windowSchema.nullable(),
+    grace_period_ends: nullableInstant,
+    grace_period_over: z.boolean(),
+    most_recent_window: windowSchema.nullable(),
+    next_window: windowSchema.nullable(),
+  }),
+  /** Expired exclusions and similar notes. */
+  warnings: z.array(z.string()),
+};
+
+/** The Python report keys (`--report`, `--status`), D36 fixed. */
+const reportShape = {
+  timestamp: isoInstant,
+  quiet_hours_active: z.boolean(),
+  grace_period_over: z.boolean(),
+  /** Every running workspace, excluded ones included. */
+  workspaces_running: z.number().int(),
+  workspaces_excluded: z.number().int(),
+  /** The workspaces `--execute` would stop now (same selection; TTL-expired ones included). */
+  workspaces_to_stop: z.number().int(),
+  excluded_users: z.array(z.string()),
+  excluded_templates: z.array(z.string()),
+  excluded_workspaces: z.array(z.string()),
+  /** The workspaces to stop. */
+  workspaces: z.array(quietWorkspaceEntrySchema.extend({ summary: z.string() })),
+  quiet_hours_started: isoInstant.optional(),
+  grace_period_ends: isoInstant.nullable().optional(),
+  /** "Stop workspaces now" | "Stop workspaces in 45m" | "No action required - …" */
+  action_required: z.string(),
+  action_required_in_seconds: z.number().int().nullable(),
+};
+
+const executeShape = {
+  dry_run: z.boolean(),
+  force: z.boolean(),
+  categories: categoriesSchema,
+  counts: countsSchema,
+  /** Journal run id; null when nothing was planned. */
+  run_id: z.string().nullable(),
+  results: z.array(
+    resultEntrySchema.extend({ build_id: z.string().nullable(), category: z.string().nullable(), at: isoInstant.optional() }),
+  ),
+  summary: summarySchema,
+  interrupted: z.enum(["SIGINT", "SIGTERM"]).nullable(),
+  journal: z.object({ path: z.string().nullable(), error: z.string().nullable() }),
+};
+
+export const quietHoursReportDataSchema = z.object({ ...baseShape, ...reportShape, enterprise: z.record(z.string(), z.unknown()).optional() });
+export const quietHoursCategorizeDataSchema = z.object({ ...baseShape, categories: categoriesSchema, counts: countsSchema });
+export const quietHoursExecuteDataSchema = z.object({ ...baseShape, ...executeShape });
+
+/** Every quiet-hours document (registry entry): base keys plus the keys of whichever mode ran. */
+export const quietHoursDataSchema = z.object({
+  ...baseShape,
+  ...z.object(reportShape).partial().shape,
+  ...z.object(executeShape).partial().shape,
+  /** `--status`: the enterprise-quiet-hours data, or {error}. */
+  enterprise: z.record(z.string(), z.unknown()).optional(),
+});
