@@ -64,7 +64,20 @@ export interface JournalRunEndRecord {
   journal_error: string | null;
 }
 
-export type JournalRecord = JournalRunRecord | JournalWorkspaceRecord | JournalRunEndRecord;
+/** A notification (SPEC §8.4): quiet-hours warnings are recorded so each workspace is warned once per window. */
+export interface JournalNoticeRecord {
+  type: "notice";
+  v: number;
+  run_id: string;
+  at: string;
+  kind: "warning" | "summary";
+  /** True when at least one channel accepted it. */
+  delivered: boolean;
+  channels: { channel: string; ok: boolean; error: string | null }[];
+  workspaces: { id: string; owner: string; name: string; window_start: string; due_at: string }[];
+}
+
+export type JournalRecord = JournalRunRecord | JournalWorkspaceRecord | JournalRunEndRecord | JournalNoticeRecord;
 
 /** `$XDG_STATE_HOME/coder-agents/<file>` (XDG_STATE_HOME defaults to ~/.local/state). */
 export function stateDir(env: Record<string, string | undefined>, home: string): string {
@@ -181,7 +194,7 @@ export interface JournalContents {
 function isRecord(v: unknown): v is JournalRecord {
   if (typeof v !== "object" || v === null) return false;
   const r = v as Record<string, unknown>;
-  return (r.type === "run" || r.type === "workspace" || r.type === "run-end") && typeof r.run_id === "string";
+  return (r.type === "run" || r.type === "workspace" || r.type === "run-end" || r.type === "notice") && typeof r.run_id === "string";
 }
 
 /** Reads every record, skipping (and counting) lines that do not parse. Throws on read errors other than ENOENT. */

@@ -1,0 +1,148 @@
+/**
+ * Operations hooks around the stop engine: the run lock and the notifications of SPEC §8.4.
+ *
+ * - `guardedStops` wraps one engine run: takes the run lock (execute runs with something to do),
+ *   runs the engine, releases the lock, then sends the run summary (execute runs that acted).
+ * - `warnUpcomingStops` sends the "stopping soon" warning for quiet-hours workspaces whose stop is
+ *   due within `notifications.notification_threshold_minutes`, each workspace once per window:
+ *   warnings are recorded in the journal as `notice` records and looked up there.
+ *
+ * Notification failures are results (exit 5), never exceptions, and never block a stop.
+ */
+import type { DateTime } from "luxon";
+import type { AppContext } from "../cli/context.js";
+import { Journal, readJournal, resolveJournalPath, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
+import { defaultLockDeps, lockPathFor, withRunLock } from "./lock.js";
+import {
+  channelsOf,
+  defaultNotifyDeps,
+  deliver,
+  summaryNotice,
+  warningNotice,
+  type NotificationResult,
+  type NotifyDeps,
+  type UpcomingStop,
+} from "./notify.js";
+import type { StopRun } from "./types.js";
+
+/** Whether `command`'s notifications are on: channels configured, and for autostop `autostop.notification_enabled`. */
+export function notificationsEnabled(ctx: Pick<AppContext, "config">, command: string): boolean {
+  if (channelsOf(ctx.config.notifications).length === 0) return false;
+  if (command === "autostop" && !ctx.config.autostop.notification_enabled) return false;
+  return true;
+}
+
+function notifyDeps(ctx: AppContext): NotifyDeps {
+  return defaultNotifyDeps(Math.round(ctx.config.http.timeout_seconds * 1000));
+}
+
+function logFailures(ctx: AppContext, results: readonly NotificationResult[]): void {
+  for (const r of results) {
+    if (r.ok) ctx.logger.info({ channel: r.channel, kind: r.kind, target: r.target }, "notification sent");
+    else ctx.logger.warn({ channel: r.channel, kind: r.kind, target: r.target, error: r.error }, "notification failed");
+  }
+}
+
+/**
+ * The summary after an execute run that acted on at least one workspace (quiet runs every
+ * 15 minutes with nothing to do stay silent). Dry runs send nothing.
+ */
+export async function notifyAfterRun(ctx: AppContext, command: string, run: StopRun, execute: boolean, deps?: NotifyDeps): Promise<NotificationResult[]> {
+  if (!execute || run.results.length === 0 || !notificationsEnabled(ctx, command)) return [];
+  const verb = run.results.some((r) => r.outcome === "started") ? "started" : "stopped";
+  const results = await deliver(ctx.config.notifications, summaryNotice(command, run, verb), deps ?? notifyDeps(ctx));
+  logFailures(ctx, results);
+  return results;
+}
+
+/** The journal file of this run's configuration. */
+export function journalPathOf(ctx: Pick<AppContext, "config" | "env" | "home" | "cwd">): string {
+  return resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
+}
+
+/**
+ * Runs `inner` (one stop-engine run) under the run lock when it would act, then sends the
+ * summary. The notification results are set on the returned run as `notifications`.
+ */
+export async function guardedStops(
+  ctx: AppContext,
+  o: { command: string; execute: boolean; planned: number; journalPath?: string | null | undefined },
+  inner: () => Promise<StopRun>,
+): Promise<StopRun & { notifications: NotificationResult[] }> {
+  const path = lockPathFor(o.journalPath ?? journalPathOf(ctx));
+  const run = o.execute && o.planned > 0 ? await withRunLock(path, o.command, defaultLockDeps((m) => ctx.logger.warn(m)), inner) : await inner();
+  const notifications = await notifyAfterRun(ctx, o.command, run, o.execute);
+  return Object.assign(run, { notifications });
+}
+
+/** A workspace in quiet-hours grace, with the window it belongs to. */
+export interface GraceWorkspace extends UpcomingStop {
+  /** Start of the quiet-hours window (ISO UTC): "once per window" is keyed on it. */
+  window_start: string;
+}
+
+const warnKey = (w: { id: string; window_start: string }) => `${w.id}@${w.window_start}`;
+
+/** Workspace/window pairs already warned, from the journal's notice records. */
+export function warnedAlready(records: readonly JournalRecord[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of records) {
+    if (r.type !== "notice" || r.kind !== "warning" || !r.delivered) continue;
+    for (const w of r.workspaces) out.add(warnKey(w));
+  }
+  return out;
+}
+
+/** Which grace workspaces to warn now: due within the threshold, not yet due, not warned this window. Pure. */
+export function selectWarnings(grace: readonly GraceWorkspace[], warned: ReadonlySet<string>, now: DateTime, thresholdMinutes: number): GraceWorkspace[] {
+  const t = now.toMillis();
+  const horizon = t + thresholdMinutes * 60_000;
+  return grace.filter((w) => {
+    const due = Date.parse(w.due_at);
+    return due > t && due <= horizon && !warned.has(warnKey(w));
+  });
+}
+
+export interface WarningOutcome {
+  /** Workspaces warned (or, in a dry run, that would be). */
+  warned: GraceWorkspace[];
+  /** Warned before in this window (not repeated). */
+  already: number;
+  results: NotificationResult[];
+}
+
+/**
+ * Sends the "stopping soon" warning for quiet-hours grace workspaces (SPEC §8.4). Sends only when
+ * `send` (a real --execute run; a dry run reports what it would warn). A delivery that reached at
+ * least one channel is recorded in the journal, so the next run does not warn again this window;
+ * one that reached none is not, so the next run tries again.
+ */
+export async function warnUpcomingStops(
+  ctx: AppContext,
+  grace: readonly GraceWorkspace[],
+  o: { send: boolean; journalPath?: string; deps?: NotifyDeps },
+): Promise<WarningOutcome> {
+  if (!notificationsEnabled(ctx, "quiet-hours") || grace.length === 0) return { warned: [], already: 0, results: [] };
+  const path = o.journalPath ?? journalPathOf(ctx);
+  const warned = warnedAlready(readJournal(path).records);
+  const threshold = ctx.config.notifications.notification_threshold_minutes;
+  const due = selectWarnings(grace, warned, ctx.now, threshold);
+  const already = grace.filter((w) => warned.has(warnKey(w))).length;
+  if (due.length === 0 || !o.send) return { warned: due, already, results: [] };
+  const results = await deliver(ctx.config.notifications, warningNotice(due, ctx.now, ctx.config.quiet_hours.timezone), o.deps ?? notifyDeps(ctx));
+  logFailures(ctx, results);
+  const record: JournalNoticeRecord = {
+    type: "notice",
+    v: 1,
+    run_id: `notice-${ctx.clock().toUTC().toFormat("yyyyMMdd'T'HHmmss'Z'")}`,
+    at: ctx.clock().toUTC().toISO()!,
+    kind: "warning",
+    delivered: results.some((r) => r.ok),
+    channels: results.map((r) => ({ channel: r.channel, ok: r.ok, error: r.error })),
+    workspaces: due.map((w) => ({ id: w.id, owner: w.owner, name: w.name, window_start: w.window_start, due_at: w.due_at })),
+  };
+  const journal = Journal.open(path, { onError: (e) => ctx.logger.error(e.message) });
+  journal.append(record);
+  journal.close();
+  return { warned: due, already, results };
+}
