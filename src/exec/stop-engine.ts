@@ -31,6 +31,7 @@ import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
 import { CoderApiError, SafetyAbortError } from "../errors.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
+import { guardedStops } from "./notify-hooks.js";
 import { TokenBucket } from "./rate.js";
 import type { StopCandidate, StopOutcome, StopResult, StopRun, StopSummary } from "./types.js";
 
@@ -109,6 +110,13 @@ export function checkCircuitBreaker(planned: number, maxStops: number, source = 
 
 /** Runs the plan. Throws SafetyAbortError before acting; otherwise every candidate gets an outcome. */
 export async function executeStops(ctx: AppContext, candidates: readonly StopCandidate[], opts: StopEngineOptions): Promise<StopRun> {
+  // The run lock (overlapping runs never act twice) and the run summary notification (SPEC §8.4).
+  return guardedStops(ctx, { command: opts.command, execute: opts.execute, planned: candidates.length, journalPath: opts.journal?.path }, () =>
+    runStops(ctx, candidates, opts),
+  );
+}
+
+async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], opts: StopEngineOptions): Promise<StopRun> {
   const transition = opts.transition ?? "stop";
   checkCircuitBreaker(candidates.length, opts.maxStops, opts.maxStopsSource, transition);
   if (opts.execute && candidates.length > 0) checkEmergencyStop(ctx);
@@ -139,7 +147,7 @@ export async function executeStops(ctx: AppContext, candidates: readonly StopCan
     const r: StopResult = { ...workspaceEntry(c.workspace), reasons: c.reasons, outcome, error, build_id: buildId, category: c.category, at };
     results[i] = r;
     if (journal) journal.append(journalRecord(runId, transition, c, r, observed));
-    const log = outcome === "failed" ? "warn" : "info";
+    const log = outcome === "failed" ? "warn" : opts.execute ? "info" : "debug";
     ctx.logger[log]({ run_id: runId, workspace: `${r.owner}/${r.name}`, outcome, error, build_id: buildId }, `${transition} ${outcome}`);
   };
 
