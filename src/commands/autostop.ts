@@ -50,6 +50,7 @@ import { Journal, resolveJournalPath } from "../exec/journal.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
+import { anyFailed } from "../exec/notify.js";
 
 export interface AutostopOptions {
   mode: "list" | "schedule" | "explain" | "execute";
@@ -712,7 +713,7 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
     journal?.close();
   }
   const mode: Mode = dry ? "dry-run" : "execute";
-  const failed = run.summary.failed > 0 || !!run.journal_error;
+  const failed = run.summary.failed > 0 || !!run.journal_error || anyFailed(run.notifications ?? []);
   const data = {
     tolerance_minutes: tolerance,
     run_id: run.run_id,
@@ -728,6 +729,7 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
     interrupted: run.interrupted,
     journal_path: run.journal_path ?? null,
     journal_error: run.journal_error ?? null,
+    notifications: run.notifications ?? [],
   };
   const human = () => {
     const lines = [`🛑 AUTOSTOP - OVERDUE WORKSPACES (${candidates.length}; more than ${tolerance} min past Coder's deadline)`];

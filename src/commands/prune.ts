@@ -49,6 +49,7 @@ import { renderTable } from "../output/table.js";
 import { Journal, resolveJournalPath } from "../exec/journal.js";
 import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
+import { anyFailed } from "../exec/notify.js";
 
 export interface PruneOptions {
   user?: string;
@@ -150,7 +151,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
     cleanup = await runCleanup(ctx, plan, { dryRun, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
   }
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
-  const exitCode = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error) ? ExitCode.Partial : ExitCode.Ok;
+  const exitCode = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? ExitCode.Partial : ExitCode.Ok;
 
   const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun });
   const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun });
@@ -417,6 +418,7 @@ function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
           interrupted: r.cleanup.run.interrupted,
           journal_path: r.cleanup.run.journal_path ?? null,
           journal_error: r.cleanup.run.journal_error ?? null,
+          notifications: r.cleanup.run.notifications ?? [],
         }
       : {}),
   };

@@ -28,6 +28,8 @@ import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type Q
 import { InterruptedError, UsageError } from "../errors.js";
 import { Journal, resolveJournalPath } from "../exec/journal.js";
 import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
+import { anyFailed, describeResults } from "../exec/notify.js";
+import { upcomingQuietStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
 import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
 import { envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
@@ -373,7 +375,10 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   } finally {
     journal?.close();
   }
-  const failed = run.summary.failed > 0;
+  // SPEC §8.4: after the stops (a slow webhook never delays them), warn about stops coming soon.
+  const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, upcomingQuietStops(c), { send: !dryRun });
+  const notifications = [...(run.notifications ?? []), ...(warning?.results ?? [])];
+  const failed = run.summary.failed > 0 || anyFailed(notifications);
   const journalError = run.journal_error ?? null;
   let exitCode = failed || journalError ? 5 : 0;
   if (run.interrupted) exitCode = new InterruptedError(run.interrupted).exitCode;
@@ -388,8 +393,10 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
     summary: run.summary,
     interrupted: run.interrupted,
     journal: { path: run.journal_path ?? null, error: journalError },
+    notifications,
+    stop_warnings: { threshold_minutes: ctx.config.notifications.notification_threshold_minutes, warned: warning?.warned ?? [], already_warned: warning?.already ?? 0 },
   };
-  const human = () => [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run)].join("\n");
+  const human = () => [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run), ...warningLines(warning, dryRun), ...describeResults(notifications)].join("\n");
   return { command: COMMAND, mode, data, human, exitCode };
 }
 

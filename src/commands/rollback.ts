@@ -8,7 +8,8 @@
  * deleted, and nobody started or stopped it since. A stop already undone by an earlier rollback
  * is skipped from the journal alone. The restarts go through the stop engine with a start
  * transition (re-read before acting, bounded concurrency, rate bucket, circuit breaker,
- * emergency-stop file), under the run lock, and are journaled like any action.
+ * emergency-stop file), under the run lock, and are journaled like any action; the engine also
+ * sends the summary notification.
  */
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
@@ -23,8 +24,7 @@ import {
   type JournalRunRecord,
   type JournalWorkspaceRecord,
 } from "../exec/journal.js";
-import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
-import { anyFailed, channelsOf, defaultNotifyDeps, deliver, describeResults, summaryNotice, type NotificationResult } from "../exec/notify.js";
+import { anyFailed, describeResults, type NotificationResult } from "../exec/notify.js";
 import type { StopCandidate, StopResult, StopRun, StopSummary } from "../exec/types.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
@@ -196,7 +196,8 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
       journal?.close();
     }
   };
-  const run = execute && candidates.length > 0 ? await withRunLock(lockPathFor(journalPath), "rollback", defaultLockDeps((m) => ctx.logger.warn(m)), act) : await act();
+  // The engine takes the run lock for an execute run and sends the summary notification.
+  const run = await act();
 
   const acted: RollbackResult[] = run.results.map((r) => {
     const stop = byWorkspace.get(r.id)!;
@@ -210,12 +211,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
     failed: run.summary.failed,
   };
 
-  let notifications: NotificationResult[] = [];
-  if (execute && run.results.length > 0 && channelsOf(ctx.config.notifications).length > 0) {
-    const notice = summaryNotice("rollback", { ...run, results, summary }, "started");
-    notifications = await deliver(ctx.config.notifications, notice, defaultNotifyDeps(ctx.config.http.timeout_seconds * 1000));
-    for (const n of notifications) if (!n.ok) ctx.logger.warn({ channel: n.channel, target: n.target, error: n.error }, "notification failed");
-  }
+  const notifications: NotificationResult[] = run.notifications ?? [];
 
   const data = {
     rollback_run_id: run.results.length > 0 ? run.run_id : null,

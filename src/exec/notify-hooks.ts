@@ -11,8 +11,10 @@
  */
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
+import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
+import { isoUtc } from "../output/format.js";
 import { Journal, readJournal, resolveJournalPath, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
-import { defaultLockDeps, lockPathFor, withRunLock } from "./lock.js";
+import { acquireRunLock, defaultLockDeps, lockPathFor, RunLockedError, type RunLock } from "./lock.js";
 import {
   channelsOf,
   defaultNotifyDeps,
@@ -70,7 +72,23 @@ export async function guardedStops(
   inner: () => Promise<StopRun>,
 ): Promise<StopRun & { notifications: NotificationResult[] }> {
   const path = lockPathFor(o.journalPath ?? journalPathOf(ctx));
-  const run = o.execute && o.planned > 0 ? await withRunLock(path, o.command, defaultLockDeps((m) => ctx.logger.warn(m)), inner) : await inner();
+  let lock: RunLock | null = null;
+  if (o.execute && o.planned > 0) {
+    try {
+      lock = acquireRunLock(path, o.command, defaultLockDeps((m) => ctx.logger.warn(m)));
+    } catch (err) {
+      if (err instanceof RunLockedError) throw err;
+      // The state directory is unusable (the journal will fail too, and report it: exit 5).
+      // Coder's own 409 and the re-read before each action still prevent duplicate builds.
+      ctx.logger.error(`run lock ${path} could not be created (${(err as Error).message}); continuing without it`);
+    }
+  }
+  let run: StopRun;
+  try {
+    run = await inner();
+  } finally {
+    lock?.release();
+  }
   const notifications = await notifyAfterRun(ctx, o.command, run, o.execute);
   return Object.assign(run, { notifications });
 }
@@ -145,4 +163,39 @@ export async function warnUpcomingStops(
   journal.append(record);
   journal.close();
   return { warned: due, already, results };
+}
+
+/**
+ * The quiet-hours stops still to come, from a categorisation (SPEC §8.1): inside a window, the
+ * workspaces in grace (due at their own grace end); before a window, every workspace that is
+ * not excluded and would be inside it (due at the window's grace end). Pure.
+ */
+export function upcomingQuietStops(c: Categorization): GraceWorkspace[] {
+  const entry = (i: CategorizedWorkspace, due: DateTime, windowStart: DateTime): GraceWorkspace => ({
+    id: i.workspace.id,
+    owner: i.workspace.owner_name,
+    name: i.workspace.name,
+    template: i.workspace.template_display_name || i.workspace.template_name,
+    due_at: isoUtc(due),
+    window_start: isoUtc(windowStart),
+  });
+  if (c.window) {
+    const w = c.window;
+    return c.items.filter((i) => i.category === "quiet_hours_grace" && i.dueAt).map((i) => entry(i, i.dueAt!, w.start));
+  }
+  const next = c.nextWindow;
+  if (!next || !c.policy.enabled) return [];
+  const due = next.start.plus({ seconds: c.policy.graceSeconds });
+  return c.items.filter((i) => i.category !== "excluded").map((i) => entry(i, due, next.start));
+}
+
+/** Human lines for the warnings of a quiet-hours execute run. */
+export function warningLines(w: WarningOutcome | null, dryRun: boolean): string[] {
+  if (!w || (w.warned.length === 0 && w.already === 0)) return [];
+  const lines: string[] = [];
+  if (w.warned.length > 0) {
+    lines.push(`⏰ ${dryRun ? "[DRY RUN] Would warn" : "Warning"}: ${w.warned.length} workspace${w.warned.length === 1 ? "" : "s"} stopping soon (${w.warned.map((x) => `${x.owner}/${x.name}`).join(", ")})`);
+  }
+  if (w.already > 0) lines.push(`⏰ ${w.already} workspace${w.already === 1 ? " was" : "s were"} already warned in this window`);
+  return lines;
 }

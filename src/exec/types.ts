@@ -4,6 +4,7 @@
  */
 import type { Workspace } from "../coder/schemas.js";
 import type { WorkspaceEntryBase } from "../output/envelope.js";
+import type { NotificationResult } from "./notify.js";
 
 /** One workspace the policy wants stopped, as seen when the plan was made. */
 export interface StopCandidate {
@@ -48,4 +49,6 @@ export interface StopRun {
   /** The journal file, and its first write error (the run then exits 5; the facts are in the log). */
   journal_path?: string | null;
   journal_error?: string | null;
+  /** Notifications sent after the run (summary), each with its outcome; a failed one means exit 5. */
+  notifications?: NotificationResult[];
 }
