@@ -9,13 +9,14 @@
  * did. `--execute` then re-reads and stops the selected workspaces through the stop engine.
  * The categorisation printed and the one acted on are the same object (D27).
  */
-import type { DateTime } from "luxon";
+import { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace } from "../coder/schemas.js";
 import {
   CATEGORY_KEYS,
   categorize,
   inCategory,
+  localLabel,
   resolveExclusions,
   selectStops,
   type Categorization,
@@ -132,7 +133,9 @@ class View {
 
   at(dt: DateTime | string | null | undefined): string {
     if (!dt) return "N/A";
-    return formatInstant(typeof dt === "string" ? dt : isoUtc(dt), this.zone);
+    if (typeof dt !== "string") return localLabel(dt, this.zone);
+    const parsed = DateTime.fromISO(dt, { zone: "utc" });
+    return parsed.isValid ? localLabel(parsed, this.zone) : formatInstant(dt, this.zone);
   }
 
   /** Keys every quiet-hours document carries. */

@@ -153,11 +153,32 @@ export interface Categorization {
   warnings: string[];
 }
 
-/** Local "yyyy-MM-dd HH:mm ABBR" for reasons (domain-local so policy stays free of rendering). */
+/** Zone abbreviations by zone and offset: Intl's time-zone names are costly to compute per call. */
+const abbrevCache = new Map<string, string>();
+
+/** Local "yyyy-MM-dd HH:mm ABBR" (e.g. "2026-01-05 19:00 GMT"; the offset where a zone has no abbreviation). */
+const labelCache = new Map<string, string>();
+
 export function localLabel(dt: DateTime, zone: string): string {
+  const ck = `${dt.toMillis()}|${zone}`;
+  const hit = labelCache.get(ck);
+  if (hit !== undefined) return hit;
+  const label = computeLabel(dt, zone);
+  if (labelCache.size > 10_000) labelCache.clear();
+  labelCache.set(ck, label);
+  return label;
+}
+
+function computeLabel(dt: DateTime, zone: string): string {
   const z = dt.setZone(zone);
-  const abbr = z.toFormat("ZZZZ");
-  return `${z.toFormat("yyyy-MM-dd HH:mm")} ${/^(GMT|UTC)[+-]/.test(abbr) ? z.toFormat("ZZ") : abbr}`;
+  const key = `${zone}|${z.offset}`;
+  let abbr = abbrevCache.get(key);
+  if (abbr === undefined) {
+    const name = z.toFormat("ZZZZ");
+    abbr = /^(GMT|UTC)[+-]/.test(name) ? z.toFormat("ZZ") : name;
+    abbrevCache.set(key, abbr);
+  }
+  return `${z.toFormat("yyyy-MM-dd HH:mm")} ${abbr}`;
 }
 
 function span(seconds: number): string {
@@ -168,8 +189,11 @@ function span(seconds: number): string {
   return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m`;
 }
 
+/** RFC 3339 timestamps from Coder (any fraction digits) → UTC DateTime; null when unset or unparsable. */
 const parse = (iso: string | null): DateTime | null => {
   if (!iso) return null;
+  const ms = Date.parse(iso);
+  if (!Number.isNaN(ms)) return DateTime.fromMillis(ms, { zone: "utc" });
   const dt = DateTime.fromISO(iso, { zone: "utc" });
   return dt.isValid ? dt : null;
 };
