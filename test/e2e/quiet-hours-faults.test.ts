@@ -1,3 +1,4 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envelopeSchema } from "../../src/output/schema.js";
@@ -66,6 +67,36 @@ describe("quiet-hours --execute with 20 % of reads failing", () => {
     for (const n of ["a", "b", "c", "d"]) {
       expect((await t.sim.workspace(`alice/${n}`)).builds.filter((b) => b.transition === "stop")).toHaveLength(1);
     }
+  });
+});
+
+describe("quiet-hours --execute safety nets", () => {
+  const t = setup();
+  it("the emergency-stop file aborts with exit 7 before any POST", async () => {
+    mkdirSync(join(t.dir, ".state", "coder-agents"), { recursive: true });
+    const stop = join(t.dir, ".state", "coder-agents", "EMERGENCY_STOP");
+    writeFileSync(stop, "");
+    const r = await t.cli(["quiet-hours", "--execute"]);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain(`emergency stop is on (${stop} exists)`);
+    expect((await t.sim.stats()).requests[POSTS] ?? 0).toBe(0);
+    rmSync(stop);
+  });
+
+  it("a journal that cannot be written: stops still happen, the records go to the error log, exit 5", async () => {
+    writeFileSync(join(t.dir, "plain-file"), "");
+    const cfg = writeConfig(
+      t.dir,
+      { quiet_hours: { start_time: "18:00", end_time: "08:00", timezone: "Europe/London" }, journal: { path: join(t.dir, "plain-file", "journal.ndjson") } },
+      "broken-journal.json",
+    );
+    const r = await t.cli(["--config", cfg, "quiet-hours", "--execute", "--json"]);
+    expect(r.code).toBe(5);
+    const doc = executeDoc.parse(r.json());
+    expect(doc.summary.succeeded).toBe(4);
+    expect(doc.journal.error).toMatch(/plain-file\/journal.ndjson/);
+    expect(r.stderr).toContain("journal write failed");
+    expect(r.stderr.match(/"outcome":"stopped"/g)?.length).toBeGreaterThanOrEqual(4);
   });
 });
 
