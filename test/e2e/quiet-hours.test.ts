@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envelopeSchema, errorDocumentSchema } from "../../src/output/schema.js";
 import {
+  quietHoursDataSchema,
   quietHoursCategorizeDataSchema,
   quietHoursExecuteDataSchema,
   quietHoursReportDataSchema,
@@ -13,6 +14,8 @@ import { startSim, type TestSim } from "../support/sim.js";
 const categorizeDoc = envelopeSchema.extend(quietHoursCategorizeDataSchema.shape);
 const executeDoc = envelopeSchema.extend(quietHoursExecuteDataSchema.shape);
 const reportDoc = envelopeSchema.extend(quietHoursReportDataSchema.shape);
+/** The registry's schema (every mode) must accept every mode's document too. */
+const anyDoc = envelopeSchema.extend(quietHoursDataSchema.shape).strict();
 
 const POSTS = "POST /api/v2/workspaces/{id}/builds";
 
@@ -96,6 +99,7 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
   it("19:30: due workspaces are stopping; one started 19:10 is in its own grace until 20:10", async () => {
     const r = await cli(["quiet-hours", "--categorize", "--json", "--now", "2026-01-05T19:30:00Z"]);
     const doc = categorizeDoc.parse(r.json());
+    anyDoc.parse(r.json());
     expect(names(doc.categories.quiet_hours_stopping)).toEqual(["alice/early", "alice/midday"]);
     expect(doc.categories.quiet_hours_grace.map((w) => [w.name, w.due_at])).toEqual([["restart", "2026-01-05T20:10:00.000Z"]]);
     expect(doc.categories.excluded.map((w) => w.reasons[0])).toEqual([
@@ -128,6 +132,7 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     const r = await cli(["quiet-hours", "--report", "--now", "2026-01-05T19:30:00Z"]);
     expect(r.code, r.stderr).toBe(0);
     const doc = reportDoc.parse(JSON.parse(r.stdout));
+    anyDoc.parse(JSON.parse(r.stdout));
     expect(doc).toMatchObject({
       quiet_hours_active: true,
       grace_period_over: true,
@@ -193,6 +198,7 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     const r = await cli(["quiet-hours", "--execute", "--force", "--json", "--now", "2026-01-05T19:30:00Z"]);
     expect(r.code, r.stderr).toBe(0);
     const doc = executeDoc.parse(r.json());
+    anyDoc.parse(r.json());
     expect(doc.mode).toBe("execute");
     expect(doc.results.map((x) => [x.name, x.outcome])).toEqual([
       ["early", "stopped"],

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema } from "./common.js";
+import { notificationResultSchema } from "./rollback.js";
 
 const nullableInstant = isoInstant.nullable();
 
@@ -117,6 +118,16 @@ const executeShape = {
   summary: summarySchema,
   interrupted: z.enum(["SIGINT", "SIGTERM"]).nullable(),
   journal: z.object({ path: z.string().nullable(), error: z.string().nullable() }),
+  /** Notifications sent (summary after the run, stopping-soon warnings), each with its outcome (SPEC §8.4). */
+  notifications: z.array(notificationResultSchema),
+  /** Stopping-soon warnings: workspaces warned this run (or that would be, in a dry run), once per window. */
+  stop_warnings: z.object({
+    threshold_minutes: z.number(),
+    warned: z.array(
+      z.object({ id: z.string(), owner: z.string(), name: z.string(), template: z.string(), due_at: isoInstant, window_start: isoInstant }),
+    ),
+    already_warned: z.number().int(),
+  }),
 };
 
 export const quietHoursReportDataSchema = z.object({ ...baseShape, ...reportShape, enterprise: z.record(z.string(), z.unknown()).optional() });
