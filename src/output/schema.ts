@@ -1,10 +1,21 @@
 /**
  * The v1 JSON output contract (SPEC §6): the envelope every document carries and, per command,
- * the keys beside it. `schema/output.v1.json` is generated from this file (npm run schema) and a
+ * the keys beside it. `schema/output.v1.json` is generated from this file (`npm run schema`) and a
  * test keeps the two in step; e2e tests parse real stdout with these schemas.
  */
 import { z } from "zod";
+import {
+  autostopDataSchema,
+  autostopExecuteDataSchema,
+  autostopExplainDataSchema,
+  autostopScheduleDataSchema,
+} from "./schemas/autostop.js";
 import { isoInstant } from "./schemas/common.js";
+import { enterpriseQuietHoursDataSchema } from "./schemas/enterprise-quiet-hours.js";
+import { pruneDataSchema } from "./schemas/prune.js";
+import { quietHoursDataSchema } from "./schemas/quiet-hours.js";
+import { rollbackDataSchema } from "./schemas/rollback.js";
+import { ttlMonitorDataSchema, ttlMonitorFailedCycleDataSchema } from "./schemas/ttl-monitor.js";
 import { workspacesDataSchema } from "./schemas/workspaces.js";
 
 export const envelopeSchema = z.object({
@@ -19,23 +30,35 @@ export const errorDocumentSchema = envelopeSchema.extend({
   error: z.object({ code: z.string(), message: z.string(), exit_code: z.number().int() }),
 });
 
-/** Command name → schema of its data keys. Consumers must ignore unknown keys. */
-export const commandDataSchemas = {
-  workspaces: workspacesDataSchema,
-} as const;
+type DataSchema = z.ZodObject<z.ZodRawShape>;
 
-export type CommandName = keyof typeof commandDataSchemas;
+/**
+ * Command name → the shapes of its data keys (one per mode where modes differ). Consumers must
+ * ignore unknown keys.
+ */
+export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
+  workspaces: [workspacesDataSchema],
+  "quiet-hours": [quietHoursDataSchema],
+  "ttl-monitor": [ttlMonitorDataSchema, ttlMonitorFailedCycleDataSchema],
+  autostop: [autostopDataSchema, autostopScheduleDataSchema, autostopExplainDataSchema, autostopExecuteDataSchema],
+  "enterprise-quiet-hours": [enterpriseQuietHoursDataSchema],
+  prune: [pruneDataSchema],
+  rollback: [rollbackDataSchema],
+};
 
-/** The full document schema of one command. */
-export function documentSchema(command: CommandName) {
-  return envelopeSchema.extend(commandDataSchemas[command].shape);
+/** The full document schema of one command: the envelope plus any of its data shapes. */
+export function documentSchema(command: string): z.ZodType {
+  const variants = commandDataSchemas[command];
+  if (!variants) throw new Error(`no JSON schema registered for command ${command}`);
+  const docs = variants.map((v) => envelopeSchema.extend(v.shape).extend({ command: z.literal(command) }));
+  return docs.length === 1 ? docs[0]! : z.union(docs as unknown as [DataSchema, DataSchema, ...DataSchema[]]);
 }
 
 /** JSON Schema (draft 2020-12) of every document, keyed by command, plus the error document. */
 export function outputJsonSchema(): Record<string, unknown> {
-  const defs: Record<string, unknown> = { error: z.toJSONSchema(errorDocumentSchema, { io: "output" }) };
-  for (const name of Object.keys(commandDataSchemas) as CommandName[]) {
-    defs[name] = z.toJSONSchema(documentSchema(name), { io: "output" });
+  const defs: Record<string, unknown> = { error: z.toJSONSchema(errorDocumentSchema, { io: "output", unrepresentable: "any" }) };
+  for (const name of Object.keys(commandDataSchemas).sort()) {
+    defs[name] = z.toJSONSchema(documentSchema(name), { io: "output", unrepresentable: "any" });
   }
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",

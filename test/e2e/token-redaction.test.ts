@@ -1,0 +1,78 @@
+/**
+ * The session token must never appear in stdout, stderr, the log file or the journal — for every
+ * command, with --verbose, in human and JSON modes, on success and on failure (SPEC §3).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, scratchDir, writeConfig } from "../support/cli.js";
+import { miniScenario, startSim, type TestSim } from "../support/sim.js";
+
+const TOKEN = "Zq9-redaction-canary-7f3c2e1d0b9a";
+let sim: TestSim;
+let dir: string;
+let configPath: string;
+
+beforeAll(async () => {
+  const base = miniScenario();
+  sim = await startSim({
+    ...base,
+    users: [{ username: "root", roles: ["owner"], token: TOKEN, quiet_hours: "CRON_TZ=Europe/London 0 18 * * *" }, ...(base.users ?? [])],
+    workspaces: [
+      { name: "dev", owner: "alice", template: "python-dev", status: "running", started_at: "-3h", deadline: "+2h" },
+      { name: "old", owner: "bob", template: "python-dev", status: "running", started_at: "-30h", deadline: "-2h" },
+      { name: "off", owner: "alice", template: "python-dev", status: "stopped", started_at: "-1d" },
+    ],
+  });
+  dir = scratchDir();
+  configPath = writeConfig(dir, {
+    quiet_hours: { start_time: "18:00", end_time: "08:00", timezone: "Europe/London", grace_period_hours: 1 },
+    logging: { level: "DEBUG", file: join(dir, "agents.log") },
+    journal: { path: join(dir, "journal.ndjson") },
+  });
+});
+afterAll(() => sim.close());
+
+const commands: string[][] = [
+  ["workspaces", "--all"],
+  ["quiet-hours", "--status"],
+  ["quiet-hours", "--categorize"],
+  ["quiet-hours", "--report"],
+  ["quiet-hours", "--execute", "--dry-run"],
+  ["quiet-hours", "--execute"],
+  ["ttl-monitor", "--all"],
+  ["autostop", "--list-pending"],
+  ["autostop", "--explain", "alice/dev"],
+  ["enterprise-quiet-hours", "--all-users"],
+  ["prune", "--all", "--cleanup", "--dry-run"],
+  ["rollback"],
+];
+
+describe("token redaction", () => {
+  it.each(commands)("%s %s never shows the token", async (...args) => {
+    for (const json of [false, true]) {
+      const r = await runCli([...args, "--verbose", "--config", configPath, "--url", sim.url, ...(json ? ["--json"] : [])], {
+        env: { CODER_SESSION_TOKEN: TOKEN },
+        cwd: dir,
+      });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBeLessThan(8);
+      expect(r.stdout).not.toContain(TOKEN);
+      expect(r.stderr).not.toContain(TOKEN);
+      expect(r.stderr.length).toBeGreaterThan(0); // --verbose logged something
+    }
+  });
+
+  it("a rejected token is not echoed either", async () => {
+    const bad = "Zq9-rejected-canary-0000000000";
+    const r = await runCli(["workspaces", "--verbose", "--config", configPath, "--url", sim.url], { env: { CODER_SESSION_TOKEN: bad }, cwd: dir });
+    expect(r.code).toBe(4);
+    expect(r.stdout + r.stderr).not.toContain(bad);
+  });
+
+  it("the log file and the journal never contain the token", () => {
+    const files = readdirSync(dir).filter((f) => f.startsWith("agents.log") || f.startsWith("journal"));
+    expect(files).toContain("agents.log");
+    for (const f of files) expect(readFileSync(join(dir, f), "utf8")).not.toContain(TOKEN);
+    expect(existsSync(join(dir, "journal.ndjson"))).toBe(true);
+  });
+});
