@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readJournal } from "../../src/exec/journal.js";
+import { DateTime } from "luxon";
+import type { Workspace } from "../../src/coder/schemas.js";
+import { alreadyUndone, selectRuns, stopsToUndo, verdict } from "../../src/commands/rollback.js";
+import { readJournal, type JournalRecord, type JournalWorkspaceRecord } from "../../src/exec/journal.js";
 import { envelopeSchema } from "../../src/output/schema.js";
 import { rollbackDataSchema } from "../../src/output/schemas/rollback.js";
 import { runCli, scratchDir, writeConfig } from "../support/cli.js";
@@ -122,5 +125,47 @@ describe("rollback from the journal", () => {
     expect(r.stderr).toContain("rollback is disabled by safety.rollback_enabled");
     expect(readFileSync(join(dir, "journal.ndjson"), "utf8")).toBe(before);
     expect((await sim.stats()).total).toBe(0);
+  });
+});
+
+describe("rollback planning (pure)", () => {
+  const ws = { id: "w1", owner: "alice", name: "dev", template: "t", organization: "o" };
+  const runRec = (id: string, started: string, command = "quiet-hours", transition: "stop" | "start" = "stop", mode = "execute"): JournalRecord => ({
+    type: "run", v: 1, run_id: id, command, mode, now: started, config_hash: "h", started_at: started, transition, planned: 1,
+  });
+  const wsRec = (run: string, at: string, outcome: JournalWorkspaceRecord["outcome"], build: string | null, action: "stop" | "start" = "stop", evidence: Record<string, unknown> = {}): JournalRecord => ({
+    type: "workspace", v: 1, run_id: run, at, action, workspace: ws, category: "c", reasons: [], outcome, error: null, build_id: build, evidence,
+  });
+  const records = [
+    runRec("r1", "2026-01-05T19:00:00Z"),
+    wsRec("r1", "2026-01-05T19:00:01Z", "stopped", "b1"),
+    runRec("r2", "2026-01-05T20:00:00Z"),
+    wsRec("r2", "2026-01-05T20:00:01Z", "stopped", "b2"),
+    runRec("dry", "2026-01-05T20:30:00Z", "quiet-hours", "stop", "dry-run"),
+    wsRec("dry", "2026-01-05T20:30:01Z", "would-stop", null),
+    runRec("rb", "2026-01-05T21:00:00Z", "rollback", "start"),
+    wsRec("rb", "2026-01-05T21:00:01Z", "started", "b3", "start", { stop_build_id: "b2" }),
+  ];
+
+  it("takes each workspace's newest stop of the selected runs, and knows what was already undone", () => {
+    const since = DateTime.fromISO("2026-01-05T18:00:00Z", { zone: "utc" });
+    const runs = selectRuns(records, { since });
+    expect(runs.map((r) => r.run_id)).toEqual(["r1", "r2"]); // not the dry run, not the rollback
+    const stops = stopsToUndo(records, new Set(runs.map((r) => r.run_id)));
+    expect(stops.map((s) => s.stop_build_id)).toEqual(["b2"]);
+    expect(alreadyUndone(records).get("b2")).toBe("rb");
+    expect(() => selectRuns(records, { run: "rb", since })).toThrow(/only runs that stopped workspaces can be rolled back/);
+    expect(() => selectRuns(records, { run: "zz", since })).toThrow(/recent stopping runs: r1 \(quiet-hours\), r2 \(quiet-hours\)/);
+  });
+
+  it("verdict: only our own, succeeded, still-latest stop build is started", () => {
+    const stop = stopsToUndo(records, new Set(["r1"]))[0]!;
+    const build = (over: Record<string, unknown>) =>
+      ({ latest_build: { id: "b1", transition: "stop", status: "stopped", build_number: 5, job: { status: "succeeded" }, ...over } }) as unknown as Workspace;
+    expect(verdict(stop, build({}))).toBeNull();
+    expect(verdict(stop, build({ id: "b9", transition: "start", status: "running", initiator_name: "alice", build_number: 6 }))).toBe("started by alice since (build #6, running)");
+    expect(verdict(stop, build({ id: "b9", transition: "stop", initiator_name: "bob", build_number: 6 }))).toMatch(/^stopped again by bob since/);
+    expect(verdict(stop, build({ id: "b9", transition: "delete", build_number: 6 }))).toMatch(/deleted/);
+    expect(verdict(stop, build({ status: "failed", job: { status: "failed" } }))).toMatch(/did not finish cleanly/);
   });
 });
