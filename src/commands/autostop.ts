@@ -10,10 +10,10 @@
  * - `--execute` (`--dry-run`, `--max-stops`): stops, through the stop engine, workspaces still running
  *   more than `autostop.overdue_tolerance_minutes` past Coder's own deadline/max_deadline.
  *
- * Requests: one paginated `status:running` listing, templates, buildinfo, entitlements and the
- * deployment config once each; owners' quiet hours (one request per owner, bounded concurrency) only
- * with `--owner-schedules`, `--schedule` or `--explain`, or for free when the deployment does not let
- * users set their own (everyone then has the default schedule).
+ * Requests: the list and `--execute` need only the paginated `status:running` listing. With
+ * `--owner-schedules`, `--schedule` or `--explain` it also reads templates, buildinfo, entitlements
+ * and the deployment config once each, and owners' quiet hours (one request per owner, bounded
+ * concurrency) unless the deployment does not let users set their own (everyone then has the default).
  */
 import { DateTime } from "luxon";
 import { renderTable } from "../output/table.js";
@@ -22,7 +22,7 @@ import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/
 import type { DeploymentConfig, Group, QuietHours, Template, Workspace } from "../coder/schemas.js";
 import { CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
 import { nextAllowedAutostart } from "../domain/autostart.js";
-import { calculateAutostop, leewayHoursForVersion } from "../domain/autostop-calc.js";
+import { DEFAULT_AUTOSTOP_LEEWAY_HOURS, calculateAutostop, leewayHoursForVersion } from "../domain/autostop-calc.js";
 import { categorize, matchExclusion, describeExclusion, resolveExclusions, type Categorization, type CategorizedWorkspace } from "../domain/categorize.js";
 import { describeSchedule } from "../domain/cron.js";
 import { checkDrift, type DriftCheck } from "../domain/drift.js";
@@ -95,10 +95,14 @@ export async function autostopCommand(ctx: AppContext, opts: AutostopOptions): P
   }
   if (opts.mode !== "execute" && (opts.dryRun || opts.maxStops !== undefined)) throw new UsageError("--dry-run and --max-stops go with --execute");
   const client = ctx.client();
-  const [deployment, workspaces] = await Promise.all([loadDeployment(client), loadWorkspaces(ctx, client, opts)]);
-  if (opts.mode === "explain") return explain(ctx, client, deployment, workspaces[0]!);
   const needOwners = opts.mode === "schedule" || opts.ownerSchedules;
-  const owners = await ownerSchedules(ctx, client, deployment, workspaces, needOwners);
+  // The list and --execute rest on the builds' own deadlines and this tool's policy: they read the
+  // deployment (version, licence, templates, config) only when owners' schedules are wanted too.
+  const needDeployment = needOwners || opts.mode === "explain";
+  const [loaded, workspaces] = await Promise.all([needDeployment ? loadDeployment(client) : null, loadWorkspaces(ctx, client, opts)]);
+  const deployment = loaded ?? UNREAD_DEPLOYMENT;
+  if (opts.mode === "explain") return explain(ctx, client, deployment, workspaces[0]!);
+  const owners = loaded ? await ownerSchedules(ctx, client, deployment, workspaces, needOwners) : notFetched(workspaces);
   const running = workspaces.filter((w) => w.latest_build.status === "running");
   const assessed = await assessAll(ctx, client, deployment, owners, running);
   if (opts.mode === "schedule") return scheduleResult(ctx, deployment, owners, running, assessed);
@@ -144,6 +148,23 @@ async function loadWorkspaces(ctx: AppContext, client: CoderClient, opts: Autost
   } finally {
     progress.done();
   }
+}
+
+/** Stands in when the deployment was not read: no licence-dependent inference is made from it. */
+const UNREAD_DEPLOYMENT: Deployment = {
+  version: "",
+  leewayHours: DEFAULT_AUTOSTOP_LEEWAY_HOURS,
+  advanced: false,
+  config: null,
+  templates: new Map(),
+};
+
+function notFetched(workspaces: readonly Workspace[]): Map<string, OwnerSchedule> {
+  const out = new Map<string, OwnerSchedule>();
+  for (const w of workspaces) {
+    out.set(w.owner_name, { coderSchedule: null, pruneStart: null, response: null, source: "not-fetched", note: null });
+  }
+  return out;
 }
 
 /** Owners' quiet hours: fetched when asked (bounded concurrency), else known only when the deployment forces its default. */
