@@ -63,7 +63,10 @@ export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 /** A network-level failure (refused, reset, timeout, bad JSON on a 2xx): retryable for idempotent calls. */
-class TransientError extends Error {}
+class TransientError extends Error {
+  /** A 2xx whose body was not JSON (rather than a network failure). */
+  malformed = false;
+}
 
 export class HttpClient {
   readonly baseUrl: string;
@@ -114,6 +117,10 @@ export class HttpClient {
           throw new UnreachableError(`${method} ${path}: ${err.message} (not retried: the request is not idempotent)`, { cause: err });
         }
         if (attempt >= this.o.maxRetries) {
+          // Coder answered every time, but never with JSON (e.g. a proxy's HTML page): a shape problem (exit 8), not unreachable.
+          if (err.malformed) {
+            throw new ApiShapeError(`${method} ${path}: the response was not valid JSON, ${attempt + 1} times (is --url the Coder deployment?): ${err.message}`, { cause: err });
+          }
           throw new UnreachableError(`${method} ${path}: ${err.message} (gave up after ${attempt + 1} attempts)`, { cause: err });
         }
         lastReason = err.message;
@@ -163,7 +170,11 @@ export class HttpClient {
       try {
         parsed = JSON.parse(text);
       } catch {
-        if (res.status < 400) throw new TransientError(`malformed JSON in the response to ${method} ${pathOnly} (${text.length} bytes)`);
+        if (res.status < 400) {
+          const e = new TransientError(`malformed JSON in the response to ${method} ${pathOnly} (${text.length} bytes)`);
+          e.malformed = true;
+          throw e;
+        }
         parsed = text;
       }
     }

@@ -121,7 +121,8 @@ export class Journal {
       const fd = openSync(path, "a+", 0o600);
       j.fd = fd;
       const st = fstatSync(fd);
-      if ((st.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+      // Only the journal's own regular file is tightened: never chmod a device or FIFO it points at.
+      if (st.isFile() && (st.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
       if (st.size > 0) {
         // Terminate a torn last line so the next record starts on its own line.
         const last = Buffer.alloc(1);
