@@ -38,17 +38,55 @@ export function formatTtl(ms: number | null | undefined): string {
 /** "2026-01-05 19:00 GMT" in the given zone; "N/A" for null. */
 export function formatInstant(iso: string | null | undefined, zone: string): string {
   if (!iso) return "N/A";
-  const dt = DateTime.fromISO(iso, { zone: "utc" }).setZone(zone);
-  if (!dt.isValid) return iso;
-  return `${dt.toFormat("yyyy-MM-dd HH:mm")} ${zoneAbbrev(dt)}`;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : formatMillis(ms, zone);
+}
+
+/**
+ * Formats an instant in a zone without building a luxon DateTime per call (reports format tens of
+ * thousands of instants): the zone's offset is looked up once per quarter hour — every real
+ * offset change falls on a quarter-hour boundary — and its abbreviation once per offset.
+ */
+export function formatMillis(ms: number, zone: string): string {
+  const off = offsetMinutes(zone, ms);
+  const local = new Date(ms + off * 60_000);
+  const p2 = (n: number) => String(n).padStart(2, "0");
+  const date = `${local.getUTCFullYear()}-${p2(local.getUTCMonth() + 1)}-${p2(local.getUTCDate())}`;
+  return `${date} ${p2(local.getUTCHours())}:${p2(local.getUTCMinutes())} ${abbrevFor(zone, ms, off)}`;
+}
+
+const QUARTER_HOUR = 900_000;
+const offsetCache = new Map<string, number>();
+const abbrevCache = new Map<string, string>();
+
+function offsetMinutes(zone: string, ms: number): number {
+  const bucket = Math.floor(ms / QUARTER_HOUR) * QUARTER_HOUR;
+  const key = `${zone}|${bucket}`;
+  let off = offsetCache.get(key);
+  if (off === undefined) {
+    off = DateTime.fromMillis(bucket, { zone }).offset;
+    if (offsetCache.size > 50_000) offsetCache.clear();
+    offsetCache.set(key, off);
+  }
+  return off;
+}
+
+function abbrevFor(zone: string, ms: number, off: number): string {
+  const key = `${zone}|${off}`;
+  let a = abbrevCache.get(key);
+  if (a === undefined) {
+    a = zoneAbbrev(DateTime.fromMillis(ms, { zone }));
+    abbrevCache.set(key, a);
+  }
+  return a;
 }
 
 /** Seconds from `now` until `iso` (negative when past), truncated; null for null. */
 export function secondsUntil(iso: string | null | undefined, now: DateTime): number | null {
   if (!iso) return null;
-  const t = DateTime.fromISO(iso, { zone: "utc" });
-  if (!t.isValid) return null;
-  return Math.trunc((t.toMillis() - now.toMillis()) / 1000);
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return null;
+  return Math.trunc((t - now.toMillis()) / 1000);
 }
 
 /** ISO 8601 UTC with milliseconds ("2026-01-05T19:00:00.000Z"). */

@@ -56,3 +56,22 @@ describe("instants", () => {
     expect(secondsUntil(null, now)).toBeNull();
   });
 });
+
+describe("formatInstant across offset changes", () => {
+  it.each([
+    // Europe/London spring forward 2026-03-29 01:00 UTC, fall back 2026-10-25 01:00 UTC
+    ["2026-03-29T00:59:00Z", "Europe/London", "2026-03-29 00:59 GMT"],
+    ["2026-03-29T01:00:00Z", "Europe/London", "2026-03-29 02:00 BST"],
+    ["2026-10-25T00:59:00Z", "Europe/London", "2026-10-25 01:59 BST"],
+    ["2026-10-25T01:00:00Z", "Europe/London", "2026-10-25 01:00 GMT"],
+    // America/Chicago spring forward 2026-03-08 08:00 UTC
+    ["2026-03-08T07:59:00Z", "America/Chicago", "2026-03-08 01:59 CST"],
+    ["2026-03-08T08:00:00Z", "America/Chicago", "2026-03-08 03:00 CDT"],
+    // Australia/Sydney fall back 2026-04-04 16:00 UTC (Sunday 03:00 AEDT → 02:00 AEST)
+    ["2026-04-04T15:59:00Z", "Australia/Sydney", "2026-04-05 02:59 AEDT"],
+    ["2026-04-04T16:00:00Z", "Australia/Sydney", "2026-04-05 02:00 AEST"],
+    // a half-hour zone and a fractional-second input
+    ["2026-06-01T12:15:30.123456Z", "Asia/Kolkata", "2026-06-01 17:45 IST"],
+    ["2026-06-01T12:15:00Z", "UTC", "2026-06-01 12:15 UTC"],
+  ])("%s in %s is %s", (iso, zone, text) => expect(formatInstant(iso, zone)).toBe(text));
+});
