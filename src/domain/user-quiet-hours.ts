@@ -136,9 +136,19 @@ export interface QuietWindow {
   nextStart: DateTime;
 }
 
-/** The instant of wall-clock `hour:minute` on the calendar day of `day` in `zone` (a DST-gap time moves forward). */
+/**
+ * The instant of wall-clock `hour:minute` on the calendar day of `day` in `zone` (a DST-gap time
+ * moves forward). A time that occurs twice (clocks going back) means its first occurrence, as for
+ * quiet-hours windows (SPEC §8.1): luxon alone picks either occurrence depending on the zone.
+ */
 function atWallClock(day: DateTime, hour: number, minute: number, zone: string): DateTime {
-  return DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });
+  const guess = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });
+  const before = DateTime.fromMillis(guess.toMillis() - 86_400_000, { zone }).offset;
+  if (before > guess.offset) {
+    const first = DateTime.fromMillis(guess.toMillis() - (before - guess.offset) * 60_000, { zone });
+    if (first.offset === before) return first;
+  }
+  return guess;
 }
 
 /**

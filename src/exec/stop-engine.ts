@@ -338,7 +338,13 @@ class Actor {
       if (b.id !== before.latest_build.id && b.transition === this.transition) {
         return { outcome: this.done, error: null, buildId: b.id, observed: after };
       }
-      const state = b.id === before.latest_build.id ? "the workspace is unchanged, so no build was created" : `latest build is now #${b.build_number} ${b.transition} ${b.status}`;
+      // A 5xx is Coder's answer: the request was handled. After a timeout or a lost connection the
+      // request may still be on its way or in progress, so an unchanged workspace proves nothing.
+      const answered = postErr instanceof CoderApiError;
+      const unchanged = answered
+        ? "the workspace is unchanged, so no build was created"
+        : `the workspace was unchanged when checked, but the ${this.transition} may still reach Coder: verify this workspace by hand`;
+      const state = b.id === before.latest_build.id ? unchanged : `latest build is now #${b.build_number} ${b.transition} ${b.status}`;
       return { outcome: "failed", error: `${message(postErr)}; ${state}`, buildId: null, observed: after };
     } catch (err) {
       return {
