@@ -15,10 +15,8 @@ import {
   templateSchema,
   templatesResponseSchema,
   userSchema,
-  usersResponseSchema,
   workspaceBuildSchema,
   workspaceSchema,
-  workspacesResponseSchema,
   type BuildInfo,
   type DeploymentConfig,
   type Entitlements,
@@ -91,37 +89,37 @@ export class CoderClient {
    * `count` is a SafetyAbortError (exit 7): acting on a partial view is never safe.
    */
   listWorkspaces(q?: string, onProgress?: ListProgress): Promise<Workspace[]> {
-    return this.listPaged("/api/v2/workspaces", q, "workspaces", workspacesResponseSchema, onProgress);
+    return this.listPaged("/api/v2/workspaces", q, "workspaces", workspaceSchema, onProgress);
   }
 
   listUsers(q?: string, onProgress?: ListProgress): Promise<User[]> {
-    return this.listPaged("/api/v2/users", q, "users", usersResponseSchema, onProgress);
+    return this.listPaged("/api/v2/users", q, "users", userSchema, onProgress);
   }
 
-  private async listPaged<K extends string, T extends { id: string }>(
+  private async listPaged<S extends z.ZodType<{ id: string }>>(
     path: string,
     q: string | undefined,
-    key: K,
-    schema: z.ZodType<Record<K, T[]> & { count: number }>,
+    key: string,
+    itemSchema: S,
     onProgress?: ListProgress,
-  ): Promise<T[]> {
+  ): Promise<z.output<S>[]> {
     const limit = this.pageSize;
-    const page = (offset: number) => this.http.request("GET", path, schema, { query: { q: q || undefined, limit, offset } });
+    const page = (offset: number) => this.http.getList(path, key, itemSchema, { q: q || undefined, limit, offset });
     const first = await page(0);
-    const rows: T[] = [...first[key]];
+    const rows: z.output<S>[] = first.items;
     const total = first.count;
     onProgress?.(rows.length, total);
-    if (rows.length < total && first[key].length > 0) {
+    if (rows.length < total && first.items.length > 0) {
       const offsets: number[] = [];
-      for (let off = first[key].length; off < total; off += limit) offsets.push(off);
+      for (let off = first.items.length; off < total; off += limit) offsets.push(off);
       let done = rows.length;
       const pages = await mapLimit(offsets, this.concurrency, async (off) => {
         const p = await page(off);
-        done += p[key].length;
+        done += p.items.length;
         onProgress?.(Math.min(done, total), total);
-        return p[key];
+        return p.items;
       });
-      for (const p of pages) rows.push(...p);
+      for (const p of pages) for (const r of p) rows.push(r);
     }
     const seen = new Set<string>();
     const unique = rows.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
@@ -133,7 +131,6 @@ export class CoderClient {
     return unique;
   }
 
-  /** One workspace; `detached` lets the read finish after SIGINT/SIGTERM (a stop's verification). */
   getWorkspace(id: string, opts: { detached?: boolean } = {}): Promise<Workspace> {
     return this.http.request("GET", `/api/v2/workspaces/${enc(id)}`, workspaceSchema, opts.detached ? { detached: true } : {});
   }

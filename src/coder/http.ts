@@ -3,8 +3,9 @@
  * bodies, timeouts and retries. `fetch` is injected so msw can intercept it in tests; production
  * passes Node's fetch with an undici Agent as the dispatcher.
  */
-import type { z } from "zod";
-import { ApiShapeError, CoderApiError, UnreachableError } from "../errors.js";
+import { z } from "zod";
+import { AgentError, ApiShapeError, CoderApiError, UnreachableError } from "../errors.js";
+import { JsonListStream, MalformedJsonError } from "./json-list-stream.js";
 import { errorBodySchema } from "./schemas.js";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -44,6 +45,8 @@ export interface RequestOptions {
    * SIGINT/SIGTERM arrives must finish and be recorded (SPEC §8.2).
    */
   detached?: boolean;
+  /** Reads a successful (2xx) body instead of the default text + JSON.parse. */
+  readBody?: (res: Response, pathOnly: string) => Promise<unknown>;
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
@@ -93,6 +96,47 @@ export class HttpClient {
     return this.validate(method, path, schema, body);
   }
 
+  /**
+   * GET one page of a Coder list (`{"<key>": [...], "count": N}`), validating each element as it
+   * arrives (see JsonListStream): the page is never held whole as text or as a raw object tree.
+   */
+  async getList<S extends z.ZodType>(
+    path: string,
+    key: string,
+    itemSchema: S,
+    query: Record<string, string | number | undefined>,
+  ): Promise<{ items: z.output<S>[]; count: number }> {
+    const { body } = await this.send("GET", path, { query, readBody: (res, p) => this.readList(res, p, key, itemSchema) });
+    return body as { items: z.output<S>[]; count: number };
+  }
+
+  private async readList<S extends z.ZodType>(res: Response, path: string, key: string, itemSchema: S): Promise<{ items: z.output<S>[]; count: number }> {
+    const items: z.output<S>[] = [];
+    const parser = new JsonListStream(key, (value, i) => {
+      const r = itemSchema.safeParse(value);
+      if (!r.success) throw this.shapeError("GET", path, r.error, `${key}[${i}]`);
+      items.push(r.data);
+    });
+    if (!res.body) throw new MalformedJsonError("empty body");
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parser.push(decoder.decode(value, { stream: true }));
+      }
+      parser.push(decoder.decode());
+    } catch (err) {
+      // Stop the transfer without waiting for the stream to wind down.
+      reader.cancel().catch(() => {});
+      throw err;
+    }
+    const envelope = z.object({ [key]: z.array(z.unknown()), count: z.number().int() }).safeParse(parser.end());
+    if (!envelope.success) throw this.shapeError("GET", path, envelope.error);
+    return { items, count: envelope.data.count as number };
+  }
+
   /** Request and return the status plus the raw parsed body (for calls with several success shapes). */
   async send(method: string, path: string, ro: RequestOptions = {}): Promise<{ status: number; body: unknown }> {
     const idempotent = method === "GET" || method === "PUT" || method === "HEAD";
@@ -102,7 +146,7 @@ export class HttpClient {
       let waitMs: number | undefined;
       let lastReason: string;
       try {
-        const res = await this.once(method, url, ro.body, ro.detached);
+        const res = await this.once(method, url, ro.body, ro.detached, ro.readBody);
         if (res.status < 400 || ro.allowStatus?.includes(res.status)) {
           return { status: res.status, body: res.body };
         }
@@ -139,7 +183,13 @@ export class HttpClient {
     return u.toString();
   }
 
-  private async once(method: string, url: string, body: unknown, detached = false): Promise<{ status: number; headers: Headers; body: unknown }> {
+  private async once(
+    method: string,
+    url: string,
+    body: unknown,
+    detached = false,
+    readBody?: RequestOptions["readBody"],
+  ): Promise<{ status: number; headers: Headers; body: unknown }> {
     const headers: Record<string, string> = {
       Accept: "application/json",
       "Coder-Session-Token": this.o.token,
@@ -149,22 +199,31 @@ export class HttpClient {
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
     const signal = this.o.signal && !detached ? AbortSignal.any([timeout, this.o.signal]) : timeout;
     const started = performance.now();
+    const pathOnly = new URL(url).pathname;
     let res: Response;
-    let text: string;
+    let text = "";
+    let streamed: unknown = undefined;
     try {
       const init: RequestInit = { method, headers, signal };
       if (body !== undefined) init.body = JSON.stringify(body);
       if (this.o.dispatcher) (init as { dispatcher?: unknown }).dispatcher = this.o.dispatcher;
       res = await this.o.fetch(url, init);
-      text = await res.text();
+      if (readBody && res.status < 400) streamed = await readBody(res, pathOnly);
+      else text = await res.text();
     } catch (err) {
+      if (err instanceof AgentError) throw err;
+      if (err instanceof MalformedJsonError) {
+        const e = new TransientError(`malformed JSON in the response to ${method} ${pathOnly}: ${err.message}`);
+        e.malformed = true;
+        throw e;
+      }
       if (this.o.signal?.aborted && !detached) throw err;
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why = timeout.aborted ? `timed out after ${this.o.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new TransientError(`cannot reach ${new URL(url).origin}: ${why}`);
     }
-    const pathOnly = new URL(url).pathname;
     this.o.logger?.debug({ method, path: pathOnly, status: res.status, ms: Math.round(performance.now() - started) }, "coder api");
+    if (streamed !== undefined) return { status: res.status, headers: res.headers, body: streamed };
     let parsed: unknown = undefined;
     if (text.length > 0) {
       try {
@@ -206,10 +265,13 @@ export class HttpClient {
   validate<S extends z.ZodType>(method: string, path: string, schema: S, body: unknown): z.output<S> {
     const r = schema.safeParse(body);
     if (r.success) return r.data;
-    const issue = r.error.issues[0]!;
-    const field = issue.path.length ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") : "(body)";
-    throw new ApiShapeError(
-      `${method} ${path}: the Coder API answered with a shape this version does not understand: ${field}: ${issue.message}`,
-    );
+    throw this.shapeError(method, path, r.error);
+  }
+
+  /** An ApiShapeError naming the first failing field path (under `prefix`, e.g. "workspaces[3]"). */
+  private shapeError(method: string, path: string, error: z.ZodError, prefix = ""): ApiShapeError {
+    const issue = error.issues[0]!;
+    const field = (prefix + issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")).replace(/^\./, "") || "(body)";
+    return new ApiShapeError(`${method} ${path}: the Coder API answered with a shape this version does not understand: ${field}: ${issue.message}`);
   }
 }

@@ -1,0 +1,150 @@
+/**
+ * Incremental parser for Coder's list responses, `{"<key>": [ {...}, {...} ], "count": N}`.
+ *
+ * A page of 5,000 workspaces is ~14 MB of JSON; reading it whole and parsing it at once keeps the
+ * text, the fetch buffers and the full object tree alive together (well over 100 MB of heap per
+ * page). This reader takes the body chunk by chunk, hands each array element to `onElement` as soon
+ * as it is complete, and keeps only the small envelope (`{"workspaces":[],"count":N}`) as text.
+ */
+export class MalformedJsonError extends Error {}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJ = 0x7b;
+const CLOSE_OBJ = 0x7d;
+const OPEN_ARR = 0x5b;
+const CLOSE_ARR = 0x5d;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+export class JsonListStream {
+  private depth = 0;
+  private inString = false;
+  private escape = false;
+  /** Text of the string being read at depth 1 (object keys), capped. */
+  private key = "";
+  private lastKey = "";
+  private afterColon = false;
+  /** Depth inside the target array, or -1 when not in it. */
+  private arrayDepth = -1;
+  private seenArray = false;
+  /** Start index of the element in the current chunk, or -1. */
+  private elemStart = -1;
+  private elemCarry = "";
+  private envelope = "";
+  private elements = 0;
+
+  constructor(
+    private readonly key_: string,
+    private readonly onElement: (value: unknown, index: number) => void,
+  ) {}
+
+  /** Feeds the next decoded chunk of text. */
+  push(s: string): void {
+    let outStart = this.arrayDepth >= 0 ? -1 : 0;
+    const n = s.length;
+    // Position of the next backslash at or after i, found once and moved forward only (keeps the
+    // scan linear: most strings contain none).
+    let bs = s.indexOf("\\");
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (this.inString) {
+        if (this.escape) {
+          this.escape = false;
+          continue;
+        }
+        // Skip ahead to the next quote or backslash.
+        const q = s.indexOf('"', i);
+        if (bs !== -1 && bs < i) bs = s.indexOf("\\", i);
+        const next = q === -1 ? bs : bs === -1 ? q : Math.min(q, bs);
+        if (next === -1) {
+          if (this.depth === 1) this.key += s.slice(i, Math.min(n, i + 64));
+          i = n;
+          break;
+        }
+        if (this.depth === 1 && this.key.length < 64) this.key += s.slice(i, next);
+        i = next;
+        if (s.charCodeAt(i) === BACKSLASH) {
+          this.escape = true;
+          continue;
+        }
+        this.inString = false;
+        if (this.depth === 1) this.lastKey = this.key;
+        continue;
+      }
+      if (c === QUOTE) {
+        this.inString = true;
+        if (this.depth === 1) this.key = "";
+        this.afterColon = false;
+        continue;
+      }
+      if (isSpace(c)) continue;
+      if (this.arrayDepth >= 0 && this.depth === this.arrayDepth && this.elemStart === -1) {
+        // Between elements of the target array.
+        if (c === COMMA) continue;
+        if (c === CLOSE_ARR) {
+          this.depth--;
+          this.arrayDepth = -1;
+          this.envelope += "[]";
+          outStart = i + 1;
+          continue;
+        }
+        if (c !== OPEN_OBJ && c !== OPEN_ARR) throw new MalformedJsonError(`${this.key_}[${this.elements}] is not an object`);
+        this.elemStart = i;
+        this.depth++;
+        continue;
+      }
+      if (c === OPEN_OBJ || c === OPEN_ARR) {
+        if (c === OPEN_ARR && this.depth === 1 && this.afterColon && this.lastKey === this.key_ && !this.seenArray) {
+          this.envelope += s.slice(outStart, i);
+          outStart = -1;
+          this.seenArray = true;
+          this.depth++;
+          this.arrayDepth = this.depth;
+          this.afterColon = false;
+          continue;
+        }
+        this.depth++;
+        this.afterColon = false;
+        continue;
+      }
+      if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+        this.depth--;
+        if (this.depth < 0) throw new MalformedJsonError("unbalanced brackets");
+        if (this.arrayDepth >= 0 && this.depth === this.arrayDepth && this.elemStart !== -1) {
+          const text = this.elemCarry + s.slice(this.elemStart, i + 1);
+          this.elemCarry = "";
+          this.elemStart = -1;
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch (err) {
+            throw new MalformedJsonError(`${this.key_}[${this.elements}]: ${(err as Error).message}`);
+          }
+          this.onElement(value, this.elements++);
+        }
+        this.afterColon = false;
+        continue;
+      }
+      this.afterColon = c === COLON && this.depth === 1;
+    }
+    if (this.elemStart !== -1) {
+      this.elemCarry += s.slice(this.elemStart);
+      this.elemStart = 0;
+    } else if (outStart !== -1 && this.arrayDepth < 0) {
+      this.envelope += s.slice(outStart);
+    }
+  }
+
+  /** Ends the stream; returns the envelope with the target array emptied. */
+  end(): unknown {
+    if (this.depth !== 0 || this.inString || this.elemStart !== -1) throw new MalformedJsonError("the body ended in the middle of the document");
+    try {
+      return JSON.parse(this.envelope);
+    } catch (err) {
+      throw new MalformedJsonError((err as Error).message);
+    }
+  }
+}

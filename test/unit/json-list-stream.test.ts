@@ -1,0 +1,76 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { JsonListStream, MalformedJsonError } from "../../src/coder/json-list-stream.js";
+
+function parseInChunks(text: string, key: string, cuts: number[]): { items: unknown[]; envelope: unknown } {
+  const items: unknown[] = [];
+  const p = new JsonListStream(key, (v, i) => {
+    expect(i).toBe(items.length);
+    items.push(v);
+  });
+  let at = 0;
+  for (const c of [...cuts].sort((a, b) => a - b)) {
+    p.push(text.slice(at, c));
+    at = c;
+  }
+  p.push(text.slice(at));
+  return { items, envelope: p.end() };
+}
+
+const tricky = {
+  workspaces: [
+    { id: "a", name: 'has "quotes" and \\ backslash', nested: { arr: [1, [2, { x: "]}" }]] } },
+    { id: "b", name: "braces { [ in strings ] }", emoji: "🛑 日本", esc: "\u0001\n\t" },
+    [1, 2, "array element"],
+  ],
+  count: 3,
+  workspaces_note: "workspaces",
+};
+
+describe("JsonListStream", () => {
+  it("yields every element and the envelope with the array emptied", () => {
+    const { items, envelope } = parseInChunks(JSON.stringify(tricky), "workspaces", []);
+    expect(items).toEqual(tricky.workspaces);
+    expect(envelope).toEqual({ workspaces: [], count: 3, workspaces_note: "workspaces" });
+  });
+
+  it("gives the same result however the body is cut into chunks", () => {
+    const text = JSON.stringify(tricky, null, 2);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: text.length }), { maxLength: 12 }), (cuts) => {
+        const { items, envelope } = parseInChunks(text, "workspaces", cuts);
+        expect(items).toEqual(tricky.workspaces);
+        expect(envelope).toEqual({ workspaces: [], count: 3, workspaces_note: "workspaces" });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("handles any JSON values inside elements", () => {
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), { maxLength: 6 }), fc.integer({ min: 1, max: 7 }), (elems, step) => {
+        const text = JSON.stringify({ count: elems.length, users: elems });
+        const cuts = Array.from({ length: Math.floor(text.length / step) }, (_, i) => i * step);
+        const { items, envelope } = parseInChunks(text, "users", cuts);
+        expect(items).toEqual(JSON.parse(JSON.stringify(elems)));
+        expect(envelope).toEqual({ count: elems.length, users: [] });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("leaves a body without the key to the envelope", () => {
+    expect(parseInChunks('{"count": 0}', "workspaces", [3]).envelope).toEqual({ count: 0 });
+    expect(parseInChunks('{"other": [1,2], "count": 0}', "workspaces", []).items).toEqual([]);
+  });
+
+  it.each([
+    ['{"workspaces": [{"id": "a"}, {"id": ', "truncated"],
+    ['{"workspaces": [{"id": "a"}]', "unclosed"],
+    ['{"workspaces": [{"id": "a",}]}', "bad element"],
+    ['{"workspaces": [42]}', "primitive element"],
+    ["<html>proxy error</html>", "not JSON"],
+  ])("rejects %j (%s)", (text) => {
+    expect(() => parseInChunks(text, "workspaces", [5])).toThrow(MalformedJsonError);
+  });
+});
