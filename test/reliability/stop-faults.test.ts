@@ -91,7 +91,8 @@ describe("timeouts", () => {
       expect(s1.error).toContain("verify this workspace by hand");
       expect(doc.results.find((x) => x.name === "s2")!.outcome).toBe("stopped");
       expect(proxy.seen.get(`POST ${buildsPath(ids.s1!)}`)).toBe(1);
-      await new Promise((res) => setTimeout(res, 1200)); // let the delayed POST land
+      // Let the delayed POST land.
+      for (let i = 0; i < 100 && ((await sim.stats()).requests[POSTS] ?? 0) < 2; i++) await new Promise((res) => setTimeout(res, 50));
     } finally {
       await proxy.close();
     }
@@ -107,7 +108,7 @@ describe("dropped connections", () => {
     await addDue("d1", "d2", "d3");
     const cfg = reliabilityConfig(dir, {}, "drop-reads.json");
     await sim.resetStats();
-    await sim.setFaults({ drop_rate: 0.35, methods: ["GET"], rules: [{ method: "GET", path: "/api/v2/workspaces", drop: true, count: 1 }] });
+    await sim.setFaults({ drop_rate: 0.2, methods: ["GET"], rules: [{ method: "GET", path: "/api/v2/workspaces", drop: true, count: 1 }] });
     const r = await cli(sim.url, cfg.path, ["quiet-hours", "--execute", "--json"], { cwd: dir });
     await sim.clearFaults();
     expect(r.code, r.stderr).toBe(0);
