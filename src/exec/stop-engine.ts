@@ -15,6 +15,9 @@
  * 3. A failed action is an outcome (`failed` with Coder's error); the run goes on.
  * 4. SIGINT/SIGTERM: no new actions start; in-flight ones finish and are recorded; the rest are
  *    `skipped` "interrupted".
+ * 5. Once Coder stops answering (a re-read's connection still failing after retries) or rejects the token, the
+ *    workspaces not yet attempted fail at once with that reason rather than each retrying a dead
+ *    server; in-flight ones finish.
  *
  * Dry run (`execute: false`): no request at all per workspace (the plan was made from a listing
  * taken moments ago; re-reading thousands of workspaces only to print "would stop" adds load
@@ -28,7 +31,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
-import { CoderApiError, SafetyAbortError } from "../errors.js";
+import { CoderApiError, SafetyAbortError, UnreachableError } from "../errors.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
 import { guardedStops } from "./notify-hooks.js";
@@ -235,6 +238,13 @@ const JOB_ACTIVE = new Set(["pending", "running", "canceling"]);
 
 /** One workspace: re-read, check, rate-limit, POST, interpret. */
 class Actor {
+  /**
+   * Set once Coder stops answering (retries exhausted) or rejects the token: the remaining
+   * workspaces are not attempted, each failing at once with this reason, instead of each spending
+   * its own retry budget on a dead server.
+   */
+  private halted: string | null = null;
+
   constructor(
     private readonly ctx: AppContext,
     private readonly bucket: TokenBucket,
@@ -254,6 +264,7 @@ class Actor {
     const { ctx } = this;
     const interrupted = (): ActOutcome => ({ outcome: "skipped", error: `interrupted by ${ctx.interruptedBy() ?? "signal"} before this ${this.transition} started`, buildId: null });
     if (ctx.signal.aborted) return interrupted();
+    if (this.halted) return { outcome: "failed", error: `not attempted: ${this.halted}`, buildId: null };
     const client = ctx.client();
     const planned = c.workspace.latest_build;
     let current: Workspace;
@@ -262,6 +273,10 @@ class Actor {
     } catch (err) {
       if (ctx.signal.aborted) return interrupted();
       if (err instanceof CoderApiError && (err.status === 404 || err.status === 410)) return { outcome: "skipped", error: "deleted", buildId: null };
+      // Only a dead connection or a rejected token speaks for every workspace; a 5xx on one
+      // workspace's read may be about that workspace alone.
+      if (err instanceof UnreachableError) this.halted ??= `Coder stopped answering earlier in this run (${message(err)})`;
+      else if (err instanceof CoderApiError && err.status === 401) this.halted ??= `Coder rejected the token earlier in this run (${message(err)})`;
       return { outcome: "failed", error: `could not re-read the workspace before the ${this.transition}, so nothing was done: ${message(err)}`, buildId: null };
     }
     const skip = this.changed(planned, current);

@@ -221,10 +221,33 @@ describe("stop engine", () => {
   it("a failed re-read is a failure of that workspace only", async () => {
     const list = running(3);
     const f = fakeCoder(list);
-    f.overrideGet((id) => (id === "w1" ? new UnreachableError("GET: 503 after retries") : undefined));
+    f.overrideGet((id) => (id === "w1" ? new CoderApiError(500, "GET", `/api/v2/workspaces/${id}`, "Internal error fetching workspace.") : undefined));
     const { ctx } = makeCtx(f.client);
-    const run = await executeStops(ctx, list.map(cand), opts());
+    const run = await executeStops(ctx, list.map(cand), opts({ concurrency: 1 }));
     expect(run.results.map((r) => r.outcome)).toEqual(["stopped", "failed", "stopped"]);
+  });
+
+  it("once Coder stops answering, the workspaces not yet attempted fail at once instead of each retrying", async () => {
+    const list = running(4);
+    const f = fakeCoder(list);
+    f.overrideGet((id) => (id === "w1" ? new UnreachableError("GET /api/v2/workspaces/w1: cannot reach http://coder: ECONNREFUSED (gave up after 5 attempts)") : undefined));
+    const { ctx } = makeCtx(f.client);
+    const run = await executeStops(ctx, list.map(cand), opts({ concurrency: 1 }));
+    expect(run.results.map((r) => r.outcome)).toEqual(["stopped", "failed", "failed", "failed"]);
+    expect(run.results[2]!.error).toMatch(/^not attempted: Coder stopped answering earlier in this run \(.*ECONNREFUSED/);
+    // w2 and w3 were never read or posted
+    expect(f.calls.filter((c) => c.endsWith("w2") || c.endsWith("w3"))).toEqual([]);
+  });
+
+  it("a token rejected mid-run halts the remaining workspaces", async () => {
+    const list = running(3);
+    const f = fakeCoder(list);
+    f.overrideGet((id) => (id === "w0" ? new CoderApiError(401, "GET", `/api/v2/workspaces/${id}`, "You are signed out or your session has expired.") : undefined));
+    const { ctx } = makeCtx(f.client);
+    const run = await executeStops(ctx, list.map(cand), opts({ concurrency: 1 }));
+    expect(run.results.map((r) => r.outcome)).toEqual(["failed", "failed", "failed"]);
+    expect(run.results[1]!.error).toMatch(/not attempted: Coder rejected the token/);
+    expect(f.calls.filter((c) => c.startsWith("POST"))).toEqual([]);
   });
 
   it("respects max_stops_per_minute and the concurrency bound", async () => {
