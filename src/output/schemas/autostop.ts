@@ -1,6 +1,6 @@
 /** JSON data of `autostop` (SPEC §7.4): pending stops, schedules, the explain trace, and execute results. */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema } from "./common.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema } from "./common.js";
 
 export const stopCauseSchema = z.enum(["ttl", "autostop-requirement", "quiet-hours-policy", "prune"]);
 
@@ -133,4 +133,5 @@ export const autostopExecuteDataSchema = z.object({
   interrupted: z.enum(["SIGINT", "SIGTERM"]).nullable(),
   journal_path: z.string().nullable(),
   journal_error: z.string().nullable(),
+  notifications: z.array(notificationResultSchema),
 });

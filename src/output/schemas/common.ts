@@ -26,3 +26,12 @@ export const summarySchema = z.object({
   skipped: z.number().int(),
   failed: z.number().int(),
 });
+
+/** One notification delivery (SPEC §8.4). */
+export const notificationResultSchema = z.object({
+  channel: z.enum(["slack", "teams", "email"]),
+  kind: z.enum(["warning", "summary"]),
+  ok: z.boolean(),
+  target: z.string(),
+  error: z.string().nullable(),
+});

@@ -1,6 +1,6 @@
 /** JSON data of `prune` (SPEC §7.6): the Python agent's keys plus owners, filters and, with --cleanup, results/summary (§7.2). */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema } from "./common.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema } from "./common.js";
 
 const dimensionLists = z.object({
   organizations: z.array(z.string()),
@@ -83,4 +83,5 @@ export const pruneDataSchema = z.object({
   interrupted: z.enum(["SIGINT", "SIGTERM"]).nullable().optional(),
   journal_path: z.string().nullable().optional(),
   journal_error: z.string().nullable().optional(),
+  notifications: z.array(notificationResultSchema).optional(),
 });

@@ -5,8 +5,7 @@
  * `enterprise-quiet-hours` document instead (command "enterprise-quiet-hours").
  */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema } from "./common.js";
-import { notificationResultSchema } from "./rollback.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema } from "./common.js";
 
 const nullableInstant = isoInstant.nullable();
 

@@ -1,6 +1,6 @@
 /** JSON data of `rollback` (SPEC §7.7): results/summary as in §7.2, plus which runs were undone. */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema } from "./common.js";
+import { isoInstant, notificationResultSchema, resultEntrySchema, summarySchema } from "./common.js";
 
 export const rollbackResultSchema = resultEntrySchema.extend({
   outcome: z.enum(["started", "would-start", "skipped", "failed"]),
@@ -11,13 +11,6 @@ export const rollbackResultSchema = resultEntrySchema.extend({
   stop_build_id: z.string(),
 });
 
-export const notificationResultSchema = z.object({
-  channel: z.enum(["slack", "teams", "email"]),
-  kind: z.enum(["warning", "summary"]),
-  ok: z.boolean(),
-  target: z.string(),
-  error: z.string().nullable(),
-});
 
 export const rollbackDataSchema = z.object({
   /** The rollback's own run id in the journal (null when nothing was planned). */
