@@ -88,7 +88,7 @@ describe("simulator over HTTP (demo)", () => {
     expect(names(await q("gateway"))).toEqual(["bob/api-gateway"]);
     expect(names(await q("bob/legacy"))).toEqual(["bob/legacy-app"]);
     expect(names(await q("organization:research"))).toEqual(["erik/gpu-box", "priya/model-training", "priya/queued"]);
-    expect((await q("status:running")).count).toBe(10);
+    expect((await q("status:running")).count).toBe(9);
     expect(names(await q('owner:"priya" status:pending'))).toEqual(["priya/queued"]);
     expect(names(await q("dormant:true"))).toEqual(["dana/abandoned"]);
     expect((await q("has-agent:connected")).count).toBe(10);
