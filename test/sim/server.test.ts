@@ -91,7 +91,7 @@ describe("simulator over HTTP (demo)", () => {
     expect((await q("status:running")).count).toBe(9);
     expect(names(await q('owner:"priya" status:pending'))).toEqual(["priya/queued"]);
     expect(names(await q("dormant:true"))).toEqual(["dana/abandoned"]);
-    expect((await q("has-agent:connected")).count).toBe(10);
+    expect((await q("has-agent:connected")).count).toBe(9);
   });
 
   it("unknown q key → 400 Invalid workspace search query. with validations", async () => {
