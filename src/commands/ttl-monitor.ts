@@ -48,6 +48,12 @@ export async function ttlMonitorCommand(ctx: AppContext, opts: TtlMonitorOptions
   if (opts.orgs.length > 0 && opts.allOrgs) throw new UsageError("--org cannot be combined with --all-orgs");
   if (opts.monitor && opts.failOn) throw new UsageError("--fail-on gates a one-shot report; it cannot be combined with --monitor");
   if (!opts.monitor && opts.intervalMinutes !== undefined) throw new UsageError("--interval needs --monitor");
+  if (opts.monitor && !ctx.config.ttl_monitor.enabled) {
+    // The agent is the continuous monitor; one-shot reports stay available.
+    throw new ConfigError(
+      `ttl_monitor.enabled is false in ${ctx.configPath ?? "the configuration"}: --monitor refuses to run (one-shot reports still work; set it to true to monitor)`,
+    );
+  }
   const thresholdSeconds = opts.thresholdSeconds ?? Math.round(ctx.config.ttl_monitor.warning_threshold_hours * 3600);
   if (opts.monitor) return monitor(ctx, opts, thresholdSeconds);
   const client = ctx.client();

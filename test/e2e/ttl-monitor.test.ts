@@ -146,6 +146,21 @@ describe("ttl-monitor", () => {
   });
 });
 
+describe("ttl_monitor.enabled: false", () => {
+  it("refuses --monitor with exit 2 and still answers a one-shot report", async () => {
+    const cfg = writeConfig(dir, { ttl_monitor: { enabled: false } }, "disabled.json");
+    const run = (args: string[]) =>
+      runCli(["--url", sim.url, "--config", cfg, "--now", NOW, "ttl-monitor", ...args], { env: { CODER_SESSION_TOKEN: sim.ownerToken }, cwd: dir });
+    const monitor = await run(["--all", "--monitor", "--interval", "0.02"]);
+    expect(monitor.code).toBe(2);
+    expect(monitor.stderr).toMatch(/ttl_monitor\.enabled is false .*--monitor refuses to run/);
+    expect(monitor.stdout).toBe("");
+    const once = await run(["--all", "--json"]);
+    expect(once.code).toBe(0);
+    expect(docSchema.parse(once.json()).summary.expired).toBe(2);
+  });
+});
+
 describe("ttl-monitor --monitor", () => {
   it("reports an outage as a failed cycle, recovers, and ends on SIGTERM with 143", async () => {
     const child = spawn(process.execPath, [BIN, "--url", sim.url, "--config", config, "--now", NOW, "ttl-monitor", "--all", "--json", "--monitor", "--interval", "0.02"], {
