@@ -101,13 +101,28 @@ export function checkEmergencyStop(ctx: Pick<AppContext, "config" | "env" | "hom
   }
 }
 
-/** Throws SafetyAbortError (exit 7) when the plan is larger than the circuit breaker allows. */
-export function checkCircuitBreaker(planned: number, maxStops: number, source = "safety.max_stops_per_run", verb = "stop"): void {
+/**
+ * Throws SafetyAbortError (exit 7) when the plan is larger than the circuit breaker allows. A dry
+ * run aborts too (the real run would), so the message says how to see the whole plan: a dry run
+ * with the limit raised.
+ */
+export function checkCircuitBreaker(
+  planned: number,
+  maxStops: number,
+  source = "safety.max_stops_per_run",
+  verb = "stop",
+  dryRun = false,
+): void {
   if (planned <= maxStops) return;
+  const head = `circuit breaker: the plan would ${verb} ${planned} workspaces, more than the limit of ${maxStops} per run (${source}); `;
   throw new SafetyAbortError(
-    `circuit breaker: the plan would ${verb} ${planned} workspaces, more than the limit of ${maxStops} per run (${source}); ` +
-      `nothing was changed. Review the plan (--dry-run), then raise the limit for this run with --max-stops ${planned} ` +
-      `or permanently with safety.max_stops_per_run.`,
+    dryRun
+      ? head +
+          `a real run would abort here, so this dry run does too. See the whole plan with --dry-run --max-stops ${planned}; ` +
+          `then run it with --max-stops ${planned} or raise safety.max_stops_per_run.`
+      : head +
+          `nothing was changed. Review the plan with --dry-run --max-stops ${planned}, then raise the limit for this run ` +
+          `with --max-stops ${planned} or permanently with safety.max_stops_per_run.`,
   );
 }
 
@@ -121,7 +136,7 @@ export async function executeStops(ctx: AppContext, candidates: readonly StopCan
 
 async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], opts: StopEngineOptions): Promise<StopRun> {
   const transition = opts.transition ?? "stop";
-  checkCircuitBreaker(candidates.length, opts.maxStops, opts.maxStopsSource, transition);
+  checkCircuitBreaker(candidates.length, opts.maxStops, opts.maxStopsSource, transition, !opts.execute);
   if (opts.execute && candidates.length > 0) checkEmergencyStop(ctx);
 
   const runId = opts.runId ?? newRunId(ctx.clock());

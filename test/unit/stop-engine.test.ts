@@ -132,6 +132,9 @@ describe("stop engine", () => {
     await expect(executeStops(ctx, list.map(cand), opts({ maxStops: 2, maxStopsSource: "--max-stops" }))).rejects.toThrow(SafetyAbortError);
     await expect(executeStops(ctx, list.map(cand), opts({ maxStops: 2 }))).rejects.toThrow(/--max-stops 3/);
     await expect(executeStops(ctx, list.map(cand), opts({ maxStops: 2, execute: false }))).rejects.toThrow(/circuit breaker/);
+    // the advice works: a dry run with the limit raised shows the plan (a plain --dry-run would abort again)
+    await expect(executeStops(ctx, list.map(cand), opts({ maxStops: 2 }))).rejects.toThrow(/--dry-run --max-stops 3/);
+    await expect(executeStops(ctx, list.map(cand), opts({ maxStops: 2, execute: false }))).rejects.toThrow(/this dry run does too.*--dry-run --max-stops 3/);
     expect(f.calls).toEqual([]);
   });
 
