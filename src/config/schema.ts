@@ -2,7 +2,7 @@
  * The agents_config.json schema: every key of the Python agents' file with the same meaning, plus
  * the new optional keys of SPEC §4. The defaults below are what a missing file or key means.
  */
-import { IANAZone } from "luxon";
+import { DateTime, IANAZone } from "luxon";
 import { z } from "zod";
 
 const hhmm = z
@@ -13,15 +13,20 @@ const zone = z.string().refine((v) => IANAZone.isValidZone(v), {
   message: 'expected an IANA time zone such as "Europe/London" or "UTC"',
 });
 
-const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), {
+// Parsed the way the exclusion's expiry is evaluated (luxon ISO): a date Date.parse alone accepts
+// ("2026/12/31", "Dec 31 2026") would pass here and then never expire.
+const isoDate = z.string().refine((v) => DateTime.fromISO(v.trim()).isValid, {
   message: 'expected an ISO date such as "2026-12-31"',
 });
 
 /** An exclusion: a plain name, or an object with a reason and an optional expiry date. */
-const exclusion = z.union([
-  z.string().min(1),
-  z.object({ name: z.string().min(1), reason: z.string().optional(), expires: isoDate.optional() }).strict(),
-]);
+const exclusionOf = (name: z.ZodString) =>
+  z.union([name, z.object({ name, reason: z.string().optional(), expires: isoDate.optional() }).strict()]);
+const exclusion = exclusionOf(z.string().min(1));
+/** `excluded_workspaces` names `owner/name`: a bare workspace name would never match anything. */
+const workspaceExclusion = exclusionOf(
+  z.string().regex(/^[^/\s]+\/[^/\s]+$/, { message: 'expected "owner/name" (e.g. "alice/dev"); a bare workspace name matches nothing' }),
+);
 export type ExclusionEntry = z.infer<typeof exclusion>;
 
 const dayName = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
@@ -41,7 +46,7 @@ export const configSchema = z
       days: z.array(dayName).min(1, { message: "expected at least one day" }).nullable(),
       excluded_users: z.array(exclusion),
       excluded_templates: z.array(exclusion),
-      excluded_workspaces: z.array(exclusion),
+      excluded_workspaces: z.array(workspaceExclusion),
     }),
     ttl_monitor: z.object({
       enabled: z.boolean(),

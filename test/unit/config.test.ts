@@ -92,6 +92,11 @@ describe("validation", () => {
     ['{"quiet_hours":{"excluded_users":[42]}}', /quiet_hours\.excluded_users\[0\]/],
     ['{"prune_workspaces":{"default_quiet_hours_duration":24}}', /default_quiet_hours_duration: expected hours > 0 and < 24/],
     ["[]", /expected a JSON object/],
+    // a date Date.parse accepts but the expiry check cannot read would never expire
+    ['{"quiet_hours":{"excluded_users":[{"name":"bob","expires":"2026/12/31"}]}}', /excluded_users\[0\]\.expires: expected an ISO date/],
+    // a bare workspace name can never match an owner/name
+    ['{"quiet_hours":{"excluded_workspaces":["dev"]}}', /quiet_hours\.excluded_workspaces\[0\]: expected "owner\/name"/],
+    ['{"quiet_hours":{"excluded_workspaces":[{"name":"dev","reason":"demo"}]}}', /excluded_workspaces\[0\]\.name: expected "owner\/name"/],
   ])("rejects %s", (text, re) => {
     expect(bad(text)).toMatch(re);
   });
@@ -107,11 +112,15 @@ describe("validation", () => {
       ...base,
       readFile: files({
         "/work/agents_config.json": JSON.stringify({
-          quiet_hours: { excluded_users: ["admin", { name: "bob", reason: "on call", expires: "2026-12-31" }] },
+          quiet_hours: {
+            excluded_users: ["admin", { name: "bob", reason: "on call", expires: "2026-12-31" }],
+            excluded_workspaces: ["alice/dev", { name: "bob/api", expires: "2026-12-31T18:00:00Z" }],
+          },
         }),
       }),
     });
     expect(config.quiet_hours.excluded_users).toEqual(["admin", { name: "bob", reason: "on call", expires: "2026-12-31" }]);
+    expect(config.quiet_hours.excluded_workspaces).toEqual(["alice/dev", { name: "bob/api", expires: "2026-12-31T18:00:00Z" }]);
   });
 });
 
