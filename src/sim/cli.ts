@@ -33,6 +33,10 @@ export async function runSimulate(opts: SimulateOptions, io: SimulateIo): Promis
     io.stderr(`simulate: --fault-rate must be between 0 and 1\n`);
     return 2;
   }
+  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port <= 65535)) {
+    io.stderr(`simulate: --port must be 0 (any free port) to 65535, got ${opts.port}\n`);
+    return 2;
+  }
   let sim;
   try {
     const scenario = await loadScenario(opts.scenario ?? "demo");
@@ -48,6 +52,13 @@ export async function runSimulate(opts: SimulateOptions, io: SimulateIo): Promis
       ...(opts.buildDelayMs !== undefined ? { buildDelayMs: opts.buildDelayMs } : {}),
     });
   } catch (err) {
+    // A port that is taken or not ours to bind is the operator's choice to change (exit 2), not a bug.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || code === "EACCES") {
+      const why = code === "EADDRINUSE" ? "is already in use" : "cannot be opened by this user";
+      io.stderr(`simulate: port ${opts.port ?? 0} ${why}; choose another with --port N, or --port 0 for any free port\n`);
+      return 2;
+    }
     io.stderr(`simulate: ${(err as Error).message}\n`);
     return err instanceof ScenarioError ? 2 : 1;
   }

@@ -44,6 +44,23 @@ describe("runSimulate", () => {
     expect(await runSimulate({ clock: "yesterday" }, c3.io)).toBe(2);
   });
 
+  it("a port out of range or already in use → a message naming --port and 2 (not an internal error)", async () => {
+    const c = capture();
+    expect(await runSimulate({ port: 70000 }, c.io)).toBe(2);
+    expect(c.err.join("")).toMatch(/--port must be 0 .* to 65535, got 70000/);
+    const first = capture();
+    const ac = new AbortController();
+    const done = runSimulate({ frozen: true }, { ...first.io, signal: ac.signal });
+    for (let i = 0; i < 100 && first.out.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const port = Number(new URL((JSON.parse(first.out[0] ?? "{}") as { url: string }).url).port);
+    const c2 = capture();
+    expect(await runSimulate({ port, frozen: true }, c2.io)).toBe(2);
+    expect(c2.out).toEqual([]);
+    expect(c2.err.join("")).toMatch(new RegExp(`port ${port} is already in use; choose another with --port N`));
+    ac.abort();
+    expect(await done).toBe(0);
+  });
+
   it("--clock overrides the scenario clock", async () => {
     const c = capture();
     const ac = new AbortController();
