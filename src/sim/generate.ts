@@ -52,7 +52,13 @@ const M = 60_000;
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 const widthFor = (count: number) => Math.max(2, String(count).length);
 
-export function generateEntities(scenario: Scenario, gen: ScenarioGenerate): Generated {
+export function generateEntities(scenario: Scenario, requested: ScenarioGenerate): Generated {
+  // Workspaces need owners and templates: a scenario that lists none gets one of each generated.
+  const gen: ScenarioGenerate = {
+    ...requested,
+    users: requested.workspaces > 0 && requested.users === 0 && scenario.users.length === 0 ? 1 : requested.users,
+    templates: requested.workspaces > 0 && requested.templates === 0 && scenario.templates.length === 0 ? 1 : requested.templates,
+  };
   const rand = prng(gen.seed);
   const out: Generated = { organizations: [], users: [], groups: [], templates: [], workspaces: [] };
 

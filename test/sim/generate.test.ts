@@ -23,6 +23,13 @@ describe("generate", () => {
     expect(JSON.stringify(c)).not.toBe(JSON.stringify(a));
   });
 
+  it("a scenario that only asks for workspaces gets an owner and a template to hang them on", () => {
+    const store = buildStore(parseScenario({ clock: "2026-01-05T19:30:00Z", generate: { workspaces: 25, seed: 3 } }), new SimClock(CLOCK, true), 0, CLOCK);
+    expect(store.workspaceById.size).toBe(25);
+    expect(store.templates.length).toBe(1);
+    expect(store.users.some((u) => u.roles.includes("owner"))).toBe(true);
+  });
+
   it("builds 10k workspaces / 2k users / 50 groups / 5 orgs / 40 templates", () => {
     const t0 = performance.now();
     const store = buildStore(parseScenario(BIG), new SimClock(CLOCK, true), 0, CLOCK);
