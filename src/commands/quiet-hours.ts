@@ -64,8 +64,9 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
     throw new UsageError(`--timezone: unknown time zone "${opts.timezone}" (expected an IANA name such as Europe/London, America/Chicago or UTC)`);
   }
   if (opts.mode === "enterprise") {
+    // The enterprise checker's document, under the command that was run (scripts key on `command`).
     const m = await import("./enterprise-quiet-hours.js");
-    return m.enterpriseQuietHoursCommand(ctx, {});
+    return { ...(await m.enterpriseQuietHoursCommand(ctx, {})), command: COMMAND };
   }
   const policy = policyFromConfig(ctx.config.quiet_hours, opts.timezone);
   const client = ctx.client();

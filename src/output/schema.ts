@@ -38,7 +38,8 @@ type DataSchema = z.ZodObject<z.ZodRawShape>;
  */
 export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
   workspaces: [workspacesDataSchema],
-  "quiet-hours": [quietHoursDataSchema],
+  // `quiet-hours --enterprise` prints the enterprise checker's document.
+  "quiet-hours": [quietHoursDataSchema, enterpriseQuietHoursDataSchema],
   "ttl-monitor": [ttlMonitorDataSchema, ttlMonitorFailedCycleDataSchema],
   autostop: [autostopDataSchema, autostopScheduleDataSchema, autostopExplainDataSchema, autostopExecuteDataSchema],
   "enterprise-quiet-hours": [enterpriseQuietHoursDataSchema],

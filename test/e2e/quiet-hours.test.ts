@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { envelopeSchema, errorDocumentSchema } from "../../src/output/schema.js";
+import { documentSchema, envelopeSchema, errorDocumentSchema } from "../../src/output/schema.js";
 import {
   quietHoursDataSchema,
   quietHoursCategorizeDataSchema,
@@ -148,6 +148,15 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     expect(outside.action_required).toBe("No action required - outside quiet hours");
     const grace = reportDoc.parse((await cli(["quiet-hours", "--report", "--json", "--now", "2026-01-05T18:15:00Z"])).json());
     expect(grace.action_required).toBe("Stop workspaces in 45m");
+  });
+
+  it("--enterprise prints the enterprise configuration under command quiet-hours", async () => {
+    const r = await cli(["quiet-hours", "--enterprise", "--json", "--now", "2026-01-05T19:30:00Z"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = documentSchema("quiet-hours").parse(r.json()) as Doc;
+    expect(doc.command).toBe("quiet-hours");
+    expect(doc).toHaveProperty("enterprise_config");
+    expect(doc).not.toHaveProperty("categories");
   });
 
   it("dry runs (--dry-run, config dry_run, DRY_RUN=true) issue no POST", async () => {

@@ -22,7 +22,7 @@ export function registerQuietHours(program: Command, run: RunFn): void {
     .option("--report", "the JSON report (always JSON)")
     .option("--categorize", "running workspaces by category: stopping, grace, past quiet hours end, TTL expired, normal, excluded")
     .option("--execute", "stop the workspaces due for a quiet-hours stop (and TTL-expired ones inside quiet hours)")
-    .option("--enterprise", "only the enterprise quiet-hours configuration (as `enterprise-quiet-hours`)")
+    .option("--enterprise", "only the enterprise quiet-hours configuration (the `enterprise-quiet-hours` report)")
     .option("--dry-run", "with --execute: show what would be stopped, stop nothing (also config dry_run / DRY_RUN=true)")
     .option("--force", "with --execute: also stop TTL-expired workspaces outside quiet hours (never excluded ones)")
     .option("--timezone <tz>", "IANA time zone of the quiet-hours window for this run (overrides quiet_hours.timezone)")
