@@ -94,6 +94,7 @@ export async function autostopCommand(ctx: AppContext, opts: AutostopOptions): P
     throw new ConfigError("autostop.enabled is false in the configuration: autostop --execute refuses to stop anything (set it to true to allow it)");
   }
   if (opts.mode !== "execute" && (opts.dryRun || opts.maxStops !== undefined)) throw new UsageError("--dry-run and --max-stops go with --execute");
+  if (opts.mode !== "list" && opts.withinSeconds !== undefined) throw new UsageError("--within limits --list-pending; it does not apply to --schedule, --explain or --execute");
   const client = ctx.client();
   const needOwners = opts.mode === "schedule" || opts.ownerSchedules;
   // The list and --execute rest on the builds' own deadlines and this tool's policy: they read the

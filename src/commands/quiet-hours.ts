@@ -63,6 +63,10 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   if (opts.timezone !== undefined && !isValidZone(opts.timezone)) {
     throw new UsageError(`--timezone: unknown time zone "${opts.timezone}" (expected an IANA name such as Europe/London, America/Chicago or UTC)`);
   }
+  if (opts.mode !== "execute") {
+    const ignored = [opts.dryRun && "--dry-run", opts.force && "--force", opts.maxStops !== undefined && "--max-stops"].filter(Boolean);
+    if (ignored.length > 0) ctx.logger.warn(`${ignored.join(", ")} only modify --execute; this --${opts.mode} run ignores ${ignored.length > 1 ? "them" : "it"}`);
+  }
   if (opts.mode === "enterprise") {
     // The enterprise checker's document, under the command that was run (scripts key on `command`).
     const m = await import("./enterprise-quiet-hours.js");

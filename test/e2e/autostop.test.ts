@@ -82,6 +82,9 @@ describe("autostop --list-pending", () => {
   it("--within limits the list", async () => {
     const doc = listSchema.parse((await cli(["autostop", "--within", "45m", "--json"])).json());
     expect(doc.workspaces.map((w) => w.name)).toEqual(["excl", "overdue", "recent", "maxsoon"]);
+    const misplaced = await cli(["autostop", "--schedule", "--within", "1h"]);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toMatch(/--within limits --list-pending/);
   });
 
   it("flags a workspace whose owner changed quiet hours after its build (drift), with --owner-schedules", async () => {

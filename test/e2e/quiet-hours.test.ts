@@ -150,6 +150,13 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     expect(grace.action_required).toBe("Stop workspaces in 45m");
   });
 
+  it("--dry-run/--force without --execute change nothing, and say so", async () => {
+    const r = await cli(["quiet-hours", "--categorize", "--force", "--dry-run", "--json", "--now", "2026-01-05T19:30:00Z"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/--dry-run, --force only modify --execute; this --categorize run ignores them/);
+    expect(categorizeDoc.parse(r.json()).mode).toBe("report");
+  });
+
   it("--enterprise prints the enterprise configuration under command quiet-hours", async () => {
     const r = await cli(["quiet-hours", "--enterprise", "--json", "--now", "2026-01-05T19:30:00Z"]);
     expect(r.code, r.stderr).toBe(0);
