@@ -15,6 +15,7 @@
  * - `GET /deployment/config` only when some owner's schedule is not readable.
  * No user listing is used: a workspace's owner is never dropped for missing from one (D28).
  */
+import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
 import type { Group, Workspace } from "../coder/schemas.js";
@@ -127,6 +128,10 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
     dimensionActive(filters, "groups") ? listGroupsOrExplain(client) : Promise.resolve([] as Group[]),
   ]);
   if (scope.kind === "user" && workspaces.length === 0) await assertUserExists(client, scope.user!);
+  if (scope.kind !== "me") {
+    const blind = await visibilityWarning(client, scope.kind === "all" ? { kind: "all" } : { kind: "user", user: scope.user! }, workspaces);
+    if (blind) warn(blind);
+  }
 
   // Resolve filter names (unknown → exit 2 with the known names).
   const groupMembers = await resolveFilterNames(ctx, client, filters, cliValues, workspaces, groups, warn);

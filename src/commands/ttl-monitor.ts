@@ -8,6 +8,7 @@
  * `organization:` filter. A cycle that cannot read Coder is reported as a failure, never as compliant.
  */
 import { DateTime } from "luxon";
+import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
 import type { CoderClient } from "../coder/client.js";
 import type { Organization, Workspace } from "../coder/schemas.js";
@@ -58,8 +59,7 @@ export async function ttlMonitorCommand(ctx: AppContext, opts: TtlMonitorOptions
   if (opts.monitor) return monitor(ctx, opts, thresholdSeconds);
   const client = ctx.client();
   const scope = await resolveScope(client, opts);
-  const result = await runReport(ctx, client, scope, opts, thresholdSeconds, ctx.now, undefined);
-  return result;
+  return runReport(ctx, client, scope, opts, thresholdSeconds, ctx.now, undefined);
 }
 
 /** Resolves --user / --all-users / --org into server-side queries; unknown names are usage errors (exit 2). */
@@ -140,6 +140,10 @@ async function runReport(
   cycle: number | undefined,
 ): Promise<CommandResult> {
   const workspaces = await listScope(ctx, client, scope);
+  if (scope.users !== "current" && cycle === undefined) {
+    const blind = await visibilityWarning(client, scope.users === "all" ? { kind: "all" } : { kind: "user", user: scope.username ?? "" }, workspaces);
+    if (blind) ctx.logger.warn(blind);
+  }
   const buckets = bucketTtl(workspaces, now.toMillis(), thresholdSeconds);
   return renderReport(ctx, { scope, opts, thresholdSeconds, now, cycle, buckets, total: workspaces.length });
 }

@@ -186,9 +186,12 @@ describe.concurrent("prune against the simulator", () => {
     });
   });
 
-  it("a member token sees only its own workspaces", async () => {
+  it("a member token sees only its own workspaces, and the report says it may be incomplete", async () => {
     const d = await pruneJson(["--all", "--now", "2026-01-05T19:30:00Z"], { token: "kiran-token" });
     expect(names(d)).toEqual(["kiran/k-dev"]);
+    expect(d.warnings.join(" ")).toMatch(/the token belongs to kiran, who has no role that can see other users' workspaces/);
+    const owner = await pruneJson(["--all", "--now", "2026-01-05T19:30:00Z"]);
+    expect(owner.warnings.join(" ")).not.toMatch(/may be incomplete/);
   });
 });
 

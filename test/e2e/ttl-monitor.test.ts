@@ -83,6 +83,16 @@ describe("ttl-monitor", () => {
     expect(doc.total_workspaces).toBe(4);
   });
 
+  it("warns when a member's token asks about another user (Coder hides their workspaces)", async () => {
+    const blind = await cli(["ttl-monitor", "--user", "bob", "--json"], sim.tokens["alice"]!);
+    expect(blind.code).toBe(0);
+    expect(docSchema.parse(blind.json()).total_workspaces).toBe(0);
+    expect(blind.stderr).toMatch(/token belongs to alice, who has no role that can see bob's workspaces/);
+    const owner = await cli(["ttl-monitor", "--user", "bob", "--json"]);
+    expect(docSchema.parse(owner.json()).total_workspaces).toBeGreaterThan(0);
+    expect(owner.stderr).not.toMatch(/may be incomplete/);
+  });
+
   it("fails instead of widening the scope when /users/me fails (D9)", async () => {
     await sim.setFaults({ rules: [{ method: "GET", path: "/api/v2/users/me", status: 500, count: 20 }] });
     try {
