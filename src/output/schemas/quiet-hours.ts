@@ -5,6 +5,7 @@
  * `enterprise-quiet-hours` document instead (command "enterprise-quiet-hours").
  */
 import { z } from "zod";
+import { CATEGORY_KEYS, type QuietCategory } from "../../domain/categorize.js";
 import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema } from "./common.js";
 
 const nullableInstant = isoInstant.nullable();
@@ -17,14 +18,7 @@ const windowSchema = z.object({
   day: z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
 });
 
-export const quietCategorySchema = z.enum([
-  "quiet_hours_stopping",
-  "quiet_hours_grace",
-  "past_quiet_hours_end",
-  "ttl_expired",
-  "normal_running",
-  "excluded",
-]);
+export const quietCategorySchema = z.enum(CATEGORY_KEYS as [QuietCategory, ...QuietCategory[]]);
 
 /** A categorised workspace. */
 export const quietWorkspaceEntrySchema = workspaceEntrySchema.extend({
