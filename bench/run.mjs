@@ -68,6 +68,8 @@ const pages = (rows) => Math.max(1, Math.ceil(rows / PAGE_SIZE));
 const wallFloor = (chain, fanOut = 0, c = CONCURRENCY) => (chain + Math.ceil(fanOut / c)) * LATENCY_MS;
 
 async function main() {
+  // Start-up first, on a quiet machine (no simulator running yet).
+  const startup = measureStartup(21);
   const help = await runCli(["--help"], {});
   const has = (cmd) => new RegExp(`^\\s+${cmd}\\b`, "m").test(help.stdout);
   const scenarioPath = `${tmp}/deployment.json`;
@@ -154,7 +156,6 @@ async function main() {
   }
   sim.stop();
 
-  const startup = measureStartup(21);
   let storm = null;
   if (STORM && has("quiet-hours")) storm = await stopStorm();
 
