@@ -326,8 +326,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function pendingEntry(a: Assessed, nowMs: number) {
   const ws = a.workspace;
-  return {
-    ...workspaceEntry(ws),
+  return workspaceEntry(ws, {
     stops_at: a.next ? iso(a.next.atMs) : null,
     cause: (a.next?.cause ?? null) as StopCause | null,
     seconds_left: a.next ? Math.floor((a.next.atMs - nowMs) / 1000) : null,
@@ -341,7 +340,7 @@ function pendingEntry(a: Assessed, nowMs: number) {
     excluded: a.exclusion,
     drift: a.drift?.status === "drift" ? a.drift.drift : null,
     drift_check: a.drift === null ? "not-checked" : a.drift.status,
-  };
+  });
 }
 type PendingEntry = ReturnType<typeof pendingEntry>;
 
@@ -434,8 +433,7 @@ function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, Owne
         }
       }
       const a = byId.get(ws.id)!;
-      return {
-        ...workspaceEntry(ws),
+      return workspaceEntry(ws, {
         autostart_schedule: ws.autostart_schedule,
         autostart_description: safeDescribe(ws.autostart_schedule),
         next_start: nextStart,
@@ -449,7 +447,7 @@ function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, Owne
         stops_at: a.next ? iso(a.next.atMs) : null,
         cause: a.next?.cause ?? null,
         drift: a.drift?.status === "drift" ? a.drift.drift : null,
-      };
+      });
     });
   const data = { workspaces: entries, leeway_hours: d.leewayHours, advanced_scheduling: d.advanced };
   const human = () => {
@@ -622,7 +620,7 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
       ? `${formatDuration(od.overdueSeconds)} past its ${od.source}; tolerance ${tolerance} min → ${wouldExecute ? "would be stopped" : ex ? "excluded" : "left to Coder"}`
       : "not past its deadline or max_deadline",
   });
-  const entry = a ? pendingEntry(a, nowMs) : { ...workspaceEntry(ws), stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline };
+  const entry = a ? pendingEntry(a, nowMs) : workspaceEntry(ws, { stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline });
   const data = {
     workspace: entry,
     workspaces: a ? [entry] : [],
@@ -739,8 +737,7 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
   const data = {
     tolerance_minutes: tolerance,
     run_id: run.run_id,
-    workspaces: planned.map((p) => ({
-      ...workspaceEntry(p.ws),
+    workspaces: planned.map((p) => workspaceEntry(p.ws, {
       stops_at: iso(p.stopsAtMs),
       cause: (p.source === "deadline" ? "ttl" : "autostop-requirement") as StopCause,
       seconds_left: Math.floor((p.stopsAtMs - nowMs) / 1000),

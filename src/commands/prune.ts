@@ -361,8 +361,7 @@ function quietHoursJson(o: OwnerPlan) {
 
 function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
   const workspaces = r.plan.inside.flatMap((o) =>
-    o.workspaces.map((ws) => ({
-      ...workspaceEntry(ws),
+    o.workspaces.map((ws) => workspaceEntry(ws, {
       owner_name: ws.owner_name,
       owner_id: ws.owner_id,
       template_id: ws.template_id,

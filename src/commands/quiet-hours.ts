@@ -166,10 +166,9 @@ class View {
     };
   }
 
-  entry(i: CategorizedWorkspace): Record<string, unknown> {
+  entry(i: CategorizedWorkspace) {
     const ws = i.workspace;
-    return {
-      ...workspaceEntry(ws),
+    return workspaceEntry(ws, {
       template_id: ws.template_id,
       category: i.category,
       reasons: i.reasons,
@@ -180,11 +179,11 @@ class View {
       time_remaining: formatRemaining(i.secondsRemaining),
       due_at: i.category === "quiet_hours_grace" || i.category === "quiet_hours_stopping" || (i.category === "ttl_expired" && i.dueAt) ? iso(i.dueAt) : null,
       exclusion: i.exclusion ? { kind: i.exclusion.kind, name: i.exclusion.name, reason: i.exclusion.reason, expires: i.exclusion.expires } : null,
-    };
+    });
   }
 
-  categoriesJson(): Record<QuietCategory, Record<string, unknown>[]> {
-    const out = {} as Record<QuietCategory, Record<string, unknown>[]>;
+  categoriesJson(): Record<QuietCategory, ReturnType<View["entry"]>[]> {
+    const out = {} as Record<QuietCategory, ReturnType<View["entry"]>[]>;
     for (const k of CATEGORY_KEYS) out[k] = inCategory(this.c, k).map((i) => this.entry(i));
     return out;
   }

@@ -161,8 +161,7 @@ interface ReportInput {
 function entry(a: TtlAnalysis<Workspace>, zone: string) {
   const w = a.workspace;
   const r = a.result;
-  return {
-    ...workspaceEntry(w),
+  return workspaceEntry(w, {
     workspace_id: w.id,
     template_id: w.template_id,
     ttl_ms: w.ttl_ms,
@@ -180,7 +179,7 @@ function entry(a: TtlAnalysis<Workspace>, zone: string) {
     stops_at: r.stopsAt,
     stop_source: r.stopSource,
     stops_only_manually: r.stopsOnlyManually,
-  };
+  });
 }
 
 function renderReport(ctx: AppContext, input: ReportInput): CommandResult {

@@ -18,8 +18,7 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
   progress.done();
   const workspaces = [...list].sort(byOwnerName);
   const zone = ctx.config.quiet_hours.timezone;
-  const entries = workspaces.map((w) => ({
-    ...workspaceEntry(w),
+  const entries = workspaces.map((w) => workspaceEntry(w, {
     started_at: w.latest_build.created_at,
     deadline: w.latest_build.deadline,
     max_deadline: w.latest_build.max_deadline,

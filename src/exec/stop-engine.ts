@@ -162,7 +162,7 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
   const record = (i: number, outcome: StopOutcome, error: string | null, buildId: string | null, observed?: Workspace) => {
     const c = candidates[i]!;
     const at = ctx.clock().toUTC().toISO()!;
-    const r: StopResult = { ...workspaceEntry(c.workspace), reasons: c.reasons, outcome, error, build_id: buildId, category: c.category, at };
+    const r: StopResult = workspaceEntry(c.workspace, { reasons: c.reasons, outcome, error, build_id: buildId, category: c.category, at });
     results[i] = r;
     if (journal) journal.append(journalRecord(runId, transition, c, r, observed));
     const log = outcome === "failed" ? "warn" : opts.execute ? "info" : "debug";

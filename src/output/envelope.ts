@@ -55,15 +55,23 @@ export interface WorkspaceEntryBase {
   status: string;
 }
 
-export function workspaceEntry(ws: {
-  id: string;
-  owner_name: string;
-  name: string;
-  template_name: string;
-  organization_name: string;
-  latest_build: { status: string };
-}): WorkspaceEntryBase {
-  return {
+/**
+ * A workspace entry: the common keys, then the command's own `extra` keys. Built as one literal
+ * plus Object.assign, not as `{...workspaceEntry(ws), ...}`: spreading a returned object and then
+ * adding many keys leaves V8 objects several times larger, which a 10,000-workspace report feels.
+ */
+export function workspaceEntry<E extends object = Record<never, never>>(
+  ws: {
+    id: string;
+    owner_name: string;
+    name: string;
+    template_name: string;
+    organization_name: string;
+    latest_build: { status: string };
+  },
+  extra?: E,
+): WorkspaceEntryBase & E {
+  const base: WorkspaceEntryBase = {
     id: ws.id,
     owner: ws.owner_name,
     name: ws.name,
@@ -71,4 +79,5 @@ export function workspaceEntry(ws: {
     organization: ws.organization_name,
     status: ws.latest_build.status,
   };
+  return (extra ? Object.assign(base, extra) : base) as WorkspaceEntryBase & E;
 }
