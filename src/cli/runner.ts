@@ -101,12 +101,8 @@ export class Runner {
       const file = cfg.logging.file
         ? { path: cfg.logging.file, maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
         : undefined;
-      let log;
-      try {
-        log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });
-      } catch (err) {
-        throw new ConfigError(`logging.file ${cfg.logging.file}: cannot be opened (${(err as Error).message})`);
-      }
+      // A log file that cannot be opened is said once on stderr; it never stops the run.
+      const log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });
       closeLogger = log.close;
       const logger = log.logger;
       for (const w of loaded.warnings) logger.warn(w);

@@ -99,7 +99,16 @@ function pretty(line: string, color: boolean): string {
 }
 
 export function createLogger(o: LoggerOptions): { logger: Logger; close(): void } {
-  const file = o.file ? new RotatingFile(o.file.path, o.file.maxBytes, o.file.backupCount) : undefined;
+  let file: RotatingFile | undefined;
+  if (o.file) {
+    try {
+      file = new RotatingFile(o.file.path, o.file.maxBytes, o.file.backupCount);
+    } catch (err) {
+      // A missing directory or a read-only cwd (systemd's is /) must not stop the run: the log
+      // still goes to stderr, and this is said once.
+      o.stderr.write(`log file ${o.file.path}: ${(err as Error).message}; file logging disabled for this run\n`);
+    }
+  }
   const human = !!o.stderr.isTTY;
   let fileBroken = false;
   const sink = new Writable({

@@ -73,3 +73,24 @@ describe("createLogger", () => {
     expect(redact("abc", ["abc"])).toBe("abc"); // shorter than 4: never a real token, scrubbing it would garble logs
   });
 });
+
+describe("a log file that cannot be opened", () => {
+  it("disables file logging with one message on stderr instead of failing the run", async () => {
+    const path = join(dir(), "no-such-dir", "agents.log");
+    const err: string[] = [];
+    const { logger, close } = createLogger({
+      level: "info",
+      stderr: { write: (s) => void err.push(s), isTTY: false },
+      color: false,
+      file: { path, maxBytes: 10_000, backupCount: 1 },
+      secrets: [],
+    });
+    logger.info("still logged");
+    await new Promise((r) => setImmediate(r));
+    close();
+    const text = err.join("");
+    expect(text).toMatch(/log file .*agents\.log: ENOENT[^\n]*; file logging disabled for this run\n/);
+    expect(text).toMatch(/"msg":"still logged"/);
+    expect(existsSync(path)).toBe(false);
+  });
+});
