@@ -12,6 +12,7 @@ import type { FetchLike } from "../coder/http.js";
 import { resolveCredentials } from "../config/credentials.js";
 import { loadConfig } from "../config/load.js";
 import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeOf } from "../errors.js";
+import { resolveConfiguredPath } from "../exec/journal.js";
 import { createLogger } from "../log/logger.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
 import type { AppContext, Io, Progress } from "./context.js";
@@ -99,7 +100,7 @@ export class Runner {
       const cfg = loaded.config;
       const level = g.verbose ? "debug" : g.quiet ? "warn" : cfg.logging.level;
       const file = cfg.logging.file
-        ? { path: cfg.logging.file, maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
+        ? { path: resolveConfiguredPath(cfg.logging.file, this.deps.home, this.deps.cwd), maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
         : undefined;
       // A log file that cannot be opened is said once on stderr; it never stops the run.
       const log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });

@@ -85,9 +85,14 @@ export function stateDir(env: Record<string, string | undefined>, home: string):
   return join(base, "coder-agents");
 }
 
+/** A path from the config file: `~/…` is under the home directory, a relative path is relative to cwd. */
+export function resolveConfiguredPath(configured: string, home: string, cwd: string): string {
+  return resolve(cwd, configured.startsWith("~/") ? join(home, configured.slice(2)) : configured);
+}
+
 /** The journal file: `journal.path` (relative to cwd) or the default under the state dir. */
 export function resolveJournalPath(configured: string, env: Record<string, string | undefined>, home: string, cwd: string): string {
-  if (configured) return resolve(cwd, configured.startsWith("~/") ? join(home, configured.slice(2)) : configured);
+  if (configured) return resolveConfiguredPath(configured, home, cwd);
   return join(stateDir(env, home), "journal.ndjson");
 }
 

@@ -28,12 +28,12 @@
  * Every outcome is journaled (run, one record per workspace, run-end) when a journal is given.
  */
 import { existsSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join } from "node:path";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
 import { CoderApiError, SafetyAbortError, UnreachableError } from "../errors.js";
 import { workspaceEntry } from "../output/envelope.js";
-import { stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
+import { resolveConfiguredPath, stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
 import { guardedStops } from "./notify-hooks.js";
 import { TokenBucket } from "./rate.js";
 import type { StopCandidate, StopOutcome, StopResult, StopRun, StopSummary } from "./types.js";
@@ -86,7 +86,7 @@ export function stopEngineOptions(
 /** The emergency-stop file: `safety.emergency_stop_file` or `$XDG_STATE_HOME/coder-agents/EMERGENCY_STOP`. */
 export function emergencyStopPath(ctx: Pick<AppContext, "config" | "env" | "home" | "cwd">): string {
   const f = ctx.config.safety.emergency_stop_file;
-  if (f) return isAbsolute(f) ? f : resolve(ctx.cwd, f);
+  if (f) return resolveConfiguredPath(f, ctx.home, ctx.cwd);
   return join(stateDir(ctx.env, ctx.home), "EMERGENCY_STOP");
 }
 

@@ -76,6 +76,17 @@ describe("operations", () => {
     expect(readFileSync(log, "utf8")).toContain('"msg":"coder api"');
   });
 
+  it("logging.file '~/agents.log' is in HOME, whatever the cwd (cron: HOME, systemd: /)", async () => {
+    const home = scratchDir();
+    const cwd = scratchDir();
+    const cfg = opsConfig(cwd, { logging: { file: "~/agents.log" }, unknown_key_for_a_warning: 1 });
+    const r = await runCli(["rollback", "--config", cfg], { env: { HOME: home }, cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/file logging disabled/);
+    expect(readFileSync(join(home, "agents.log"), "utf8")).toMatch(/unknown_key_for_a_warning/);
+    expect(existsSync(join(cwd, "~"))).toBe(false);
+  });
+
   it("a run killed with SIGKILL mid-way leaves a readable journal; the next run and rollback finish the job without duplicates", async () => {
     sim = await startSim(dueScenario(8));
     const dir = scratchDir();

@@ -151,6 +151,16 @@ describe("stop engine", () => {
     expect(f.calls).toEqual([]);
   });
 
+  it("an emergency_stop_file of ~/STOP is the file in the home directory (as the operator's shell means it)", async () => {
+    const home = mkdtempSync(join(tmpdir(), "engine-home-"));
+    const list = running(1);
+    const f = fakeCoder(list);
+    const { ctx } = makeCtx(f.client, { config: { ...DEFAULT_CONFIG, safety: { ...DEFAULT_CONFIG.safety, emergency_stop_file: "~/STOP" } }, home });
+    writeFileSync(join(home, "STOP"), "");
+    await expect(executeStops(ctx, list.map(cand), opts())).rejects.toThrow(/emergency stop is on \(.*engine-home-[^/]+\/STOP exists\)/);
+    expect(f.calls).toEqual([]);
+  });
+
   it("skips workspaces whose state changed since the plan", async () => {
     const list = running(4);
     const f = fakeCoder(list);
