@@ -21,6 +21,9 @@ import {
   deliver,
   summaryNotice,
   warningNotice,
+  webhookTarget,
+  type Channel,
+  type NotificationsConfig,
   type NotificationResult,
   type NotifyDeps,
   type UpcomingStop,
@@ -101,6 +104,12 @@ export interface GraceWorkspace extends UpcomingStop {
 
 const warnKey = (w: { id: string; window_start: string }) => `${w.id}@${w.window_start}`;
 
+/** Where a channel delivers, without secrets (as in NotificationResult.target). */
+function channelTarget(n: NotificationsConfig, channel: Channel): string {
+  if (channel === "email") return n.smtp.to.join(", ") || "(no recipients)";
+  return webhookTarget((channel === "slack" ? n.slack_webhook : n.teams_webhook).trim());
+}
+
 /** Workspace/window pairs already warned, from the journal's notice records. */
 export function warnedAlready(records: readonly JournalRecord[]): Set<string> {
   const out = new Set<string>();
@@ -142,7 +151,19 @@ export async function warnUpcomingStops(
 ): Promise<WarningOutcome> {
   if (!notificationsEnabled(ctx, "quiet-hours") || grace.length === 0) return { warned: [], already: 0, results: [] };
   const path = o.journalPath ?? journalPathOf(ctx);
-  const warned = warnedAlready(readJournal(path).records);
+  let warned: Set<string>;
+  try {
+    warned = warnedAlready(readJournal(path).records);
+  } catch (err) {
+    // Without the journal nobody knows who was warned already: sending would repeat the warning
+    // every run. Each channel reports the warning as not sent (exit 5); the stops are done.
+    const error = `warning not sent: the journal ${path}, which records who was already warned, cannot be read (${(err as Error).message})`;
+    const results = channelsOf(ctx.config.notifications).map(
+      (channel): NotificationResult => ({ channel, kind: "warning", ok: false, target: channelTarget(ctx.config.notifications, channel), error }),
+    );
+    logFailures(ctx, results);
+    return { warned: [], already: 0, results };
+  }
   const threshold = ctx.config.notifications.notification_threshold_minutes;
   const due = selectWarnings(grace, warned, ctx.now, threshold);
   const already = grace.filter((w) => warned.has(warnKey(w))).length;

@@ -1,8 +1,22 @@
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DateTime } from "luxon";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
+import type { AppContext } from "../../src/cli/context.js";
 import { DEFAULT_CONFIG, type AgentsConfig } from "../../src/config/schema.js";
 import type { JournalRecord } from "../../src/exec/journal.js";
-import { notificationsEnabled, selectWarnings, upcomingQuietStops, warnedAlready, warningLines, type GraceWorkspace } from "../../src/exec/notify-hooks.js";
+import {
+  notificationsEnabled,
+  selectWarnings,
+  upcomingQuietStops,
+  warnedAlready,
+  warningLines,
+  warnUpcomingStops,
+  type GraceWorkspace,
+} from "../../src/exec/notify-hooks.js";
+import { defaultNotifyDeps } from "../../src/exec/notify.js";
 import type { Categorization } from "../../src/domain/categorize.js";
 
 const now = DateTime.fromISO("2026-01-05T18:40:00Z", { zone: "utc" });
@@ -21,6 +35,25 @@ describe("stopping-soon warnings", () => {
     ];
     const warned = new Set([`warned@${W0}`]);
     expect(selectWarnings(list, warned, now, 30).map((w) => w.id)).toEqual(["in20", "in30"]);
+  });
+
+  it("a journal that cannot be read: nothing is sent, each channel reports the warning as not sent (exit 5), no exception", async () => {
+    const notDir = join(mkdtempSync(join(tmpdir(), "warn-")), "journal-is-a-dir");
+    mkdirSync(notDir);
+    const config: AgentsConfig = {
+      ...DEFAULT_CONFIG,
+      notifications: { ...DEFAULT_CONFIG.notifications, slack_webhook: "https://hooks.slack.com/services/T/B/SECRET", notification_threshold_minutes: 30 },
+    };
+    const ctx = { config, now, clock: () => now, logger: pino({ level: "silent" }) } as unknown as AppContext;
+    const posted: string[] = [];
+    const deps = { ...defaultNotifyDeps(1000), fetch: async (url: string) => (posted.push(url), { status: 200, text: async () => "ok", headers: { get: () => null } }) };
+    const out = await warnUpcomingStops(ctx, [grace("a", "2026-01-05T19:00:00Z")], { send: true, journalPath: notDir, deps });
+    expect(posted).toEqual([]);
+    expect(out.warned).toEqual([]);
+    expect(out.results).toEqual([
+      { channel: "slack", kind: "warning", ok: false, target: "hooks.slack.com", error: expect.stringMatching(/^warning not sent: the journal .*journal-is-a-dir, which records who was already warned, cannot be read \(EISDIR/) },
+    ]);
+    expect(JSON.stringify(out)).not.toContain("SECRET");
   });
 
   it("a warning from an earlier window does not suppress this window's", () => {
