@@ -139,7 +139,14 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
   }
 
   const journalPath = resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
-  const contents = readJournal(journalPath);
+  let contents: ReturnType<typeof readJournal>;
+  try {
+    contents = readJournal(journalPath);
+  } catch (err) {
+    throw new ConfigError(
+      `the journal ${journalPath} cannot be read (${(err as Error).message}); nothing was started. Check journal.path / XDG_STATE_HOME and that this user owns the file`,
+    );
+  }
   if (contents.skipped > 0) ctx.logger.warn({ journal: journalPath, skipped: contents.skipped }, "journal lines that are not valid records were skipped (a torn line from a crash is expected)");
   const runs = selectRuns(contents.records, { run: opts.run, since });
   const stops = stopsToUndo(contents.records, new Set(runs.map((r) => r.run_id)));

@@ -116,6 +116,15 @@ describe("rollback from the journal", () => {
     expect(human.stdout).toMatch(/Stopped by autostop run \S+ at 20\d\d-/);
   });
 
+  it("a journal that cannot be read is a clear exit 2, not an internal error", async () => {
+    const unreadable = writeConfig(dir, { journal: { path: dir } }, "journal-is-a-dir.json"); // a directory: EISDIR
+    const r = await runCli(["rollback", "--json", "--url", sim.url, "--config", unreadable], { env: { CODER_SESSION_TOKEN: sim.ownerToken } });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/error: the journal .* cannot be read \(EISDIR[^)]*\); nothing was started/);
+    expect(r.stderr).not.toContain("internal error");
+    expect(r.json<{ error: { code: string } }>().error.code).toBe("E_CONFIG");
+  });
+
   it("safety.rollback_enabled: false refuses with exit 2", async () => {
     const off = writeConfig(dir, { journal: { path: join(dir, "journal.ndjson") }, safety: { rollback_enabled: false } }, "off.json");
     const before = readFileSync(join(dir, "journal.ndjson"), "utf8");
