@@ -40,7 +40,7 @@ describe("stopping-soon warnings", () => {
   it("a journal that cannot be read: nothing is sent, each channel reports the warning as not sent (exit 5), no exception", async () => {
     const notDir = join(mkdtempSync(join(tmpdir(), "warn-")), "journal-is-a-dir");
     mkdirSync(notDir);
-    const config: AgentsConfig = {
+    const config = {
       ...DEFAULT_CONFIG,
       notifications: { ...DEFAULT_CONFIG.notifications, slack_webhook: "https://hooks.slack.com/services/T/B/SECRET", notification_threshold_minutes: 30 },
     };
