@@ -10,7 +10,7 @@
  * fail fast with RunLockedError (exit 7, E_RUN_LOCKED) before it reads or changes anything.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { hostname as osHostname } from "node:os";
+import { hostname as osHostname, uptime } from "node:os";
 import { dirname } from "node:path";
 import { AgentError, ExitCode } from "../errors.js";
 
@@ -51,11 +51,13 @@ export interface LockDeps {
   /** Whether a process with this pid exists on this host (signal 0). */
   isAlive: (pid: number) => boolean;
   warn: (msg: string) => void;
+  /** When this host last booted (ms since the epoch): a lock written before that is stale whatever its pid now names. */
+  bootedAt?: number;
 }
 
 /** Default dependencies: this process, this host, the real clock. */
 export function defaultLockDeps(warn: (msg: string) => void): LockDeps {
-  return { pid: process.pid, hostname: osHostname(), nowIso: () => new Date().toISOString(), isAlive: pidAlive, warn };
+  return { pid: process.pid, hostname: osHostname(), nowIso: () => new Date().toISOString(), isAlive: pidAlive, warn, bootedAt: Date.now() - uptime() * 1000 };
 }
 
 /** True when `pid` names a live process (EPERM means it exists but belongs to someone else). */
@@ -130,9 +132,16 @@ function ageMs(path: string, deps: LockDeps): number {
   }
 }
 
+/** A lock of this host written before it last booted: its run died with the reboot, and its pid may name another process now. */
+function fromBeforeBoot(h: LockOwner, deps: LockDeps): boolean {
+  const started = Date.parse(h.started_at);
+  return h.hostname === deps.hostname && deps.bootedAt !== undefined && Number.isFinite(started) && started < deps.bootedAt;
+}
+
 function isStale(h: LockOwner | null, deps: LockDeps): boolean {
   // Only a lock from this host can be judged: another host's pid means nothing here.
-  return h !== null && h.hostname === deps.hostname && h.pid !== deps.pid && !deps.isAlive(h.pid);
+  if (h === null || h.hostname !== deps.hostname) return false;
+  return fromBeforeBoot(h, deps) || (h.pid !== deps.pid && !deps.isAlive(h.pid));
 }
 
 /**
@@ -150,7 +159,7 @@ export function acquireRunLock(path: string, command: string, deps: LockDeps): R
     const raw = readRaw(path);
     if (raw === null) continue; // released between our create and read: try again
     const holder = parseOwner(raw);
-    if (holder && holder.pid === deps.pid && holder.hostname === deps.hostname) {
+    if (holder && holder.pid === deps.pid && holder.hostname === deps.hostname && !fromBeforeBoot(holder, deps)) {
       // Already held by this process (a command holding it calls code that takes it again):
       // nested use; only the outer holder releases it.
       return { path, owner: holder, tookOver: null, release() {} };
@@ -162,7 +171,7 @@ export function acquireRunLock(path: string, command: string, deps: LockDeps): R
     if (!takeOver(path, raw, deps)) throw new RunLockedError(path, holder);
     deps.warn(
       holder
-        ? `run lock ${path} was left by ${holder.command || "a run"} (pid ${holder.pid}, started ${holder.started_at}), which is no longer running; taking it over`
+        ? `run lock ${path} was left by ${holder.command || "a run"} (pid ${holder.pid}, started ${holder.started_at}), which is no longer running${fromBeforeBoot(holder, deps) ? " (it started before this host last booted)" : ""}; taking it over`
         : `run lock ${path} is unreadable and older than a minute; taking it over`,
     );
     tookOver = holder;
