@@ -64,6 +64,14 @@ describe("install.sh", () => {
     expect(service).toContain("User=svc");
     expect(service).toContain("Environment=CODER_AGENTS_CONFIG=/etc/ca/cfg.json");
     expect(service).not.toMatch(/^Restart=/m);
+    // State in the StateDirectory for system units (/var/lib) and user units (--systemd-dir ~/.config/systemd/user)
+    // alike: a hard-coded /var/lib is read-only for a user service, so every run failed to journal or lock.
+    for (const name of ["quiet-hours", "autostop", "ttl-report"]) {
+      const unit = readFileSync(join(units, `coder-agents-${name}.service`), "utf8");
+      expect(unit).toMatch(/^StateDirectory=coder-agents\nStateDirectoryMode=0700$/m);
+      expect(unit).toMatch(/^Environment=XDG_STATE_HOME=%S$/m);
+      expect(unit).toMatch(/^LogsDirectory=coder-agents$/m);
+    }
     expect(service.split("\n").filter((l) => !l.startsWith("#")).join("\n")).not.toMatch(/@[A-Z_]+@/);
     const timer = readFileSync(join(units, "coder-agents-quiet-hours.timer"), "utf8");
     expect(timer).toContain("OnCalendar=*:0/15");
