@@ -159,7 +159,10 @@ export class Journal {
   /** Appends one record (one line, fsynced). Returns false (and reports) on failure; never throws. */
   append(record: JournalRecord): boolean {
     if (this.fd === null) {
-      this.fail(new Error(this.firstError ?? "journal is not open"), record);
+      // The open already failed (and said why, with the path): repeat that message, not a new prefix.
+      const msg = this.firstError ?? `journal ${this.path}: journal is not open`;
+      this.firstError ??= msg;
+      this.opts.onError?.(new Error(msg), record);
       return false;
     }
     try {

@@ -64,5 +64,8 @@ describe("journal", () => {
     expect(j.append(run("r", "2026-01-05T19:30:00Z"))).toBe(false);
     expect(j.error).toMatch(/journal .*plain-file/);
     expect(errors.length).toBe(2);
+    // Each record's error names the journal once (not "journal X: journal X: ENOTDIR").
+    expect(errors[1]).toBe(errors[0]);
+    expect(errors[1]!.match(/journal /g)).toHaveLength(1);
   });
 });
