@@ -10,7 +10,7 @@
  * fail fast with RunLockedError (exit 7, E_RUN_LOCKED) before it reads or changes anything.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { hostname as osHostname, uptime } from "node:os";
+import { hostname as osHostname } from "node:os";
 import { dirname } from "node:path";
 import { AgentError, ExitCode } from "../errors.js";
 
@@ -20,6 +20,8 @@ export interface LockOwner {
   hostname: string;
   command: string;
   started_at: string;
+  /** The host's boot id when the lock was written (Linux); a lock from another boot is stale. */
+  boot_id?: string;
 }
 
 /** Another live run holds the lock: this run did nothing (exit 7). */
@@ -51,13 +53,22 @@ export interface LockDeps {
   /** Whether a process with this pid exists on this host (signal 0). */
   isAlive: (pid: number) => boolean;
   warn: (msg: string) => void;
-  /** When this host last booted (ms since the epoch): a lock written before that is stale whatever its pid now names. */
-  bootedAt?: number;
+  /** This boot of the host (Linux /proc/sys/kernel/random/boot_id): a lock of this host from another boot is stale whatever its pid now names. */
+  bootId?: string | undefined;
 }
 
 /** Default dependencies: this process, this host, the real clock. */
 export function defaultLockDeps(warn: (msg: string) => void): LockDeps {
-  return { pid: process.pid, hostname: osHostname(), nowIso: () => new Date().toISOString(), isAlive: pidAlive, warn, bootedAt: Date.now() - uptime() * 1000 };
+  return { pid: process.pid, hostname: osHostname(), nowIso: () => new Date().toISOString(), isAlive: pidAlive, warn, bootId: currentBootId() };
+}
+
+/** The kernel's id of this boot, or undefined where there is none (non-Linux). */
+export function currentBootId(): string | undefined {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when `pid` names a live process (EPERM means it exists but belongs to someone else). */
@@ -89,7 +100,13 @@ function parseOwner(text: string): LockOwner | null {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid !== "number" || typeof o.hostname !== "string") return null;
-    return { pid: o.pid, hostname: o.hostname, command: String(o.command ?? ""), started_at: String(o.started_at ?? "") };
+    return {
+      pid: o.pid,
+      hostname: o.hostname,
+      command: String(o.command ?? ""),
+      started_at: String(o.started_at ?? ""),
+      ...(typeof o.boot_id === "string" ? { boot_id: o.boot_id } : {}),
+    };
   } catch {
     return null;
   }
@@ -132,10 +149,9 @@ function ageMs(path: string, deps: LockDeps): number {
   }
 }
 
-/** A lock of this host written before it last booted: its run died with the reboot, and its pid may name another process now. */
+/** A lock of this host written in an earlier boot: its run died with the reboot, and its pid may name another process now. */
 function fromBeforeBoot(h: LockOwner, deps: LockDeps): boolean {
-  const started = Date.parse(h.started_at);
-  return h.hostname === deps.hostname && deps.bootedAt !== undefined && Number.isFinite(started) && started < deps.bootedAt;
+  return h.hostname === deps.hostname && !!deps.bootId && !!h.boot_id && h.boot_id !== deps.bootId;
 }
 
 function isStale(h: LockOwner | null, deps: LockDeps): boolean {
@@ -151,7 +167,7 @@ function isStale(h: LockOwner | null, deps: LockDeps): boolean {
  */
 export function acquireRunLock(path: string, command: string, deps: LockDeps): RunLock {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const owner: LockOwner = { pid: deps.pid, hostname: deps.hostname, command, started_at: deps.nowIso() };
+  const owner: LockOwner = { pid: deps.pid, hostname: deps.hostname, command, started_at: deps.nowIso(), ...(deps.bootId ? { boot_id: deps.bootId } : {}) };
   const content = JSON.stringify(owner) + "\n";
   let tookOver: LockOwner | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {

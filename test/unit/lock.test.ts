@@ -63,24 +63,27 @@ describe("run lock", () => {
     expect(existsSync(`${path}.takeover`)).toBe(false);
   });
 
-  it("takes over a lock written before this host last booted, even when its pid now names a live process", () => {
+  it("takes over a lock written in an earlier boot of this host, even when its pid now names a live process", () => {
     const path = join(dir(), "j.lock");
-    acquireRunLock(path, "quiet-hours", deps({ pid: 2000, nowIso: () => "2026-01-05T02:00:00.000Z" })); // then: power loss
-    const bootedAt = Date.parse("2026-01-05T06:00:00Z");
+    acquireRunLock(path, "quiet-hours", deps({ pid: 2000, bootId: "boot-1" })); // then: power loss
+    expect(JSON.parse(readFileSync(path, "utf8")).boot_id).toBe("boot-1");
     // After the reboot pid 2000 is some other live process: the lock must not block every run from now on.
-    const d = deps({ pid: 3000, isAlive: () => true, bootedAt });
+    const d = deps({ pid: 3000, isAlive: () => true, bootId: "boot-2" });
     const lock = acquireRunLock(path, "quiet-hours", d);
     expect(lock.tookOver?.pid).toBe(2000);
     expect(d.warnings.join("\n")).toMatch(/pid 2000.*started before this host last booted\); taking it over/);
-    expect(JSON.parse(readFileSync(path, "utf8")).pid).toBe(3000);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ pid: 3000, boot_id: "boot-2" });
     lock.release();
-    // Our own pid in a pre-boot lock is not "nested use": it is taken over and really held.
-    acquireRunLock(path, "autostop", deps({ pid: 3000, nowIso: () => "2026-01-05T02:00:00.000Z" }));
-    const own = acquireRunLock(path, "quiet-hours", deps({ pid: 3000, bootedAt }));
+    // Our own pid in a lock from an earlier boot is not "nested use": it is taken over and really held.
+    acquireRunLock(path, "autostop", deps({ pid: 3000, bootId: "boot-1" }));
+    const own = acquireRunLock(path, "quiet-hours", deps({ pid: 3000, bootId: "boot-2" }));
     expect(own.tookOver?.pid).toBe(3000);
     expect(JSON.parse(readFileSync(path, "utf8")).command).toBe("quiet-hours");
-    // A live lock written after the boot still blocks.
-    expect(() => acquireRunLock(path, "prune", deps({ pid: 4000, isAlive: () => true, bootedAt }))).toThrow(RunLockedError);
+    // A live lock of this boot still blocks, and so does one without a boot id (written by an older version).
+    expect(() => acquireRunLock(path, "prune", deps({ pid: 4000, isAlive: () => true, bootId: "boot-2" }))).toThrow(RunLockedError);
+    own.release();
+    acquireRunLock(path, "prune", deps({ pid: 2000 }));
+    expect(() => acquireRunLock(path, "prune", deps({ pid: 4000, isAlive: () => true, bootId: "boot-2" }))).toThrow(RunLockedError);
   });
 
   it("never takes over another host's lock (its pid means nothing here)", () => {
