@@ -152,7 +152,9 @@ export function loadConfig(s: ConfigSources): LoadedConfig {
     const fromEnv = envKeyFor(key, s.env);
     const origin = fromEnv ? `environment ${fromEnv} (key ${key})` : `${where}: ${key}`;
     const got = valueAt(merged, issue.path);
-    const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
+    // Webhook URLs carry their secret in the path: never echo them.
+    const secret = /webhook$/.test(String(issue.path.at(-1) ?? ""));
+    const shown = got === undefined || secret ? "" : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`${origin}: ${describeIssue({ ...issue, input: got })}${issue.code === "invalid_type" ? "" : shown}`);
   }
   const config = result.data;

@@ -29,6 +29,19 @@ const workspaceExclusion = exclusionOf(
 );
 export type ExclusionEntry = z.infer<typeof exclusion>;
 
+/** An incoming-webhook URL, or "" for none. */
+const webhookUrl = z.string().refine(
+  (v) => {
+    if (v === "") return true;
+    try {
+      return ["https:", "http:"].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an http(s) incoming-webhook URL, or "" for none' },
+);
+
 const dayName = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
 export type DayName = z.infer<typeof dayName>;
 
@@ -64,8 +77,8 @@ export const configSchema = z
     }),
     notifications: z.object({
       email_enabled: z.boolean(),
-      slack_webhook: z.string(),
-      teams_webhook: z.string(),
+      slack_webhook: webhookUrl,
+      teams_webhook: webhookUrl,
       notification_threshold_minutes: nonNegative,
       smtp: z.object({
         host: z.string(),

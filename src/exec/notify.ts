@@ -180,7 +180,13 @@ function describeNetworkError(e: Error): string {
 export function smtpOptions(n: NotificationsConfig, deps: NotifyDeps): SmtpOptions {
   const s = n.smtp;
   let password: string | undefined;
-  if (s.username && s.password_file) password = deps.readFile(s.password_file).replace(/\r?\n$/, "");
+  if (s.username && s.password_file) {
+    try {
+      password = deps.readFile(s.password_file).replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new Error(`notifications.smtp.password_file ${s.password_file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
   return {
     host: s.host,
     port: s.port,

@@ -91,6 +91,8 @@ describe("validation", () => {
     ['{"safety":{"max_stops_per_run":0}}', /safety\.max_stops_per_run/],
     ['{"quiet_hours":{"excluded_users":[42]}}', /quiet_hours\.excluded_users\[0\]/],
     ['{"prune_workspaces":{"default_quiet_hours_duration":24}}', /default_quiet_hours_duration: expected hours > 0 and < 24/],
+    ['{"notifications":{"slack_webhook":"hooks.slack.com/services/T0/B0/x"}}', /notifications\.slack_webhook: expected an http\(s\) incoming-webhook URL/],
+    ['{"notifications":{"teams_webhook":"ftp://example.com/hook"}}', /notifications\.teams_webhook: expected an http\(s\) incoming-webhook URL/],
     ["[]", /expected a JSON object/],
     // a date Date.parse accepts but the expiry check cannot read would never expire
     ['{"quiet_hours":{"excluded_users":[{"name":"bob","expires":"2026/12/31"}]}}', /excluded_users\[0\]\.expires: expected an ISO date/],
@@ -99,6 +101,10 @@ describe("validation", () => {
     ['{"quiet_hours":{"excluded_workspaces":[{"name":"dev","reason":"demo"}]}}', /excluded_workspaces\[0\]\.name: expected "owner\/name"/],
   ])("rejects %s", (text, re) => {
     expect(bad(text)).toMatch(re);
+  });
+
+  it("never echoes a webhook URL (its path is the secret)", () => {
+    expect(bad('{"notifications":{"slack_webhook":"hooks.example/T0/B0/s3cr3t"}}')).not.toContain("s3cr3t");
   });
 
   it("names the environment variable when an override is invalid", () => {

@@ -195,6 +195,14 @@ describe("SMTP", () => {
     expect(plain.messages.at(-1)!.text).toContain("✅ alice/dev — stopped");
     const bad = await deliver(cfg({ email_enabled: true }, { host: "", to: ["b@x"] }), n, deps());
     expect(bad[0]).toMatchObject({ ok: false, error: "notifications.smtp.host is empty" });
+    const missing = Object.assign(new Error("ENOENT: no such file or directory, open '/nope'"), { code: "ENOENT" });
+    const noPw = await deliver(
+      cfg({ email_enabled: true }, { host: "127.0.0.1", port: plain.port, starttls: false, username: "bot", password_file: "/nope", from: "a@x", to: ["b@x"] }),
+      n,
+      deps({ readFile: () => { throw missing; } }),
+    );
+    expect(noPw[0]).toMatchObject({ channel: "email", ok: false });
+    expect(noPw[0]!.error).toMatch(/notifications\.smtp\.password_file \/nope: cannot be read \(ENOENT\)/);
   });
 
   it("encodes headers and base64 bodies so no line can end DATA", () => {
