@@ -32,7 +32,7 @@ import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
 import { anyFailed, describeResults } from "../exec/notify.js";
 import { upcomingQuietStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
 import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
-import { envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
+import { byOwnerThenName, envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
 
 export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
@@ -77,7 +77,7 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   const progress = ctx.progress("listing running workspaces");
   const list = await client.listWorkspaces("status:running", (d, t) => progress.update(d, t));
   progress.done();
-  const workspaces = [...list].sort(byOwnerName);
+  const workspaces = [...list].sort(byOwnerThenName);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
   const c = categorize(workspaces, policy, exclusions, ctx.now);
   for (const w of c.warnings) ctx.logger.warn(w);
@@ -100,10 +100,6 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
     default:
       return statusResult(ctx, view, opts);
   }
-}
-
-function byOwnerName(a: Workspace, b: Workspace): number {
-  return a.owner_name.localeCompare(b.owner_name) || a.name.localeCompare(b.name);
 }
 
 const iso = (dt: DateTime | null | undefined): string | null => (dt ? isoUtc(dt) : null);

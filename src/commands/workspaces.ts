@@ -1,8 +1,7 @@
 /** `workspaces` (SPEC §7.1): connection check, the authenticated user and the workspaces. */
 import type { AppContext } from "../cli/context.js";
-import type { Workspace } from "../coder/schemas.js";
 import type { CommandResult } from "../output/envelope.js";
-import { workspaceEntry } from "../output/envelope.js";
+import { byOwnerThenName, workspaceEntry } from "../output/envelope.js";
 import { formatInstant } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 
@@ -16,7 +15,7 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
   const progress = ctx.progress("listing workspaces");
   const list = await client.listWorkspaces(opts.all ? undefined : "status:running", (d, t) => progress.update(d, t));
   progress.done();
-  const workspaces = [...list].sort(byOwnerName);
+  const workspaces = [...list].sort(byOwnerThenName);
   const zone = ctx.config.quiet_hours.timezone;
   const entries = workspaces.map((w) => workspaceEntry(w, {
     started_at: w.latest_build.created_at,
@@ -56,10 +55,6 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
     return lines.join("\n");
   };
   return { command: "workspaces", mode: "report", data, human, exitCode: 0 };
-}
-
-function byOwnerName(a: Workspace, b: Workspace): number {
-  return a.owner_name.localeCompare(b.owner_name) || a.name.localeCompare(b.name);
 }
 
 function earliest(a: string | null, b: string | null): string | null {

@@ -81,3 +81,8 @@ export function workspaceEntry<E extends object = Record<never, never>>(
   };
   return (extra ? Object.assign(base, extra) : base) as WorkspaceEntryBase & E;
 }
+
+/** Listing order of every report: owner username, then workspace name. */
+export function byOwnerThenName(a: { owner_name: string; name: string }, b: { owner_name: string; name: string }): number {
+  return a.owner_name.localeCompare(b.owner_name) || a.name.localeCompare(b.name);
+}
