@@ -29,6 +29,8 @@ export interface AppContext {
   clock(): DateTime;
   config: AgentsConfig;
   configPath: string | null;
+  /** Where relative paths in the configuration resolve: the config file's directory, else cwd. */
+  configDir: string;
   configHash: string;
   logger: Logger;
   io: Io;

@@ -4,6 +4,7 @@
  * error envelope on stdout with --json) plus the exit code of SPEC §5.
  */
 import { readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { rootCertificates } from "node:tls";
 import type { Command } from "commander";
 import { DateTime } from "luxon";
@@ -98,9 +99,10 @@ export class Runner {
       if (g.now) now = parseNow(g.now);
       const loaded = loadConfig({ flagPath: g.config, env, cwd: this.deps.cwd, readFile: readText });
       const cfg = loaded.config;
+      const configDir = loaded.path ? dirname(resolve(this.deps.cwd, loaded.path)) : this.deps.cwd;
       const level = g.verbose ? "debug" : g.quiet ? "warn" : cfg.logging.level;
       const file = cfg.logging.file
-        ? { path: resolveConfiguredPath(cfg.logging.file, this.deps.home, this.deps.cwd), maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
+        ? { path: resolveConfiguredPath(cfg.logging.file, this.deps.home, configDir), maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
         : undefined;
       // A log file that cannot be opened is said once on stderr; it never stops the run.
       const log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });
@@ -116,6 +118,7 @@ export class Runner {
         clock: this.deps.clock,
         config: cfg,
         configPath: loaded.path,
+        configDir,
         configHash: loaded.hash,
         logger,
         io,

@@ -46,7 +46,7 @@ import {
   quietWindowAt,
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
-import { Journal, resolveJournalPath } from "../exec/journal.js";
+import { Journal, journalPathFor } from "../exec/journal.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
@@ -725,7 +725,7 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
     });
   }
   const engine = await import("../exec/stop-engine.js");
-  const journal = candidates.length > 0 ? Journal.open(resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd)) : null;
+  const journal = candidates.length > 0 ? Journal.open(journalPathFor(ctx)) : null;
   let run: StopRun;
   try {
     run = await engine.executeStops(ctx, candidates, engine.stopEngineOptions(ctx, { command: "autostop", execute: !dry, maxStops: opts.maxStops, journal }));

@@ -47,7 +47,7 @@ import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
-import { Journal, resolveJournalPath } from "../exec/journal.js";
+import { Journal, journalPathFor } from "../exec/journal.js";
 import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { anyFailed } from "../exec/notify.js";
@@ -556,7 +556,7 @@ async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: bool
   const candidates = pruneCandidates(plan);
   const listedNotRunning = plan.selected.length - candidates.length;
   const engine = await import("../exec/stop-engine.js");
-  const journalPath = resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
+  const journalPath = journalPathFor(ctx);
   const act = async (): Promise<StopRun> => {
     const journal = candidates.length > 0 ? Journal.open(journalPath, { onError: (e) => ctx.logger.error(e.message) }) : null;
     try {

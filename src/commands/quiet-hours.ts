@@ -27,7 +27,7 @@ import {
 } from "../domain/categorize.js";
 import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
 import { InterruptedError, UsageError } from "../errors.js";
-import { Journal, resolveJournalPath } from "../exec/journal.js";
+import { Journal, journalPathFor } from "../exec/journal.js";
 import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
 import { anyFailed, describeResults } from "../exec/notify.js";
 import { upcomingQuietStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
@@ -367,7 +367,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   const candidates = selected.map((s) => candidateOf(view, s));
   let journal: Journal | null = null;
   if (candidates.length > 0) {
-    const path = resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
+    const path = journalPathFor(ctx);
     journal = Journal.open(path, {
       onError: (err, record) => ctx.logger.error({ err: err.message, record }, "journal write failed: the record is logged here instead"),
     });

@@ -19,7 +19,7 @@ import { ConfigError, CoderApiError, ExitCode, UsageError } from "../errors.js";
 import {
   Journal,
   readJournal,
-  resolveJournalPath,
+  journalPathFor,
   type JournalRecord,
   type JournalRunRecord,
   type JournalWorkspaceRecord,
@@ -138,7 +138,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
     ctx.logger.warn(`--since ${formatDuration(opts.sinceSeconds)} reaches past safety.rollback_window_hours (${safety.rollback_window_hours}h)`);
   }
 
-  const journalPath = resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
+  const journalPath = journalPathFor(ctx);
   let contents: ReturnType<typeof readJournal>;
   try {
     contents = readJournal(journalPath);

@@ -90,10 +90,15 @@ export function resolveConfiguredPath(configured: string, home: string, cwd: str
   return resolve(cwd, configured.startsWith("~/") ? join(home, configured.slice(2)) : configured);
 }
 
-/** The journal file: `journal.path` (relative to cwd) or the default under the state dir. */
-export function resolveJournalPath(configured: string, env: Record<string, string | undefined>, home: string, cwd: string): string {
-  if (configured) return resolveConfiguredPath(configured, home, cwd);
+/** The journal file: `journal.path` (relative to `base`) or the default under the state dir. */
+export function resolveJournalPath(configured: string, env: Record<string, string | undefined>, home: string, base: string): string {
+  if (configured) return resolveConfiguredPath(configured, home, base);
   return join(stateDir(env, home), "journal.ndjson");
+}
+
+/** This run's journal file (a relative `journal.path` resolves against the config file's directory). */
+export function journalPathFor(ctx: { config: { journal: { path: string } }; env: Record<string, string | undefined>; home: string; configDir: string }): string {
+  return resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.configDir);
 }
 
 /** A sortable, unique run id: "20260105T193000Z-3f9a1c". */

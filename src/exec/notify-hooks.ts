@@ -13,7 +13,7 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
 import { isoUtc } from "../output/format.js";
-import { Journal, readJournal, resolveJournalPath, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
+import { Journal, readJournal, journalPathFor, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
 import { acquireRunLock, defaultLockDeps, lockPathFor, RunLockedError, type RunLock } from "./lock.js";
 import {
   channelsOf,
@@ -60,11 +60,6 @@ export async function notifyAfterRun(ctx: AppContext, command: string, run: Stop
   return results;
 }
 
-/** The journal file of this run's configuration. */
-export function journalPathOf(ctx: Pick<AppContext, "config" | "env" | "home" | "cwd">): string {
-  return resolveJournalPath(ctx.config.journal.path, ctx.env, ctx.home, ctx.cwd);
-}
-
 /**
  * Runs `inner` (one stop-engine run) under the run lock when it would act, then sends the
  * summary. The notification results are set on the returned run as `notifications`.
@@ -74,7 +69,7 @@ export async function guardedStops(
   o: { command: string; execute: boolean; planned: number; journalPath?: string | null | undefined },
   inner: () => Promise<StopRun>,
 ): Promise<StopRun & { notifications: NotificationResult[] }> {
-  const path = lockPathFor(o.journalPath ?? journalPathOf(ctx));
+  const path = lockPathFor(o.journalPath ?? journalPathFor(ctx));
   let lock: RunLock | null = null;
   if (o.execute && o.planned > 0) {
     try {
@@ -150,7 +145,7 @@ export async function warnUpcomingStops(
   o: { send: boolean; journalPath?: string; deps?: NotifyDeps },
 ): Promise<WarningOutcome> {
   if (!notificationsEnabled(ctx, "quiet-hours") || grace.length === 0) return { warned: [], already: 0, results: [] };
-  const path = o.journalPath ?? journalPathOf(ctx);
+  const path = o.journalPath ?? journalPathFor(ctx);
   let warned: Set<string>;
   try {
     warned = warnedAlready(readJournal(path).records);

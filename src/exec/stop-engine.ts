@@ -84,14 +84,14 @@ export function stopEngineOptions(
 }
 
 /** The emergency-stop file: `safety.emergency_stop_file` or `$XDG_STATE_HOME/coder-agents/EMERGENCY_STOP`. */
-export function emergencyStopPath(ctx: Pick<AppContext, "config" | "env" | "home" | "cwd">): string {
+export function emergencyStopPath(ctx: Pick<AppContext, "config" | "env" | "home" | "configDir">): string {
   const f = ctx.config.safety.emergency_stop_file;
-  if (f) return resolveConfiguredPath(f, ctx.home, ctx.cwd);
+  if (f) return resolveConfiguredPath(f, ctx.home, ctx.configDir);
   return join(stateDir(ctx.env, ctx.home), "EMERGENCY_STOP");
 }
 
 /** Throws SafetyAbortError (exit 7) when emergency stop is enabled and its file exists. */
-export function checkEmergencyStop(ctx: Pick<AppContext, "config" | "env" | "home" | "cwd">): void {
+export function checkEmergencyStop(ctx: Pick<AppContext, "config" | "env" | "home" | "configDir">): void {
   if (!ctx.config.safety.emergency_stop_enabled) return;
   const path = emergencyStopPath(ctx);
   if (existsSync(path)) {

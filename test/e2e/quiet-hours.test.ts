@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documentSchema, envelopeSchema, errorDocumentSchema } from "../../src/output/schema.js";
@@ -155,6 +155,19 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--dry-run, --force only modify --execute; this --categorize run ignores them/);
     expect(categorizeDoc.parse(r.json()).mode).toBe("report");
+  });
+
+  it("relative paths in the config file resolve against the file's directory, not the cwd", async () => {
+    const confDir = scratchDir();
+    const elsewhere = scratchDir();
+    const cfg = writeConfig(confDir, { ...baseConfig(confDir), journal: { path: "state/journal.ndjson" } });
+    const r = await runCli(["--url", sim.url, "--config", cfg, "quiet-hours", "--execute", "--dry-run", "--now", "2026-01-05T19:30:00Z"], {
+      env: { CODER_SESSION_TOKEN: sim.ownerToken },
+      cwd: elsewhere,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(confDir, "state", "journal.ndjson"), "utf8")).toContain('"mode":"dry-run"');
+    expect(existsSync(join(elsewhere, "state"))).toBe(false);
   });
 
   it("--enterprise prints the enterprise configuration under command quiet-hours", async () => {

@@ -80,6 +80,7 @@ function makeCtx(client: unknown, over: { config?: unknown; controller?: AbortCo
     color: false,
     env: {},
     cwd: over.home ?? tmpdir(),
+    configDir: over.home ?? tmpdir(),
     home: over.home ?? mkdtempSync(join(tmpdir(), "engine-home-")),
     signal: controller.signal,
     interruptedBy: () => (controller.signal.aborted ? "SIGINT" : null),
