@@ -13,7 +13,7 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
 import { isoUtc } from "../output/format.js";
-import { Journal, readJournal, journalPathFor, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
+import { Journal, readJournal, journalPathFor, resolveConfiguredPath, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
 import { acquireRunLock, defaultLockDeps, lockPathFor, RunLockedError, type RunLock } from "./lock.js";
 import {
   channelsOf,
@@ -38,7 +38,7 @@ export function notificationsEnabled(ctx: Pick<AppContext, "config">, command: s
 }
 
 function notifyDeps(ctx: AppContext): NotifyDeps {
-  return defaultNotifyDeps(Math.round(ctx.config.http.timeout_seconds * 1000));
+  return defaultNotifyDeps(Math.round(ctx.config.http.timeout_seconds * 1000), (p) => resolveConfiguredPath(p, ctx.home, ctx.configDir));
 }
 
 function logFailures(ctx: AppContext, results: readonly NotificationResult[]): void {

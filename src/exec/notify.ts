@@ -56,10 +56,10 @@ export interface NotifyDeps {
 }
 
 /** Production dependencies: global fetch, the file system, the real clock. */
-export function defaultNotifyDeps(timeoutMs: number): NotifyDeps {
+export function defaultNotifyDeps(timeoutMs: number, resolvePath: (p: string) => string = (p) => p): NotifyDeps {
   return {
     fetch: (url, init) => fetch(url, init),
-    readFile: (p) => readFileSync(p, "utf8"),
+    readFile: (p) => readFileSync(resolvePath(p), "utf8"),
     now: () => new Date(),
     timeoutMs,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
