@@ -61,11 +61,6 @@ export const workspaceSchema = z.object({
 });
 export type Workspace = z.infer<typeof workspaceSchema>;
 
-export const workspacesResponseSchema = z.object({
-  workspaces: z.array(workspaceSchema),
-  count: z.number().int(),
-});
-
 export const roleSchema = z.object({
   name: z.string(),
   display_name: z.string().optional(),
@@ -82,11 +77,6 @@ export const userSchema = z.object({
   roles: z.array(roleSchema).optional().default([]),
 });
 export type User = z.infer<typeof userSchema>;
-
-export const usersResponseSchema = z.object({
-  users: z.array(userSchema),
-  count: z.number().int(),
-});
 
 export const reducedUserSchema = z.object({
   id: z.string(),

@@ -1,4 +1,5 @@
 /** `workspaces` (SPEC §7.1): connection check, the authenticated user and the workspaces. */
+import { effectiveStop } from "../domain/deadlines.js";
 import type { AppContext } from "../cli/context.js";
 import type { CommandResult } from "../output/envelope.js";
 import { byOwnerThenName, workspaceEntry } from "../output/envelope.js";
@@ -46,7 +47,7 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
             e.organization,
             e.status,
             formatInstant(e.started_at, zone),
-            formatInstant(earliest(e.deadline, e.max_deadline), zone),
+            formatInstant(effectiveStop(e).at, zone),
           ]),
           { color: ctx.color },
         ),
@@ -55,10 +56,4 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
     return lines.join("\n");
   };
   return { command: "workspaces", mode: "report", data, human, exitCode: 0 };
-}
-
-function earliest(a: string | null, b: string | null): string | null {
-  if (!a) return b;
-  if (!b) return a;
-  return Date.parse(a) <= Date.parse(b) ? a : b;
 }

@@ -4,6 +4,7 @@
  * excluded → ttl_expired → quiet_hours_stopping → quiet_hours_grace → past_quiet_hours_end →
  * normal_running.
  */
+import { effectiveStop } from "./deadlines.js";
 import { DateTime } from "luxon";
 import type { Workspace } from "../coder/schemas.js";
 import {
@@ -203,14 +204,6 @@ export function startedAtOf(ws: Workspace): DateTime | null {
   return parse(ws.latest_build.created_at);
 }
 
-function earliest(a: string | null, b: string | null): string | null {
-  const da = parse(a);
-  const db = parse(b);
-  if (!da) return db ? b : null;
-  if (!db) return a;
-  return da.toMillis() <= db.toMillis() ? a : b;
-}
-
 /** Categorises the running workspaces at `now` (non-running rows are ignored). */
 export function categorize(workspaces: readonly Workspace[], policy: QuietPolicy, exclusions: ExclusionSet, now: DateTime): Categorization {
   const zone = policy.zone;
@@ -229,9 +222,8 @@ export function categorize(workspaces: readonly Workspace[], policy: QuietPolicy
     const startedAt = startedAtOf(ws);
     const deadline = ws.latest_build.deadline;
     const maxDeadline = ws.latest_build.max_deadline;
-    const stopsAt = earliest(deadline, maxDeadline);
-    const stopsAtDt = parse(stopsAt);
-    const secondsRemaining = stopsAtDt ? Math.trunc((stopsAtDt.toMillis() - nowMs) / 1000) : null;
+    const { at: stopsAt, atMs: stopsAtMs } = effectiveStop(ws.latest_build);
+    const secondsRemaining = stopsAtMs !== null ? Math.trunc((stopsAtMs - nowMs) / 1000) : null;
     const due = window ? dueAt(policy, window, startedAt) : null;
     const quietDue = !!due && nowMs >= due.toMillis();
     const base = { workspace: ws, startedAt, deadline, maxDeadline, stopsAt, secondsRemaining, dueAt: due, quietDue };

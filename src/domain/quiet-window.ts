@@ -60,8 +60,8 @@ export function policyFromConfig(q: QuietHoursConfigLike, zoneOverride?: string)
   };
 }
 
-export function isValidZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+export function isValidZone(zone: string | undefined | null): zone is string {
+  return !!zone && IANAZone.isValidZone(zone);
 }
 
 function hm(text: string): { hour: number; minute: number } {

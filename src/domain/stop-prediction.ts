@@ -11,6 +11,7 @@
  *   `[quiet start, quiet start + duration)`).
  * Ties go to Coder's own causes first (they happen without anyone running this tool).
  */
+import { effectiveStop, parseMs } from "./deadlines.js";
 export type StopCause = "ttl" | "autostop-requirement" | "quiet-hours-policy" | "prune";
 
 /** Ordering of causes when two fall on the same instant. */
@@ -22,12 +23,6 @@ export interface CauseTime {
   /** One line saying where the instant comes from. */
   detail: string;
 }
-
-const parseMs = (iso: string | null | undefined): number | null => {
-  if (!iso) return null;
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? null : ms;
-};
 
 /** Coder's own stop instants of a running build: its deadline (`ttl`) and max_deadline (`autostop-requirement`). */
 export function coderCauses(build: { deadline: string | null; max_deadline: string | null }): CauseTime[] {
@@ -110,14 +105,9 @@ export interface Overdue {
  * --execute` acts only on those more than the tolerance past it.
  */
 export function overdue(build: { deadline: string | null; max_deadline: string | null }, nowMs: number): Overdue | null {
-  const d = parseMs(build.deadline);
-  const m = parseMs(build.max_deadline);
-  let source: "deadline" | "max_deadline" | null = null;
-  let at: number | null = null;
-  if (d !== null) [source, at] = ["deadline", d];
-  if (m !== null && (at === null || m < at)) [source, at] = ["max_deadline", m];
-  if (source === null || at === null || nowMs <= at) return null;
-  return { source, atMs: at, overdueSeconds: Math.floor((nowMs - at) / 1000) };
+  const { source, atMs } = effectiveStop(build);
+  if (source === null || atMs === null || nowMs <= atMs) return null;
+  return { source, atMs, overdueSeconds: Math.floor((nowMs - atMs) / 1000) };
 }
 
 /** True when `o` is strictly more than `toleranceMinutes` past the stop time. */

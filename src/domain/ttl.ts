@@ -14,6 +14,10 @@
  */
 
 /** The fields of a Coder workspace the classification reads. */
+import { effectiveStop, type StopSource } from "./deadlines.js";
+
+export { effectiveStop, type StopSource };
+
 export interface TtlWorkspaceInput {
   id: string;
   owner_name: string;
@@ -31,7 +35,6 @@ export interface TtlWorkspaceInput {
 export type TtlBucket = "expired" | "expiring_soon" | "running" | "stopped" | "transitional";
 
 /** What stops a running workspace first: its deadline (TTL) or its max_deadline (autostop requirement). */
-export type StopSource = "deadline" | "max_deadline";
 
 export interface TtlClassification {
   bucket: TtlBucket;
@@ -44,28 +47,6 @@ export interface TtlClassification {
   secondsRemaining: number | null;
   /** Running with neither deadline nor max_deadline: Coder never stops it by itself. */
   stopsOnlyManually: boolean;
-}
-
-const parseMs = (iso: string | null): number | null => {
-  if (!iso) return null;
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? null : ms;
-};
-
-/**
- * The effective stop time of a build: the earlier of deadline and max_deadline (unset values ignored).
- * Ties go to `deadline` (Coder caps the deadline at max_deadline, so equal means the TTL hit the cap).
- */
-export function effectiveStop(build: { deadline: string | null; max_deadline: string | null }): {
-  at: string | null;
-  atMs: number | null;
-  source: StopSource | null;
-} {
-  const d = parseMs(build.deadline);
-  const m = parseMs(build.max_deadline);
-  if (d === null && m === null) return { at: null, atMs: null, source: null };
-  if (m === null || (d !== null && d <= m)) return { at: build.deadline, atMs: d, source: "deadline" };
-  return { at: build.max_deadline, atMs: m, source: "max_deadline" };
 }
 
 /** Seconds from `nowMs` to `atMs`, floored so that any instant already past is negative. */

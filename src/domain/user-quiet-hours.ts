@@ -7,7 +7,8 @@
  * wall-clock time at or before `now` (a time that falls in a DST gap moves forward by the gap, as
  * luxon resolves it), and the end is `duration` of elapsed time later.
  */
-import { DateTime, IANAZone } from "luxon";
+import { isValidZone } from "./quiet-window.js";
+import { DateTime } from "luxon";
 import type { QuietHours } from "../coder/schemas.js";
 import { parseQuietHours } from "./cron.js";
 
@@ -43,10 +44,6 @@ export interface QuietStart {
 
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
-/** True when `zone` is an IANA zone luxon knows. */
-export function isValidZone(zone: string | undefined | null): zone is string {
-  return !!zone && IANAZone.isValidZone(zone);
-}
 
 /** The start time of a quiet-hours cron string (`CRON_TZ=Zone M H * * *`; no prefix means UTC), or null when it is not one daily time. */
 export function quietStartFromSchedule(raw: string, source: QuietStartSource): QuietStart | null {

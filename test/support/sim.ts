@@ -8,6 +8,7 @@
  *   await sim.close();
  */
 import { loadScenario, parseScenario, type ScenarioInput } from "../../src/sim/scenario.js";
+import type { FaultSettings } from "../../src/sim/faults.js";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../../src/sim/server.js";
 
 export interface SimStats {
@@ -45,24 +46,8 @@ export interface SimState {
   workspaces: SimWorkspaceState[];
 }
 
-export interface FaultUpdate {
-  latency_ms?: number;
-  fault_rate?: number;
-  drop_rate?: number;
-  malformed_rate?: number;
-  methods?: string[] | null;
-  outage?: boolean;
-  rules?: {
-    method?: string;
-    route?: string;
-    path?: string;
-    status?: number;
-    body?: unknown;
-    count?: number;
-    drop?: boolean;
-    malformed?: boolean;
-  }[];
-}
+/** The body of POST /__sim/faults: any subset of the simulator's fault settings (merged). */
+export type FaultUpdate = Partial<FaultSettings>;
 
 export interface TestSim {
   url: string;
