@@ -14,6 +14,9 @@ export interface SimulateOptions {
   faultRate?: number;
   rateLimit?: number;
   rateLimitMode?: string;
+  lifecycle?: boolean;
+  churn?: number;
+  workspaceBytes?: number;
   frozen?: boolean;
   buildDelayMs?: number;
   host?: string;
@@ -42,6 +45,14 @@ export async function runSimulate(opts: SimulateOptions, io: SimulateIo): Promis
     io.stderr(`simulate: --rate-limit-mode must be "user" or "ip-path", got ${JSON.stringify(opts.rateLimitMode)}\n`);
     return 2;
   }
+  if (opts.churn !== undefined && !(opts.churn >= 0 && opts.churn <= 10_000)) {
+    io.stderr(`simulate: --churn must be 0 to 10000 changes per second\n`);
+    return 2;
+  }
+  if (opts.workspaceBytes !== undefined && !(Number.isInteger(opts.workspaceBytes) && opts.workspaceBytes >= 0 && opts.workspaceBytes <= 1_000_000)) {
+    io.stderr(`simulate: --workspace-bytes must be 0 (no resources) to 1000000\n`);
+    return 2;
+  }
   let sim;
   try {
     const scenario = await loadScenario(opts.scenario ?? "demo");
@@ -55,6 +66,9 @@ export async function runSimulate(opts: SimulateOptions, io: SimulateIo): Promis
       ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}),
       ...(opts.rateLimitMode !== undefined ? { rateLimitMode: opts.rateLimitMode as "user" | "ip-path" } : {}),
       ...(opts.frozen !== undefined ? { frozenClock: opts.frozen } : {}),
+      ...(opts.lifecycle ? { lifecycle: true } : {}),
+      ...(opts.churn !== undefined ? { churnPerSecond: opts.churn } : {}),
+      ...(opts.workspaceBytes !== undefined ? { workspaceBytes: opts.workspaceBytes } : {}),
       ...(opts.buildDelayMs !== undefined ? { buildDelayMs: opts.buildDelayMs } : {}),
     });
   } catch (err) {

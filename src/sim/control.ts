@@ -4,6 +4,7 @@
  */
 import { type Reply, Router, err, ok } from "./http.js";
 import type { FaultInjector } from "./faults.js";
+import type { Churn, LifecycleExecutor } from "./lifecycle.js";
 import { isDeleted, latestBuild, workspaceStatus } from "./model.js";
 import { quietHoursJson, workspaceJson } from "./render.js";
 import { normalizeDaily, parseDaily } from "./schedule.js";
@@ -34,6 +35,8 @@ export interface ControlCtx {
   store: Store;
   stats: Stats;
   faults: FaultInjector;
+  lifecycle: LifecycleExecutor;
+  churn: Churn;
   params: Record<string, string>;
   body: () => Promise<string>;
 }
@@ -129,6 +132,28 @@ export function controlRouter(): Router<Handler> {
     return ok({ now: iso(clock.now()), frozen: clock.frozen });
   });
   r.add("GET", "/__sim/state", (ctx) => ok(stateJson(ctx.store)));
+  const lifecycleJson = (ctx: ControlCtx) => ({ enabled: ctx.lifecycle.enabled, ...ctx.lifecycle.stats });
+  r.add("GET", "/__sim/lifecycle", (ctx) => ok(lifecycleJson(ctx)));
+  // {"enabled": bool} switches the executor; {"tick": true} runs one pass at the current instant.
+  r.add("POST", "/__sim/lifecycle", async (ctx) => {
+    const parsedBody = await jsonBody(ctx);
+    if ("reply" in parsedBody) return parsedBody.reply;
+    const { enabled, tick } = parsedBody.value;
+    if (enabled !== undefined && typeof enabled !== "boolean") return err(400, "enabled must be a boolean");
+    if (tick !== undefined && typeof tick !== "boolean") return err(400, "tick must be a boolean");
+    if (enabled !== undefined) ctx.lifecycle.enabled = enabled;
+    if (tick) ctx.lifecycle.tick(ctx.store.clock.now());
+    return ok(lifecycleJson(ctx));
+  });
+  r.add("GET", "/__sim/churn", (ctx) => ok({ per_second: ctx.churn.perSecond, changes: ctx.churn.changes }));
+  r.add("POST", "/__sim/churn", async (ctx) => {
+    const parsedBody = await jsonBody(ctx);
+    if ("reply" in parsedBody) return parsedBody.reply;
+    const rate = parsedBody.value["per_second"];
+    if (typeof rate !== "number" || !(rate >= 0) || rate > 10_000) return err(400, "per_second must be a number from 0 to 10000");
+    ctx.churn.setRate(rate);
+    return ok({ per_second: ctx.churn.perSecond, changes: ctx.churn.changes });
+  });
   r.add("POST", "/__sim/workspaces", async (ctx) => {
     const parsedBody = await jsonBody(ctx);
     if ("reply" in parsedBody) return parsedBody.reply;

@@ -81,7 +81,7 @@ export function generateEntities(scenario: Scenario, requested: ScenarioGenerate
       organizations: orgs,
       quiet_hours: zone === null ? null : `CRON_TZ=${zone} ${rand() < 0.5 ? 0 : 30} ${pick(rand, QUIET_HOURS)} * * *`,
       token: `${username}-token`,
-      status: "active",
+      status: i >= gen.users - gen.suspended_users ? "suspended" : "active",
       name: `User ${i + 1}`,
       email: `${username}@example.com`,
     });
@@ -167,8 +167,40 @@ export function generateEntities(scenario: Scenario, requested: ScenarioGenerate
       outdated: rand() < 0.1,
       favorite: false,
       is_prebuild: false,
+      connections: 0,
     };
     out.workspaces.push(ws);
+  }
+  // Realism knobs: favourites spread evenly, the oldest stopped workspaces dormant, prebuilds.
+  const favEvery = gen.favorites > 0 ? Math.max(1, Math.floor(out.workspaces.length / gen.favorites)) : 0;
+  let favs = 0;
+  for (let i = 0; favEvery > 0 && i < out.workspaces.length && favs < gen.favorites; i += favEvery, favs++) {
+    const w = out.workspaces[i];
+    if (w) w.favorite = true;
+  }
+  let dormant = 0;
+  for (const w of out.workspaces) {
+    if (dormant >= gen.dormant) break;
+    if (w.status !== "stopped") continue;
+    w.dormant_at = offset(-(1 + (dormant % 20)) * 24 * H);
+    w.last_used_at = offset(-(40 + (dormant % 20)) * 24 * H);
+    dormant++;
+  }
+  const pw = Math.max(4, String(gen.prebuilds).length);
+  for (let i = 0; i < gen.prebuilds; i++) {
+    const template = templates[i % templates.length];
+    if (!template) break;
+    out.workspaces.push({
+      name: `prebuild-${pad(i + 1, pw)}`,
+      template: template.name,
+      is_prebuild: true,
+      status: "running",
+      started_at: offset(-(30 + Math.floor(rand() * 600)) * M),
+      ttl_ms: null,
+      outdated: false,
+      favorite: false,
+      connections: 0,
+    });
   }
   return out;
 }

@@ -8,6 +8,15 @@ export function stableUuid(...parts: string[]): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * A UUID derived cheaply from another (no hashing): the first 8 hex digits are mixed with `salt`.
+ * For the many nested ids of one rendered build (agent, apps, scripts), stable and distinct.
+ */
+export function derivedUuid(base: string, salt: number): string {
+  const head = (Number.parseInt(base.slice(0, 8), 16) ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0;
+  return head.toString(16).padStart(8, "0") + base.slice(8);
+}
+
 /** mulberry32: tiny, fast, good enough for synthetic data and fault dice. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;

@@ -3,7 +3,7 @@
  * Standalone entry for debugging: `node dist/sim/main.js --scenario demo --port 3000`.
  * Flags: --scenario NAME|FILE --port N --clock ISO --latency-ms N --fault-rate P --rate-limit N
  *        --rate-limit-mode user|ip-path
- *        --frozen --build-delay-ms N --host H
+ *        --frozen --build-delay-ms N --host H --lifecycle --churn N --workspace-bytes N
  */
 import { parseArgs } from "node:util";
 import { runSimulate } from "./cli.js";
@@ -18,6 +18,9 @@ const { values } = parseArgs({
     "rate-limit": { type: "string" },
     "rate-limit-mode": { type: "string" },
     frozen: { type: "boolean" },
+    lifecycle: { type: "boolean" },
+    churn: { type: "string" },
+    "workspace-bytes": { type: "string" },
     "build-delay-ms": { type: "string" },
     host: { type: "string" },
   },
@@ -33,6 +36,9 @@ const opts = {
   ...(values["rate-limit"] !== undefined ? { rateLimit: num(values["rate-limit"]) ?? 0 } : {}),
   ...(values["rate-limit-mode"] !== undefined ? { rateLimitMode: values["rate-limit-mode"] } : {}),
   ...(values.frozen !== undefined ? { frozen: values.frozen } : {}),
+  ...(values.lifecycle !== undefined ? { lifecycle: values.lifecycle } : {}),
+  ...(values.churn !== undefined ? { churn: num(values.churn) ?? 0 } : {}),
+  ...(values["workspace-bytes"] !== undefined ? { workspaceBytes: num(values["workspace-bytes"]) ?? 0 } : {}),
   ...(values["build-delay-ms"] !== undefined ? { buildDelayMs: num(values["build-delay-ms"]) ?? 0 } : {}),
   ...(values.host !== undefined ? { host: values.host } : {}),
 };

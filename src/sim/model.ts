@@ -100,6 +100,8 @@ export interface Workspace {
   deletingAt: number | null;
   /** The Coder task this workspace runs (AI tasks), or null. */
   taskId: string | null;
+  /** Open connections (SSH, IDE, apps): the lifecycle executor bumps the deadline while > 0. */
+  connections: number;
   outdated: boolean;
   favorite: boolean;
   params: Record<string, string>;

@@ -3,6 +3,7 @@ import type { Build, Group, Org, Template, User, Workspace } from "./model.js";
 import { PREBUILDS_USER_ID, latestBuild, workspaceStatus } from "./model.js";
 import { formatHHmm, nextDaily, normalizeDaily, parseDaily } from "./schedule.js";
 import type { Store } from "./store.js";
+import { DEFAULT_WORKSPACE_BYTES, resourcesJson, startupScript } from "./resources.js";
 import { iso, isoAtOffset } from "./time.js";
 
 type Json = Record<string, unknown>;
@@ -188,7 +189,7 @@ export function buildJson(store: Store, ws: Workspace, b: Build): Json {
     initiator_name: initiator?.username ?? "",
     job,
     reason: b.reason,
-    resources: [],
+    resources: resourcesJson(ws, b, owner?.username ?? "", store.bulkScript, store.clock.now()),
     deadline: nullableIso(b.deadline),
     max_deadline: nullableIso(b.maxDeadline),
     status: workspaceStatus(b),
@@ -262,4 +263,19 @@ export function quietHoursJson(store: Store, u: User): Json {
     // Coder computes Next in the schedule's own location, so the offset is the schedule's.
     next: isoAtOffset(next, s.tz.offset(next)),
   };
+}
+
+/**
+ * Sets the shared startup-script text so that a running workspace renders to about
+ * `workspaceBytes` of JSON (0 = no resources at all, the old lean shape).
+ */
+export function calibrateBulk(store: Store, workspaceBytes: number): void {
+  if (workspaceBytes <= 0) {
+    store.bulkScript = null;
+    return;
+  }
+  store.bulkScript = startupScript(0);
+  const sample = store.listedWorkspaces().find((w) => latestBuild(w).transition === "start");
+  const base = sample ? JSON.stringify(workspaceJson(store, sample, sample.ownerId)).length : DEFAULT_WORKSPACE_BYTES / 2;
+  store.bulkScript = startupScript(workspaceBytes - base);
 }

@@ -297,8 +297,8 @@ export function apiRouter(): Router<ApiRoute> {
     let candidates: Workspace[];
     if (scope !== null) {
       const set = new Set(scope);
-      candidates = store.listedWorkspaces().filter((w) => set.has(w.ownerId));
-    } else candidates = store.listedWorkspaces();
+      candidates = store.workspacesInListOrder(user.id).filter((w) => set.has(w.ownerId));
+    } else candidates = store.workspacesInListOrder(user.id);
     const matched = candidates.filter(pred);
     const page = limit > 0 ? matched.slice(offset, offset + limit) : matched.slice(offset);
     return ok({ workspaces: page.map((w) => workspaceJson(store, w, user.id)), count: matched.length });

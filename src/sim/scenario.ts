@@ -41,6 +41,16 @@ const deploymentSchema = z.strictObject({
    */
   rate_limit_mode: z.enum(["user", "ip-path"]).default("user"),
   build_delay_ms: z.number().int().min(0).optional(),
+  /**
+   * About how many JSON bytes one running workspace renders to: latest_build.resources carries
+   * agents, apps, scripts and log sources as in codersdk, the startup script padded to fit.
+   * Coder's documented example is ~5.6 KB, a typical template ~10 KB; 0 = resources: [].
+   */
+  workspace_bytes: z.number().int().min(0).max(1_000_000).default(7_000),
+  /** Run Coder's lifecycle executor (a tick per minute of the simulated clock). */
+  lifecycle_executor: z.boolean().default(false),
+  /** Start/stop random workspaces at this many changes per second of real time (0 = off). */
+  churn_per_second: z.number().min(0).max(10_000).default(0),
 });
 
 const organizationSchema = z.strictObject({
@@ -131,6 +141,8 @@ export const scenarioWorkspaceSchema = z.strictObject({
   /** Owned by Coder's `prebuilds` system user (is_prebuild in Coder's JSON). */
   is_prebuild: z.boolean().default(false),
   task_id: uuid.nullish(),
+  /** Open connections (simulator-only): while > 0 the lifecycle executor counts the workspace as in use. */
+  connections: z.number().int().min(0).default(0),
   favorite: z.boolean().default(false),
   parameters: z.record(z.string(), z.string()).optional(),
   job_error: z.string().optional(),
@@ -145,6 +157,14 @@ const generateSchema = z.strictObject({
   seed: z.number().int().default(1),
   /** How many of the generated workspaces are running (default: about 60 %). */
   running: z.number().int().min(0).optional(),
+  /** Extra running prebuilt workspaces owned by the `prebuilds` system user. */
+  prebuilds: z.number().int().min(0).default(0),
+  /** How many generated stopped workspaces are dormant (dormant_at days ago). */
+  dormant: z.number().int().min(0).default(0),
+  /** How many generated users are suspended. */
+  suspended_users: z.number().int().min(0).default(0),
+  /** How many generated workspaces are their owner's favourite. */
+  favorites: z.number().int().min(0).default(0),
 });
 
 export const scenarioSchema = z.strictObject({

@@ -14,6 +14,8 @@ import { QueryError } from "./query.js";
 import { type ApiRoute, type Ctx, FEATURE_MESSAGES, apiRouter } from "./routes.js";
 import type { Scenario } from "./scenario.js";
 import { type Store, buildStore } from "./store.js";
+import { calibrateBulk } from "./render.js";
+import { Churn, LifecycleExecutor } from "./lifecycle.js";
 import { SimClock, resolveTime } from "./time.js";
 
 export interface SimulatorOptions {
@@ -32,6 +34,12 @@ export interface SimulatorOptions {
   /** Overrides the scenario clock (ISO instant). */
   clock?: string;
   buildDelayMs?: number;
+  /** Run the lifecycle executor (overrides deployment.lifecycle_executor). */
+  lifecycle?: boolean;
+  /** Workspace start/stop changes per second (overrides deployment.churn_per_second; 0 = off). */
+  churnPerSecond?: number;
+  /** About how many JSON bytes a running workspace renders to (overrides deployment.workspace_bytes; 0 = no resources). */
+  workspaceBytes?: number;
 }
 
 export type RateLimitMode = "user" | "ip-path";
@@ -80,6 +88,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const clock = new SimClock(start, opts.frozenClock ?? false);
   const buildDelay = opts.buildDelayMs ?? scenario.deployment.build_delay_ms ?? DEFAULT_BUILD_DELAY_MS;
   const store = buildStore(scenario, clock, buildDelay, start);
+  calibrateBulk(store, opts.workspaceBytes ?? scenario.deployment.workspace_bytes);
+  const lifecycle = new LifecycleExecutor(store, opts.lifecycle ?? scenario.deployment.lifecycle_executor);
+  const churn = new Churn(store, opts.churnPerSecond ?? scenario.deployment.churn_per_second, scenario.generate?.seed ?? 7);
+  const advance = () => {
+    churn.catchUp();
+    lifecycle.catchUp();
+  };
+  // Unattended, the executor still ticks when the clock runs (checked each real second).
+  const lifecycleTimer = setInterval(() => lifecycle.catchUp(), 1000);
+  lifecycleTimer.unref();
   const stats = new Stats();
   const faults = new FaultInjector(scenario.generate?.seed ?? 7);
   if (opts.latencyMs || opts.faultRate) faults.merge({ latency_ms: opts.latencyMs ?? 0, fault_rate: opts.faultRate ?? 0 });
@@ -97,7 +115,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       sendJson(res, err(404, "Route not found."), versionHeader);
       return;
     }
-    const ctx: ControlCtx = { store, stats, faults, params: m.params, body: () => readBody(req) };
+    advance();
+    const ctx: ControlCtx = { store, stats, faults, lifecycle, churn, params: m.params, body: () => readBody(req) };
     sendJson(res, await m.handler(ctx), versionHeader);
   };
 
@@ -105,6 +124,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const method = req.method ?? "GET";
     const m = api.match(method, url.pathname);
     stats.count(m.pattern);
+    advance();
     store.settle();
     const latency = faults.settings.latency_ms;
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
@@ -234,6 +254,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     clearFaults: () => faults.clear(),
     close: () => {
       closed ??= new Promise<void>((resolve) => {
+        churn.stop();
+        clearInterval(lifecycleTimer);
         store.clearInflight();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

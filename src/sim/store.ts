@@ -72,6 +72,8 @@ export class Store {
   private sortDirty = false;
   private readonly inflight = new Map<string, InFlight>();
   private buildSeq = 0;
+  /** Startup-script text shared by every rendered agent (sized by deployment.workspace_bytes); null = no resources. */
+  bulkScript: string | null = null;
 
   constructor(
     readonly deployment: Deployment,
@@ -137,7 +139,7 @@ export class Store {
     return user;
   }
 
-  /** All non-deleted workspaces, ordered by owner username then name. */
+  /** All non-deleted workspaces, ordered by owner username then name (lower-cased). */
   listedWorkspaces(): Workspace[] {
     if (this.sortDirty) {
       this.sorted.sort((a, b) => this.compareWorkspaces(a, b));
@@ -146,11 +148,32 @@ export class Store {
     return this.sorted;
   }
 
+  /**
+   * The order of Coder's GetWorkspaces query: the requester's own favourites first, then
+   * workspaces whose latest build is a successful start ("running"), then LOWER(owner username),
+   * then LOWER(name). Computed per request from the owner/name order, so a workspace that starts
+   * or stops between two page reads moves, exactly as on a real deployment.
+   */
+  workspacesInListOrder(requesterId: string): Workspace[] {
+    const all = this.listedWorkspaces();
+    const favourites: Workspace[] = [];
+    const running: Workspace[] = [];
+    const rest: Workspace[] = [];
+    for (const ws of all) {
+      if (ws.favorite && ws.ownerId === requesterId) favourites.push(ws);
+      else if (isRunningForOrder(latestBuild(ws))) running.push(ws);
+      else rest.push(ws);
+    }
+    return favourites.concat(running, rest);
+  }
+
   private compareWorkspaces(a: Workspace, b: Workspace): number {
-    const ua = this.userById.get(a.ownerId)?.username ?? "";
-    const ub = this.userById.get(b.ownerId)?.username ?? "";
+    const ua = (this.userById.get(a.ownerId)?.username ?? "").toLowerCase();
+    const ub = (this.userById.get(b.ownerId)?.username ?? "").toLowerCase();
     if (ua !== ub) return ua < ub ? -1 : 1;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    const na = a.name.toLowerCase();
+    const nb = b.name.toLowerCase();
+    return na < nb ? -1 : na > nb ? 1 : 0;
   }
 
   /** Effective quiet-hours schedule string of a user (their own when allowed, else the default). */
@@ -279,6 +302,7 @@ export class Store {
       dormantAt: t(w.dormant_at),
       deletingAt: null,
       taskId: w.task_id ?? null,
+      connections: w.connections,
       outdated: w.outdated,
       favorite: w.favorite,
       params: w.parameters ?? {},
@@ -384,6 +408,11 @@ export class Store {
   clearInflight(): void {
     this.inflight.clear();
   }
+}
+
+/** The query's "running" test: completed, not canceled, no error, transition start. */
+function isRunningForOrder(b: Build): boolean {
+  return b.transition === "start" && b.completedAt !== null && b.canceledAt === null && b.error === null && b.jobStatus === "succeeded";
 }
 
 function cap(deadline: number | null, max: number | null): number | null {

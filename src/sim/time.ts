@@ -49,7 +49,10 @@ export function resolveTime(text: string, base: number): number {
  * trimmed and a whole second has no fraction ("2026-01-05T19:30:00Z", "…:00.25Z").
  */
 export function iso(ms: number): string {
-  return trimFraction(new Date(ms).toISOString());
+  const text = new Date(ms).toISOString();
+  // Fast path (most instants are whole seconds): drop ".000".
+  if (ms % 1000 === 0) return `${text.slice(0, 19)}Z`;
+  return trimFraction(text);
 }
 
 function trimFraction(text: string): string {

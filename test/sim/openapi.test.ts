@@ -60,6 +60,27 @@ const NULLABLE = new Set([
   "codersdk.Workspace.next_start_at",
 ]);
 
+/**
+ * Definitions the extracted subset does not carry (the agent graph under
+ * WorkspaceResource.agents): checked here for the codersdk.WorkspaceAgent fields the simulator
+ * promises, with the nested apps, scripts and log sources.
+ */
+const NOT_EXTRACTED: Record<string, (value: unknown, path: string, errors: string[]) => void> = {
+  "codersdk.WorkspaceAgent": (value, path, errors) => {
+    const need = (obj: unknown, keys: string[], at: string) => {
+      if (typeof obj !== "object" || obj === null) return errors.push(`${at}: expected an object`);
+      for (const k of keys) if (!(k in obj)) errors.push(`${at}: missing property ${k}`);
+      return 0;
+    };
+    need(value, ["id", "created_at", "updated_at", "status", "lifecycle_state", "name", "resource_id", "architecture", "operating_system", "version", "api_version", "apps", "scripts", "log_sources", "display_apps", "health", "connection_timeout_seconds", "troubleshooting_url", "subsystems", "logs_length", "logs_overflowed"], path);
+    const agent = value as { status?: unknown; apps?: unknown[]; scripts?: unknown[]; log_sources?: unknown[] };
+    if (!["connecting", "connected", "disconnected", "timeout"].includes(String(agent.status))) errors.push(`${path}.status: ${String(agent.status)}`);
+    (agent.apps ?? []).forEach((a, i) => need(a, ["id", "slug", "display_name", "icon", "subdomain", "sharing_level", "healthcheck", "health", "hidden", "open_in", "external"], `${path}.apps[${i}]`));
+    (agent.scripts ?? []).forEach((sc, i) => need(sc, ["id", "log_source_id", "log_path", "script", "cron", "run_on_start", "run_on_stop", "start_blocks_login", "timeout", "display_name"], `${path}.scripts[${i}]`));
+    (agent.log_sources ?? []).forEach((l, i) => need(l, ["workspace_agent_id", "id", "created_at", "display_name", "icon"], `${path}.log_sources[${i}]`));
+  },
+};
+
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function typeOf(v: unknown): string {
@@ -75,7 +96,9 @@ export function validate(schema: Schema, value: unknown, path: string, errors: s
     const name = schema.$ref.replace("#/definitions/", "");
     const def = doc.definitions[name];
     if (!def) {
-      errors.push(`${path}: unresolved ${schema.$ref}`);
+      const local = NOT_EXTRACTED[name];
+      if (local) local(value, path, errors);
+      else errors.push(`${path}: unresolved ${schema.$ref}`);
       return;
     }
     if (value === null && NULLABLE.has(`${owner}.${field}`)) return;

@@ -64,33 +64,38 @@ describe("simulator over HTTP (demo)", () => {
     expect(page.users.map((u) => u.username)).toEqual(["alice", "bob", "dana"]);
   });
 
-  it("lists workspaces in owner/name order; deleted ones are hidden", async () => {
+  it("lists workspaces in Coder's order (running first, then owner/name); deleted ones are hidden", async () => {
     const all = await json<WsList>(await sim.api("/api/v2/workspaces"));
     expect(all.count).toBe(19);
     expect(names(all)[0]).toBe("admin/admin-console");
     expect(names(all)).not.toContain("bob/deleted-experiment");
-    const sorted = [...names(all)].sort((a, b) => {
+    const byOwnerName = (a: string, b: string) => {
       const [ao = "", an = ""] = a.split("/");
       const [bo = "", bn = ""] = b.split("/");
       return ao === bo ? (an < bn ? -1 : 1) : ao < bo ? -1 : 1;
-    });
-    expect(names(all)).toEqual(sorted);
+    };
+    const isRunning = (w: WsJson) => w.latest_build.status === "running";
+    const running = all.workspaces.filter(isRunning).map((w) => `${w.owner_name}/${w.name}`);
+    const rest = all.workspaces.filter((w) => !isRunning(w)).map((w) => `${w.owner_name}/${w.name}`);
+    expect(names(all)).toEqual([...[...running].sort(byOwnerName), ...[...rest].sort(byOwnerName)]);
   });
 
   it("q filters: owner (incl. me), template, status, name, bare term, organization, quotes", async () => {
     const q = async (query: string, token?: string) =>
       json<WsList>(await sim.api(`/api/v2/workspaces?q=${encodeURIComponent(query)}`, token ? { token } : {}));
-    expect(names(await q("owner:alice"))).toEqual(["alice/old-branch", "alice/python-api", "alice/scratch"]);
-    expect(names(await q("owner:me"))).toEqual(["admin/admin-console"]);
-    expect(names(await q("OWNER:ALICE status:running"))).toEqual(["alice/python-api", "alice/scratch"]);
+    // Which workspaces match (the order is Coder's list order, tested above).
+    const sortedNames = (l: WsList) => names(l).sort();
+    expect(sortedNames(await q("owner:alice"))).toEqual(["alice/old-branch", "alice/python-api", "alice/scratch"]);
+    expect(sortedNames(await q("owner:me"))).toEqual(["admin/admin-console"]);
+    expect(sortedNames(await q("OWNER:ALICE status:running"))).toEqual(["alice/python-api", "alice/scratch"]);
     expect((await q("template:data-science")).count).toBe(2);
-    expect(names(await q("name:api"))).toEqual(["alice/python-api", "bob/api-gateway"]);
-    expect(names(await q("gateway"))).toEqual(["bob/api-gateway"]);
-    expect(names(await q("bob/legacy"))).toEqual(["bob/legacy-app"]);
-    expect(names(await q("organization:research"))).toEqual(["erik/gpu-box", "priya/model-training", "priya/queued"]);
+    expect(sortedNames(await q("name:api"))).toEqual(["alice/python-api", "bob/api-gateway"]);
+    expect(sortedNames(await q("gateway"))).toEqual(["bob/api-gateway"]);
+    expect(sortedNames(await q("bob/legacy"))).toEqual(["bob/legacy-app"]);
+    expect(sortedNames(await q("organization:research"))).toEqual(["erik/gpu-box", "priya/model-training", "priya/queued"]);
     expect((await q("status:running")).count).toBe(9);
-    expect(names(await q('owner:"priya" status:pending'))).toEqual(["priya/queued"]);
-    expect(names(await q("dormant:true"))).toEqual(["dana/abandoned"]);
+    expect(sortedNames(await q('owner:"priya" status:pending'))).toEqual(["priya/queued"]);
+    expect(sortedNames(await q("dormant:true"))).toEqual(["dana/abandoned"]);
     expect((await q("has-agent:connected")).count).toBe(9);
   });
 

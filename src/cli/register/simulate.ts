@@ -16,6 +16,9 @@ export function registerSimulate(program: Command, runSimulate: (cmd: Command, o
     )
     .addOption(new Option("--build-delay-ms <n>", "how long a build takes to complete").argParser(intArg("--build-delay-ms")))
     .option("--frozen", "keep the simulated clock still instead of advancing with real time")
+    .option("--lifecycle", "run Coder's lifecycle executor: autostop at deadlines, dormancy, failure TTL, suspended owners, activity bump (a tick per simulated minute)")
+    .addOption(new Option("--churn <n>", "start/stop random workspaces at n changes per second").argParser(floatArg("--churn")))
+    .addOption(new Option("--workspace-bytes <n>", "approximate JSON size of one running workspace (resources, agents, apps; 0 = none; default 7000)").argParser(intArg("--workspace-bytes")))
     .addHelpText(
       "after",
       `
@@ -24,7 +27,8 @@ and serves until SIGINT/SIGTERM.
 
 Examples:
   coder-agents simulate
-  coder-agents simulate --scenario my-deployment.json --port 3000 --latency-ms 20`,
+  coder-agents simulate --scenario my-deployment.json --port 3000 --latency-ms 20
+  coder-agents simulate --scenario big.json --latency-ms 20 --churn 10 --lifecycle --rate-limit-mode ip-path`,
     )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       await runSimulate(cmd, opts);
