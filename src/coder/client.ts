@@ -3,8 +3,9 @@
  * data or throwing a typed error (CoderApiError, UnreachableError, ApiShapeError, SafetyAbortError).
  */
 import { z } from "zod";
-import { CoderApiError, SafetyAbortError } from "../errors.js";
+import { CoderApiError } from "../errors.js";
 import { HttpClient, type HttpOptions } from "./http.js";
+import { consistentList } from "./listing.js";
 import {
   buildInfoSchema,
   deploymentConfigSchema,
@@ -56,6 +57,15 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 
 const enc = encodeURIComponent;
 
+/**
+ * The query listing the workspaces a move can hide from an offset listing of `q` (see listing.ts):
+ * the running ones. None when `q` already filters by status (no moves inside such a partition).
+ */
+export function runningPartition(q: string | undefined): string | undefined {
+  if (q && /(^|\s)status:/i.test(q)) return undefined;
+  return q ? `${q} status:running` : "status:running";
+}
+
 export class CoderClient {
   readonly http: HttpClient;
   private readonly pageSize: number;
@@ -85,11 +95,12 @@ export class CoderClient {
 
   /**
    * Every workspace matching the Coder search query `q` (e.g. "status:running owner:alice"),
-   * page by page until the server's `count` is reached. A listing that comes up short of
-   * `count` is a SafetyAbortError (exit 7): acting on a partial view is never safe.
+   * each exactly once, even while workspaces start and stop during the read (listing.ts explains
+   * how). A listing that cannot be made consistent is a SafetyAbortError (exit 7) saying why:
+   * acting on a partial view is never safe.
    */
   listWorkspaces(q?: string, onProgress?: ListProgress): Promise<Workspace[]> {
-    return this.listPaged("/api/v2/workspaces", q, "workspaces", workspaceSchema, onProgress);
+    return this.listPaged("/api/v2/workspaces", q, "workspaces", workspaceSchema, onProgress, "workspaces");
   }
 
   listUsers(q?: string, onProgress?: ListProgress): Promise<User[]> {
@@ -102,33 +113,23 @@ export class CoderClient {
     key: string,
     itemSchema: S,
     onProgress?: ListProgress,
+    kind?: "workspaces",
   ): Promise<z.output<S>[]> {
-    const limit = this.pageSize;
-    const page = (offset: number) => this.http.getList(path, key, itemSchema, { q: q || undefined, limit, offset });
-    const first = await page(0);
-    const rows: z.output<S>[] = first.items;
-    const total = first.count;
-    onProgress?.(rows.length, total);
-    if (rows.length < total && first.items.length > 0) {
-      const offsets: number[] = [];
-      for (let off = first.items.length; off < total; off += limit) offsets.push(off);
-      let done = rows.length;
-      const pages = await mapLimit(offsets, this.concurrency, async (off) => {
-        const p = await page(off);
-        done += p.items.length;
-        onProgress?.(Math.min(done, total), total);
-        return p.items;
-      });
-      for (const p of pages) for (const r of p) rows.push(r);
-    }
-    const seen = new Set<string>();
-    const unique = rows.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
-    if (unique.length < total) {
-      throw new SafetyAbortError(
-        `GET ${path}: the listing returned ${unique.length} of ${total} rows the server counted; refusing to act on a truncated listing`,
-      );
-    }
-    return unique;
+    type Row = z.output<S>;
+    const build = (r: Row) => (r as { latest_build?: { build_number?: number; status?: string } }).latest_build;
+    return consistentList<Row>(q || undefined, {
+      pageSize: this.pageSize,
+      concurrency: this.concurrency,
+      read: (query, offset, limit) => this.http.getList(path, key, itemSchema, { q: query || undefined, limit, offset }),
+      // The workspace list's order depends on running-or-not (then owner, name): that is the
+      // bucket a row can move between. Users are ordered by username only.
+      bucket: kind === "workspaces" ? (r) => (build(r)?.status === "running" ? "running" : "other") : () => "",
+      newer: (a, b) => ((build(b)?.build_number ?? 0) > (build(a)?.build_number ?? 0) ? b : a),
+      moversQuery: kind === "workspaces" ? runningPartition : null,
+      label: `GET ${path}`,
+      ...(onProgress ? { onProgress } : {}),
+      mapLimit,
+    });
   }
 
   getWorkspace(id: string, opts: { detached?: boolean } = {}): Promise<Workspace> {

@@ -41,7 +41,8 @@ describe("pagination", () => {
     );
     const list = await client().listWorkspaces("status:running");
     expect(list.map((w) => w.id)).toEqual(all.map((w) => w.id));
-    expect(seen.sort()).toEqual(["status:running|3|0", "status:running|3|3", "status:running|3|6"]);
+    // Pages after the first start one row early (overlap) and ask for one more: same number of requests.
+    expect(seen.sort()).toEqual(["status:running|3|0", "status:running|4|2", "status:running|4|5"]);
     // zero time and unknown fields are normalised/tolerated
     expect(list[0]!.last_used_at).toBeNull();
   });
@@ -57,6 +58,83 @@ describe("pagination", () => {
     expect(err).toBeInstanceOf(SafetyAbortError);
     expect((err as SafetyAbortError).exitCode).toBe(ExitCode.SafetyAbort);
     expect((err as Error).message).toMatch(/3 of 10/);
+  });
+});
+
+describe("listing while the fleet changes", () => {
+  const running = (i: number) => workspace(i, { latest_build: { ...workspace(i).latest_build, status: "running", build_number: 1 } });
+  const stopped = (i: number, n = 2) =>
+    workspace(i, { latest_build: { ...workspace(i).latest_build, status: "stopped", transition: "stop", build_number: n } });
+
+  it("a stop between page reads shifts rows back: the overlap keeps every row, each once", async () => {
+    // Coder's order: running first. After each page read, one running workspace stops and moves
+    // behind all running ones, so every later row shifts one place toward the front.
+    let list = [...Array.from({ length: 12 }, (_, i) => running(i)), ...Array.from({ length: 8 }, (_, i) => stopped(100 + i))];
+    let reads = 0;
+    server.use(
+      http.get(`${BASE}/api/v2/workspaces`, ({ request }) => {
+        const u = new URL(request.url);
+        const off = Number(u.searchParams.get("offset"));
+        const lim = Number(u.searchParams.get("limit"));
+        const page = { workspaces: list.slice(off, off + lim), count: list.length };
+        const victim = list.findIndex((w) => w.latest_build.status === "running");
+        if (reads++ < 4 && victim >= 0) {
+          const w = list[victim]!;
+          list = [...list.slice(0, victim), ...list.slice(victim + 1)];
+          const firstStopped = list.findIndex((x) => x.latest_build.status !== "running");
+          list.splice(firstStopped, 0, stopped(Number(w.id.slice(2)), 2));
+        }
+        return HttpResponse.json(page);
+      }),
+    );
+    const got = await client({ pageSize: 5, concurrency: 1 }).listWorkspaces();
+    const ids = got.map((w) => w.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids)).toEqual(new Set([...Array.from({ length: 12 }, (_, i) => `w-${i}`), ...Array.from({ length: 8 }, (_, i) => `w-${100 + i}`)]));
+    // The newest version of a row wins.
+    expect(got.find((w) => w.id === "w-0")?.latest_build.status).toBe("stopped");
+  });
+
+  it("a start completing behind the read position is found by reading the running partition", async () => {
+    // 10 stopped workspaces; while page 2 is read, w-1 (already passed) ... and w-9 (not yet
+    // read) completes a start and moves to the front, where the reader has already been.
+    let list = Array.from({ length: 10 }, (_, i) => stopped(i, 1));
+    const queries: string[] = [];
+    server.use(
+      http.get(`${BASE}/api/v2/workspaces`, ({ request }) => {
+        const u = new URL(request.url);
+        const q = u.searchParams.get("q") ?? "";
+        queries.push(`${q}|${u.searchParams.get("offset")}`);
+        const off = Number(u.searchParams.get("offset"));
+        const lim = Number(u.searchParams.get("limit"));
+        const rows = q.includes("status:running") ? list.filter((w) => w.latest_build.status === "running") : list;
+        const page = { workspaces: rows.slice(off, off + lim), count: rows.length };
+        if (queries.length === 1) list = [running(9), ...list.filter((w) => w.id !== "w-9")];
+        return HttpResponse.json(page);
+      }),
+    );
+    const got = await client({ pageSize: 5, concurrency: 1 }).listWorkspaces();
+    expect(got.map((w) => w.id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `w-${i}`).sort());
+    expect(queries).toContain("status:running|0");
+  });
+
+  it("a status-filtered listing is stitched without reading another partition", async () => {
+    let n = 0;
+    server.use(
+      http.get(`${BASE}/api/v2/workspaces`, ({ request }) => {
+        n++;
+        const off = Number(new URL(request.url).searchParams.get("offset"));
+        const all = Array.from({ length: 7 }, (_, i) => running(i));
+        // One of them stopped after the first page: the partition shrinks by one.
+        const rows = n === 1 ? all : all.filter((w) => w.id !== "w-1");
+        return HttpResponse.json({ workspaces: rows.slice(off, off + 5 + (off ? 1 : 0)), count: rows.length });
+      }),
+    );
+    const got = await client({ pageSize: 5, concurrency: 1 }).listWorkspaces("status:running");
+    expect(got.map((w) => w.id).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `w-${i}`).sort());
+    // Two pages, plus one wider re-read of page 2 (the shift of one row used up the one-row
+    // overlap); no pass over another partition.
+    expect(n).toBe(3);
   });
 });
 

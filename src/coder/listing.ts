@@ -1,0 +1,179 @@
+/**
+ * A consistent listing of a Coder collection (workspaces, users) read with limit/offset pages while
+ * the deployment keeps changing.
+ *
+ * Why this method. Coder's list endpoints offer only `q`, `limit` and `offset` (`after_id` is not
+ * usable for workspaces), and the workspace list is sorted by the requester's favourites, then
+ * running workspaces first, then owner and name (GetWorkspaces). A workspace that stops moves from
+ * the running block to later in the list; one whose start build completes moves into the running
+ * block, earlier. Each move shifts every row in between by one, so plain offset pages read at
+ * different instants skip or repeat rows at page boundaries. No `q` partition has an order that
+ * cannot shift (every filter's membership changes with state), and one unpaged request
+ * (`limit=0`) makes a deployment of 50,000 workspaces send hundreds of megabytes in one response.
+ * So:
+ *
+ * 1. Overlapping pages. Page k>0 starts `overlap` rows before the end of page k-1 (offset
+ *    k·L − overlap, limit L + overlap): the same number of requests as plain pages, and a shift of
+ *    up to `overlap` rows between two page reads loses nothing. Pages are still read concurrently.
+ * 2. Continuity proof. Rows whose sort position did not change ("stayed": same running/not-running
+ *    bucket) keep their relative order, so if two adjacent pages share a row that stayed, no such
+ *    row can fall between them. A pair without a shared row that stayed is re-read with a wider
+ *    overlap; the last page must come back short (the end of the list was reached).
+ * 3. Rows that moved. Only a move to an earlier position can be missed: for the unfiltered (or
+ *    status-less) workspace list that is a start build completing, i.e. the workspace is running
+ *    afterwards. When the rows seen fall short of the server's count, the running partition
+ *    (`q status:running`, ordered by owner and name) is read the same way and merged. A status-
+ *    filtered query (e.g. `status:running`) has no moves inside it: a workspace that leaves or
+ *    joins the partition during the listing is reported as it was when the listing started.
+ * 4. Still short of the count: one more full pass is merged (workspaces created meanwhile, a
+ *    workspace that moved twice). Rows are de-duplicated by id, keeping the newest build.
+ *
+ * Only when that fails, or when the server answers in a way no listing can reconcile (a single
+ * final page shorter than its count, pages that cannot be stitched), is the result a
+ * SafetyAbortError (exit 7), with the reason.
+ */
+import { SafetyAbortError } from "../errors.js";
+
+export interface Page<T> {
+  items: T[];
+  count: number;
+}
+
+export interface ListingOptions<T> {
+  /** Rows per page (L). */
+  pageSize: number;
+  concurrency: number;
+  /** Reads one page. */
+  read: (q: string | undefined, offset: number, limit: number) => Promise<Page<T>>;
+  /** The row's sort bucket: rows in the same bucket keep their relative order. */
+  bucket: (row: T) => string;
+  /** Newer of two versions of one row (by id). */
+  newer: (a: T, b: T) => T;
+  /** The query that lists the rows a move can hide (e.g. "status:running"), or null. */
+  moversQuery: ((q: string | undefined) => string | undefined) | null;
+  /** For messages: "GET /api/v2/workspaces". */
+  label: string;
+  onProgress?: (done: number, total: number) => void;
+  mapLimit: <A, R>(items: readonly A[], limit: number, fn: (item: A, index: number) => Promise<R>) => Promise<R[]>;
+}
+
+interface PassResult {
+  /** Count reported by the page read last. */
+  countEnd: number;
+  requests: number;
+}
+
+/** Rows of overlap between adjacent pages: ~2 % of a page, at least 1, at most 256. */
+export function overlapFor(pageSize: number): number {
+  return Math.max(1, Math.min(256, Math.floor(pageSize / 50), pageSize - 1));
+}
+
+export async function consistentList<T extends { id: string }>(q: string | undefined, o: ListingOptions<T>): Promise<T[]> {
+  const rows = new Map<string, T>();
+  const merge = (items: readonly T[]) => {
+    for (const r of items) {
+      const prev = rows.get(r.id);
+      rows.set(r.id, prev ? o.newer(prev, r) : r);
+    }
+  };
+  const first = await pass(q, o, merge, true);
+  if (rows.size >= first.countEnd) return [...rows.values()];
+  const moversQ = o.moversQuery?.(q);
+  if (moversQ !== undefined) {
+    await pass(moversQ, o, merge, false);
+    if (rows.size >= first.countEnd) return [...rows.values()];
+  }
+  const again = await pass(q, o, merge, false);
+  if (rows.size >= again.countEnd) return [...rows.values()];
+  throw new SafetyAbortError(
+    `${o.label}: the listing returned ${rows.size} of ${again.countEnd} rows the server counted, even after re-reading while the deployment changed; refusing to act on an incomplete listing (re-run when fewer workspaces are starting or stopping)`,
+  );
+}
+
+/** One overlapped, continuity-checked read of the whole list; rows go to `merge`. */
+async function pass<T extends { id: string }>(q: string | undefined, o: ListingOptions<T>, merge: (items: readonly T[]) => void, progress: boolean): Promise<PassResult> {
+  const L = o.pageSize;
+  const ov = overlapFor(L);
+  let requests = 0;
+  let seq = 0;
+  let lastSeq = -1;
+  let countEnd = 0;
+  const read = async (offset: number, limit: number) => {
+    const page = await o.read(q, offset, limit);
+    requests++;
+    const at = seq++;
+    if (at > lastSeq) {
+      lastSeq = at;
+      countEnd = page.count;
+    }
+    merge(page.items);
+    return page;
+  };
+  const firstPage = await read(0, L);
+  const total = firstPage.count;
+  if (progress) o.onProgress?.(Math.min(firstPage.items.length, total), total);
+  if (firstPage.items.length < L) {
+    // One short page is the whole list, read atomically by the server.
+    if (firstPage.items.length < total) {
+      throw new SafetyAbortError(
+        `${o.label}: the server counted ${total} rows but its only page returned ${firstPage.items.length} of ${total} (fewer than the ${L} asked for); refusing to act on a truncated listing`,
+      );
+    }
+    return { countEnd, requests };
+  }
+
+  // pages[k] covers [k·L − overlap, (k+1)·L) (page 0: [0, L)); `short` = ended before (k+1)·L.
+  const pageAt = async (k: number, widen = 1): Promise<Read<T>> => {
+    const extra = Math.min(k * L, ov * widen);
+    const p = await read(k * L - extra, L + extra);
+    // The end of the list was inside this page: fewer rows than asked, or as many as counted.
+    return { ...p, short: p.items.length < L + extra || k * L - extra + p.items.length >= p.count };
+  };
+  const pages: Read<T>[] = [{ ...firstPage, short: firstPage.items.length >= total }];
+  let done = firstPage.items.length;
+  const planned = Math.max(1, Math.ceil(total / L));
+  const rest = await o.mapLimit(
+    Array.from({ length: planned - 1 }, (_, i) => i + 1),
+    o.concurrency,
+    async (k) => {
+      const p = await pageAt(k);
+      done += Math.min(p.items.length, L);
+      if (progress) o.onProgress?.(Math.min(done, total), total);
+      return p;
+    },
+  );
+  pages.push(...rest);
+
+  // Stitch left to right: every adjacent pair must share a row that stayed in its bucket, and
+  // the last page must be short (the list's end). A pair that does not is re-read wider.
+  for (let k = 1; ; k++) {
+    const prev = pages[k - 1]!;
+    if (prev.short) break;
+    let cur = pages[k] ?? (await pageAt(k));
+    for (let widen = 4; !sharesStayedRow(prev, cur, o.bucket); widen *= 4) {
+      if (widen > 64) {
+        throw new SafetyAbortError(
+          `${o.label}: pages ${k} and ${k + 1} of the listing share no row even when re-read with ${Math.min(k * L, ov * 16)} rows of overlap: the list moved by more than that between two reads (or rows went missing: ${countEnd} counted); refusing to act on a listing that cannot be made consistent`,
+        );
+      }
+      cur = await pageAt(k, widen);
+    }
+    pages[k] = cur;
+  }
+  return { countEnd, requests };
+}
+
+interface Read<T> extends Page<T> {
+  short: boolean;
+}
+
+function sharesStayedRow<T extends { id: string }>(prev: Page<T>, cur: Page<T>, bucket: (row: T) => string): boolean {
+  if (cur.items.length === 0) return false;
+  const before = new Map<string, string>();
+  for (const r of prev.items) before.set(r.id, bucket(r));
+  for (const r of cur.items) {
+    const b = before.get(r.id);
+    if (b !== undefined && b === bucket(r)) return true;
+  }
+  return false;
+}
