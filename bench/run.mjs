@@ -1,13 +1,16 @@
 // `npm run bench`: the main commands at deployment scale against the Coder simulator.
 //
-// Starts the simulator (as its own process) with a generated deployment — 10,000 workspaces of which
-// 3,000 running, 2,000 users, 50 groups, 5 organizations, 40 templates — and 20 ms latency per
-// request, runs each command as a process several times, and prints and writes bench/results.json:
-// requests (from /__sim/stats), median wall time, peak RSS, and each command's floor (the fewest
-// requests the Coder API allows for that job, and the wall time that floor implies at this latency
-// and concurrency). Also: `--help` start-up time and a stop storm (500 stops).
+// Starts the simulator (as its own process) with a realistic generated deployment — 10,000 and then
+// 50,000 workspaces (30 % running), 2,000 users, 50 groups, 5 organizations, 40 templates; each
+// workspace with Coder's object bulk (~7 KB: resources, agents, apps, scripts), Coder's list order,
+// 10 workspaces starting or stopping every second (churn) and 20 ms latency per request — runs each
+// command as a process several times, and prints and writes bench/results.json: requests (from
+// /__sim/stats), median wall time, peak RSS, and each command's floor (the fewest requests the
+// Coder API allows for that job, and the wall time that floor implies at this latency and
+// concurrency). Also: `--help` start-up time and a stop storm (500 stops).
 //
-// Options: --runs N (default 5), --only NAME (substring of a command name), --no-storm.
+// Options: --runs N (default 5), --only NAME (substring of a command name), --no-storm,
+// --scale 10000,50000 (which deployment sizes; default both), --churn N (default 10 per second).
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -25,6 +28,8 @@ const arg = (name, dflt) => {
 const RUNS = Number(arg("--runs", "5"));
 const ONLY = arg("--only", "");
 const STORM = !process.argv.includes("--no-storm");
+const SCALES = arg("--scale", "10000,50000").split(",").map(Number);
+const CHURN = Number(arg("--churn", "10"));
 const LATENCY_MS = 20;
 const PAGE_SIZE = 5000; // http.page_size default
 const CONCURRENCY = 8; // http.concurrency default
@@ -72,13 +77,44 @@ async function main() {
   const startup = measureStartup(21);
   const help = await runCli(["--help"], {});
   const has = (cmd) => new RegExp(`^\\s+${cmd}\\b`, "m").test(help.stdout);
-  const scenarioPath = `${tmp}/deployment.json`;
+  const deployments = [];
+  for (const workspaces of SCALES) deployments.push(await benchDeployment(workspaces, has));
+
+  let storm = null;
+  if (STORM && has("quiet-hours")) storm = await stopStorm();
+
+  const out = { startup_ms_median: Math.round(startup.median * 10) / 10, deployments, stop_storm: storm };
+  writeFileSync(`${root}bench/results.json`, JSON.stringify(out, null, 2) + "\n");
+  console.log(`\n--help start-up: median ${out.startup_ms_median} ms`);
+  for (const d of deployments) {
+    console.log(
+      `\ncoder-agents benchmark — ${RUNS} runs each, ${LATENCY_MS} ms latency, ${d.workspaces.toLocaleString("en")} workspaces (${d.running.toLocaleString("en")} running, ~${d.bytes_per_workspace} bytes each), churn ${d.churn_per_second}/s, 2,000 users, 50 groups`,
+    );
+    const rows = d.commands.map((r) => [
+      r.name,
+      `${r.requests} / ${r.floor_requests} (${(r.requests / r.floor_requests).toFixed(2)}×)`,
+      `${r.wall_ms_median} / ${r.floor_wall_ms} ms`,
+      `${r.rss_mb_peak} MB`,
+    ]);
+    const head = ["command", "requests / floor", "wall median / floor", "peak RSS"];
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (r) => r.map((c, i) => c.padEnd(w[i])).join("  ");
+    console.log(line(head));
+    for (const r of rows) console.log(line(r));
+  }
+  if (storm) console.log(`stop storm: ${storm.stops} stops in ${storm.seconds} s = ${storm.stops_per_second} stops/s (concurrency 5)`);
+  console.log(`\nwrote bench/results.json`);
+}
+
+/** One realistic deployment of `workspaces` workspaces (30 % running): every command, RUNS times. */
+async function benchDeployment(workspaces, has) {
+  const scenarioPath = `${tmp}/deployment-${workspaces}.json`;
   writeFileSync(
     scenarioPath,
     JSON.stringify({
       clock: CLOCK,
       deployment: { version: "v2.24.0", licensed: true, default_quiet_hours: "CRON_TZ=UTC 0 0 * * *", allow_user_custom: true },
-      generate: { workspaces: 10000, running: 3000, users: 2000, groups: 50, organizations: 5, templates: 40, seed: 1 },
+      generate: { workspaces, running: Math.round(workspaces * 0.3), users: 2000, groups: 50, organizations: 5, templates: 40, seed: 1 },
     }),
   );
   const cfgPath = `${tmp}/agents_config.json`;
@@ -87,12 +123,13 @@ async function main() {
     JSON.stringify({ quiet_hours: { start_time: "18:00", end_time: "08:00", timezone: "Europe/London", grace_period_hours: 1 }, safety: { max_stops_per_run: 100000 } }),
   );
   const t0 = Date.now();
-  const sim = await startSim(scenarioPath, ["--latency-ms", String(LATENCY_MS), "--rate-limit", "0"]);
+  const sim = await startSim(scenarioPath, ["--latency-ms", String(LATENCY_MS), "--rate-limit", "0", "--churn", String(CHURN)]);
   console.error(`simulator ready in ${Date.now() - t0} ms at ${sim.url}`);
 
   // Deployment facts for the floors (read with the simulator's own API, outside the measurement).
   const running = (await sim.api("GET", "/api/v2/workspaces?q=status:running&limit=0")).workspaces;
   const all = await sim.api("GET", "/api/v2/workspaces?limit=1");
+  const bytesPerWorkspace = Math.round(JSON.stringify(running[0] ?? {}).length / 100) * 100;
   const users = await sim.api("GET", "/api/v2/users?limit=1");
   const groups = await sim.api("GET", "/api/v2/groups");
   const runningOwners = new Set(running.map((w) => w.owner_name));
@@ -155,27 +192,7 @@ async function main() {
     });
   }
   sim.stop();
-
-  let storm = null;
-  if (STORM && has("quiet-hours")) storm = await stopStorm();
-
-  const out = { startup_ms_median: Math.round(startup.median * 10) / 10, commands: results, stop_storm: storm };
-  writeFileSync(`${root}bench/results.json`, JSON.stringify(out, null, 2) + "\n");
-  console.log(`\ncoder-agents benchmark — ${RUNS} runs each, ${LATENCY_MS} ms latency, 10,000 workspaces (3,000 running), 2,000 users, 50 groups\n`);
-  console.log(`--help start-up: median ${out.startup_ms_median} ms`);
-  const rows = results.map((r) => [
-    r.name,
-    `${r.requests} / ${r.floor_requests} (${(r.requests / r.floor_requests).toFixed(2)}×)`,
-    `${r.wall_ms_median} / ${r.floor_wall_ms} ms`,
-    `${r.rss_mb_peak} MB`,
-  ]);
-  const head = ["command", "requests / floor", "wall median / floor", "peak RSS"];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => c.padEnd(w[i])).join("  ");
-  console.log(line(head));
-  for (const r of rows) console.log(line(r));
-  if (storm) console.log(`stop storm: ${storm.stops} stops in ${storm.seconds} s = ${storm.stops_per_second} stops/s (concurrency 5)`);
-  console.log(`\nwrote bench/results.json`);
+  return { workspaces, running: running.length, bytes_per_workspace: bytesPerWorkspace, churn_per_second: CHURN, commands: results };
 }
 
 /** 500 running workspaces in quiet hours past grace, stopped by one `quiet-hours --execute`. */
