@@ -134,9 +134,12 @@ async function benchDeployment(workspaces, has) {
   const groups = await sim.api("GET", "/api/v2/groups");
   const runningOwners = new Set(running.map((w) => w.owner_name));
   // The group whose members own the most running workspaces: the realistic prune target.
-  let group = groups[0];
+  // Coder's built-in "Everyone" groups (id = organization id) are every member of an organization,
+  // and share one name across organizations: a team group is the realistic target.
+  const teams = groups.filter((g) => g.id !== g.organization_id);
+  let group = teams[0];
   let groupOwners = 0;
-  for (const g of groups) {
+  for (const g of teams) {
     const n = g.members.filter((m) => runningOwners.has(m.username)).length;
     if (n > groupOwners) [group, groupOwners] = [g, n];
   }
