@@ -5,11 +5,20 @@
  */
 import { z } from "zod";
 
-/** Timestamps that Coder may send as null, "", absent or the zero time: all mean "unset". */
+/**
+ * Timestamps that Coder may send as null, "", absent or the zero time: all mean "unset". A set one
+ * is normalised to this tool's own form (UTC, milliseconds: "2026-01-06T00:00:00.000Z"): Coder
+ * writes RFC 3339 with the fraction trimmed (and Postgres' microseconds), so a deadline echoed in a
+ * report would otherwise differ in form from the instants the tool computes next to it.
+ */
 export const nullableTime = z
   .string()
   .nullish()
-  .transform((v) => (v === undefined || v === null || v === "" || v.startsWith("0001-01-01") ? null : v));
+  .transform((v) => {
+    if (v === undefined || v === null || v === "" || v.startsWith("0001-01-01")) return null;
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? v : new Date(ms).toISOString();
+  });
 
 export const provisionerJobSchema = z.object({
   id: z.string(),
