@@ -12,9 +12,10 @@
  * (`limit=0`) makes a deployment of 50,000 workspaces send hundreds of megabytes in one response.
  * So:
  *
- * 1. Overlapping pages. Page k>0 starts `overlap` rows before the end of page k-1 (offset
+ * 1. Overlapping pages. Page k>0 starts `overlap` rows (10 %) before the end of page k-1 (offset
  *    k·L − overlap, limit L + overlap): the same number of requests as plain pages, and a shift of
  *    up to `overlap` rows between two page reads loses nothing. Pages are still read concurrently.
+ *    A page shorter than asked must reach the count that came with it, or it was cut.
  * 2. Continuity proof. Rows whose sort position did not change ("stayed": same running/not-running
  *    bucket) keep their relative order, so if two adjacent pages share a row that stayed, no such
  *    row can fall between them. A pair without a shared row that stayed is re-read with a wider
@@ -23,8 +24,10 @@
  *    status-less) workspace list that is a start build completing, i.e. the workspace is running
  *    afterwards. When the rows seen fall short of the server's count, the running partition
  *    (`q status:running`, ordered by owner and name) is read the same way and merged. A status-
- *    filtered query (e.g. `status:running`) has no moves inside it: a workspace that leaves or
- *    joins the partition during the listing is reported as it was when the listing started.
+ *    filtered query (e.g. `status:running`) has no moves inside it: a workspace that joins the
+ *    partition after the read passed its place joined after the listing started, and one that
+ *    left it before is no longer in it; the stitched pages are the answer. Users are ordered by
+ *    username alone, so the same holds for them.
  * 4. Still short of the count: one more full pass is merged (workspaces created meanwhile, a
  *    workspace that moved twice). Rows are de-duplicated by id, keeping the newest build.
  *
@@ -60,12 +63,11 @@ export interface ListingOptions<T> {
 interface PassResult {
   /** Count reported by the page read last. */
   countEnd: number;
-  requests: number;
 }
 
-/** Rows of overlap between adjacent pages: ~2 % of a page, at least 1, at most 256. */
+/** Rows of overlap between adjacent pages: ~10 % of a page (500 of 5,000), at most 1,000. */
 export function overlapFor(pageSize: number): number {
-  return Math.max(1, Math.min(256, Math.floor(pageSize / 50), pageSize - 1));
+  return Math.max(1, Math.min(1000, Math.floor(pageSize / 10), pageSize - 1));
 }
 
 export async function consistentList<T extends { id: string }>(q: string | undefined, o: ListingOptions<T>): Promise<T[]> {
@@ -77,16 +79,17 @@ export async function consistentList<T extends { id: string }>(q: string | undef
     }
   };
   const first = await pass(q, o, merge, true);
-  if (rows.size >= first.countEnd) return [...rows.values()];
+  // Without a partition that moves can hide rows in (a status-filtered query, the user list), the
+  // stitched pages are the whole list: a row that joined the partition after the read passed its
+  // place joined after the listing started.
   const moversQ = o.moversQuery?.(q);
-  if (moversQ !== undefined) {
-    await pass(moversQ, o, merge, false);
-    if (rows.size >= first.countEnd) return [...rows.values()];
-  }
+  if (moversQ === undefined || rows.size >= first.countEnd) return [...rows.values()];
+  await pass(moversQ, o, merge, false);
+  if (rows.size >= first.countEnd) return [...rows.values()];
   const again = await pass(q, o, merge, false);
   if (rows.size >= again.countEnd) return [...rows.values()];
   throw new SafetyAbortError(
-    `${o.label}: the listing returned ${rows.size} of ${again.countEnd} rows the server counted, even after re-reading while the deployment changed; refusing to act on an incomplete listing (re-run when fewer workspaces are starting or stopping)`,
+    `${o.label}: the listing returned ${rows.size} of ${again.countEnd} rows the server counted, even after re-reading the running workspaces and the whole list while the deployment changed; refusing to act on an incomplete listing (re-run when fewer workspaces are starting or stopping)`,
   );
 }
 
@@ -94,86 +97,84 @@ export async function consistentList<T extends { id: string }>(q: string | undef
 async function pass<T extends { id: string }>(q: string | undefined, o: ListingOptions<T>, merge: (items: readonly T[]) => void, progress: boolean): Promise<PassResult> {
   const L = o.pageSize;
   const ov = overlapFor(L);
-  let requests = 0;
   let seq = 0;
   let lastSeq = -1;
   let countEnd = 0;
-  const read = async (offset: number, limit: number) => {
-    const page = await o.read(q, offset, limit);
-    requests++;
-    const at = seq++;
-    if (at > lastSeq) {
-      lastSeq = at;
-      countEnd = page.count;
+  // pages[k] covers [k·L − extra, (k+1)·L) (page 0: [0, L)). Only ids and buckets are kept for
+  // stitching; the rows themselves go to `merge` as soon as they arrive.
+  const pageAt = async (k: number, widen = 1): Promise<Read> => {
+    const extra = k === 0 ? 0 : Math.min(k * L, ov * widen);
+    const offset = k * L - extra;
+    const limit = L + extra;
+    for (let attempt = 0; ; attempt++) {
+      const p = await o.read(q, offset, limit);
+      const at = seq++;
+      if (at > lastSeq) {
+        lastSeq = at;
+        countEnd = p.count;
+      }
+      merge(p.items);
+      const end = offset + p.items.length >= p.count;
+      // A page shorter than asked must reach the count it came with (one response, one query):
+      // otherwise the response was cut (a proxy, a server bug). Re-read once, then give up.
+      if (p.items.length < limit && !end) {
+        if (attempt === 0) continue;
+        throw new SafetyAbortError(
+          `${o.label}: the page at offset ${offset} returned ${p.items.length} rows (${offset + p.items.length} of ${p.count} the server counted) though ${limit} were asked for; refusing to act on a truncated listing`,
+        );
+      }
+      const buckets = new Map<string, string>();
+      for (const r of p.items) buckets.set(r.id, o.bucket(r));
+      return { buckets, rows: p.items.length, end, count: p.count };
     }
-    merge(page.items);
-    return page;
   };
-  const firstPage = await read(0, L);
-  const total = firstPage.count;
-  if (progress) o.onProgress?.(Math.min(firstPage.items.length, total), total);
-  if (firstPage.items.length < L) {
-    // One short page is the whole list, read atomically by the server.
-    if (firstPage.items.length < total) {
-      throw new SafetyAbortError(
-        `${o.label}: the server counted ${total} rows but its only page returned ${firstPage.items.length} of ${total} (fewer than the ${L} asked for); refusing to act on a truncated listing`,
-      );
-    }
-    return { countEnd, requests };
-  }
-
-  // pages[k] covers [k·L − overlap, (k+1)·L) (page 0: [0, L)); `short` = ended before (k+1)·L.
-  const pageAt = async (k: number, widen = 1): Promise<Read<T>> => {
-    const extra = Math.min(k * L, ov * widen);
-    const p = await read(k * L - extra, L + extra);
-    // The end of the list was inside this page: fewer rows than asked, or as many as counted.
-    return { ...p, short: p.items.length < L + extra || k * L - extra + p.items.length >= p.count };
-  };
-  const pages: Read<T>[] = [{ ...firstPage, short: firstPage.items.length >= total }];
-  let done = firstPage.items.length;
-  const planned = Math.max(1, Math.ceil(total / L));
+  const first = await pageAt(0);
+  const total = first.count;
+  if (progress) o.onProgress?.(Math.min(first.rows, total), total);
+  const pages: Read[] = [first];
+  let done = first.rows;
+  const planned = first.end ? 1 : Math.max(1, Math.ceil(total / L));
   const rest = await o.mapLimit(
     Array.from({ length: planned - 1 }, (_, i) => i + 1),
     o.concurrency,
     async (k) => {
       const p = await pageAt(k);
-      done += Math.min(p.items.length, L);
+      done += Math.min(p.rows, L);
       if (progress) o.onProgress?.(Math.min(done, total), total);
       return p;
     },
   );
   pages.push(...rest);
 
-  // Stitch left to right: every adjacent pair must share a row that stayed in its bucket, and
-  // the last page must be short (the list's end). A pair that does not is re-read wider.
+  // Stitch left to right: every adjacent pair must share a row that stayed in its bucket, and the
+  // last page must reach the end of the list. A pair that does not is re-read with more overlap.
   for (let k = 1; ; k++) {
     const prev = pages[k - 1]!;
-    if (prev.short) break;
+    if (prev.end) break;
     let cur = pages[k] ?? (await pageAt(k));
-    for (let widen = 4; !sharesStayedRow(prev, cur, o.bucket); widen *= 4) {
-      if (widen > 64) {
+    for (let widen = 4; !sharesStayedRow(prev, cur); widen *= 4) {
+      if (widen > 16) {
         throw new SafetyAbortError(
-          `${o.label}: pages ${k} and ${k + 1} of the listing share no row even when re-read with ${Math.min(k * L, ov * 16)} rows of overlap: the list moved by more than that between two reads (or rows went missing: ${countEnd} counted); refusing to act on a listing that cannot be made consistent`,
+          `${o.label}: pages ${k} and ${k + 1} of the listing share no row even when re-read with ${Math.min(k * L, ov * 4)} rows of overlap: the list moved by more than that between two reads; refusing to act on a listing that cannot be made consistent (re-run when fewer workspaces are starting or stopping)`,
         );
       }
       cur = await pageAt(k, widen);
     }
     pages[k] = cur;
   }
-  return { countEnd, requests };
+  return { countEnd };
 }
 
-interface Read<T> extends Page<T> {
-  short: boolean;
+interface Read {
+  /** id → bucket of the rows of the page. */
+  buckets: Map<string, string>;
+  rows: number;
+  /** The page reached the end of the list (as counted in the same response). */
+  end: boolean;
+  count: number;
 }
 
-function sharesStayedRow<T extends { id: string }>(prev: Page<T>, cur: Page<T>, bucket: (row: T) => string): boolean {
-  if (cur.items.length === 0) return false;
-  const before = new Map<string, string>();
-  for (const r of prev.items) before.set(r.id, bucket(r));
-  for (const r of cur.items) {
-    const b = before.get(r.id);
-    if (b !== undefined && b === bucket(r)) return true;
-  }
+function sharesStayedRow(prev: Read, cur: Read): boolean {
+  for (const [id, b] of cur.buckets) if (prev.buckets.get(id) === b) return true;
   return false;
 }
