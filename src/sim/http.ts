@@ -5,6 +5,11 @@ export interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /**
+   * A list body sent as it is rendered (chunked, like Go's encoder writing a large response), so
+   * a 5,000-workspace page is never one string: `{"<key>":[` + items + `],"count":N}`.
+   */
+  list?: { key: string; items: readonly unknown[]; render: (item: unknown) => unknown; count: number };
 }
 
 export interface RouteMatch<H> {
@@ -64,7 +69,35 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
   return params;
 }
 
-export function sendJson(res: ServerResponse, reply: Reply, headers: Record<string, string>, malformed = false): void {
+/** Items rendered and written per chunk of a streamed list. */
+const LIST_CHUNK = 200;
+
+/** Sends a list reply chunk by chunk, waiting for the socket to drain (malformed: cut halfway). */
+async function sendList(res: ServerResponse, reply: Reply, headers: Record<string, string>, malformed: boolean): Promise<void> {
+  const list = reply.list!;
+  res.writeHead(reply.status, { ...headers, ...reply.headers, "Content-Type": "application/json; charset=utf-8" });
+  const cutAt = malformed ? Math.floor(list.items.length / 2) : -1;
+  let out = `{${JSON.stringify(list.key)}:[`;
+  for (let i = 0; i < list.items.length; i += LIST_CHUNK) {
+    if (cutAt >= 0 && i >= cutAt) {
+      res.end(out);
+      return;
+    }
+    const parts = list.items.slice(i, i + LIST_CHUNK).map((item) => JSON.stringify(list.render(item)));
+    out += (i > 0 ? "," : "") + parts.join(",");
+    if (res.destroyed) return;
+    if (!res.write(out)) await new Promise((r) => res.once("drain", r));
+    out = "";
+  }
+  if (cutAt >= 0) {
+    res.end(out);
+    return;
+  }
+  res.end(`${out}],"count":${list.count}}`);
+}
+
+export function sendJson(res: ServerResponse, reply: Reply, headers: Record<string, string>, malformed = false): void | Promise<void> {
+  if (reply.list) return sendList(res, reply, headers, malformed);
   let text = reply.body === undefined ? "" : JSON.stringify(reply.body);
   if (malformed && text.length > 0) text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
   const all: Record<string, string | number> = { ...headers, ...reply.headers };

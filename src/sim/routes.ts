@@ -301,7 +301,13 @@ export function apiRouter(): Router<ApiRoute> {
     } else candidates = store.workspacesInListOrder(user.id);
     const matched = candidates.filter(pred);
     const page = limit > 0 ? matched.slice(offset, offset + limit) : matched.slice(offset);
-    return ok({ workspaces: page.map((w) => workspaceJson(store, w, user.id)), count: matched.length });
+    // Which rows, in which order, is decided now (one query); each row is rendered as the body is
+    // streamed, so a row may show a state a few milliseconds newer than its place in the order.
+    return {
+      status: 200,
+      body: undefined,
+      list: { key: "workspaces", items: page, render: (w) => workspaceJson(store, w as Workspace, user.id), count: matched.length },
+    };
   }));
 
   r.add("GET", "/api/v2/workspaces/{id}", authed((ctx) => {

@@ -203,7 +203,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       baseUrl,
     };
     try {
-      send(await route.handler(ctx), rl);
+      await send(await route.handler(ctx), rl);
     } catch (e) {
       if (e instanceof QueryError) send(err(400, e.message, undefined, e.validations), rl);
       else send(err(500, "Internal error.", (e as Error).message), rl);
