@@ -108,11 +108,16 @@ export function main(): void {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // Test seam: CODER_AGENTS_FORCE_TTY=1 makes stdout and stderr count as terminals (the width then
+  // comes from COLUMNS), so tests can see what an operator at a terminal sees.
+  const forceTty = process.env.CODER_AGENTS_FORCE_TTY === "1";
   const io: Io = {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
-    stdoutIsTTY: !!process.stdout.isTTY,
-    stderrIsTTY: !!process.stderr.isTTY,
+    stdoutIsTTY: forceTty || !!process.stdout.isTTY,
+    stderrIsTTY: forceTty || !!process.stderr.isTTY,
+    columns: process.stdout.columns,
+    stderrColumns: process.stderr.columns,
   };
   const needsArgs = argv.length === 0;
   void runCli({

@@ -13,6 +13,7 @@ import { registerAutostop } from "./register/autostop.js";
 import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
+import { collect, intArg } from "./args.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
@@ -34,7 +35,11 @@ export function buildProgram(version: string, run: RunFn, io: ProgramIo, extra: 
     .option("--token-file <path>", "read the session token from a file")
     .option("--config <path>", "config file (default: CODER_AGENTS_CONFIG, ./agents_config.json, $XDG_CONFIG_HOME/coder-agents/agents_config.json)")
     .option("--ca-file <path>", "extra CA bundle for TLS (also CODER_CA_FILE)")
-    .option("--json", "machine output on stdout (one JSON document)")
+    .addOption(new Option("-o, --output <format>", "output format: table (fitted to the terminal), json (one JSON document), wide (every column, nothing cut)").choices(["table", "json", "wide"]))
+    .option("--json", "same as -o json")
+    .option("-c, --column <columns>", "table columns to show, comma-separated or repeated, in this order (names as in the table header)", collect)
+    .option("--limit <n>", "rows per section (default 20 on a terminal, all otherwise; 0 = all)", intArg("--limit"))
+    .option("--allow-unknown-config", "unknown config keys are warnings instead of an error (exit 2)")
     .option("--now <iso>", "evaluate every rule as if the current time were this instant")
     .addOption(new Option("--verbose", "debug logs on stderr").conflicts("quiet"))
     .option("--quiet", "only warnings and errors on stderr")

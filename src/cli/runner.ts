@@ -16,7 +16,9 @@ import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorC
 import { resolveConfiguredPath } from "../exec/journal.js";
 import { createLogger } from "../log/logger.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
-import type { AppContext, Io, Progress } from "./context.js";
+import type { AppContext, Io, OutputView, Progress } from "./context.js";
+import { zoneAbbrev } from "../output/format.js";
+import { normColumn } from "../output/table-fit.js";
 import { defaultSleep } from "../coder/http.js";
 
 export interface RuntimeDeps {
@@ -40,6 +42,11 @@ export interface GlobalOpts {
   tokenFile?: string;
   config?: string;
   json?: boolean;
+  output?: "table" | "json" | "wide";
+  column?: string[];
+  limit?: number;
+  search?: string;
+  allowUnknownConfig?: boolean;
   now?: string;
   verbose?: boolean;
   quiet?: boolean;
@@ -88,7 +95,7 @@ export class Runner {
   async run(cmd: Command, fn: CommandFn, defaultMode: Mode = "report"): Promise<void> {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     const { io, env } = this.deps;
-    const json = !!g.json;
+    const json = !!g.json || g.output === "json";
     const generatedAt = this.deps.clock();
     let now = generatedAt;
     const name = commandPath(cmd);
@@ -97,7 +104,8 @@ export class Runner {
     let closeLogger = () => {};
     try {
       if (g.now) now = parseNow(g.now);
-      const loaded = loadConfig({ flagPath: g.config, env, cwd: this.deps.cwd, readFile: readText });
+      if (g.json && g.output && g.output !== "json") throw new UsageError(`--json is -o json: it cannot be combined with -o ${g.output}`);
+      const loaded = loadConfig({ flagPath: g.config, env, cwd: this.deps.cwd, readFile: readText, allowUnknown: !!g.allowUnknownConfig });
       const cfg = loaded.config;
       const configDir = loaded.path ? dirname(resolve(this.deps.cwd, loaded.path)) : this.deps.cwd;
       const level = g.verbose ? "debug" : g.quiet ? "warn" : cfg.logging.level;
@@ -112,7 +120,16 @@ export class Runner {
       logger.debug({ config: loaded.path ?? "(defaults)", config_hash: loaded.hash, now: now.toISO() }, "configuration loaded");
 
       let client: CoderClient | undefined;
+      const output = outputView(g, io, env);
+      this.header = headerLine(loaded.path, loaded.pathSource, now);
       const ctx: AppContext = {
+        output,
+        configSources: {
+          pathSource: loaded.pathSource,
+          raw: loaded.raw,
+          env: loaded.envOverrides,
+          flags: g.verbose ? { "logging.level": "debug" } : g.quiet ? { "logging.level": "warn" } : {},
+        },
         now,
         nowOverridden: !!g.now,
         clock: this.deps.clock,
@@ -172,7 +189,7 @@ export class Runner {
       };
       const result = await fn(ctx);
       if (result) {
-        this.print(result, { generatedAt, now }, json);
+        this.print(result, { generatedAt, now }, json, cfg.quiet_hours.timezone);
         this.state.exitCode = result.exitCode;
       }
       const sig = this.deps.interruptedBy();
@@ -194,14 +211,39 @@ export class Runner {
     }
   }
 
-  print(result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean): void {
+  private header: ((zone: string) => string) | null = null;
+
+  print(result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean, defaultZone = "UTC"): void {
     if (json) this.deps.io.stdout(JSON.stringify(envelope(result, meta)) + "\n");
     else {
       const text = result.human();
-      this.deps.io.stdout(text.endsWith("\n") ? text : text + "\n");
+      const head = result.header !== false && this.header ? this.header(result.zone ?? defaultZone) + "\n" : "";
+      this.deps.io.stdout(head + (text.endsWith("\n") ? text : text + "\n"));
     }
   }
 }
+
+/**
+ * The first line of every human report: which configuration file is in use (and how it was
+ * found), or "defaults", and the zone the report's times are shown in.
+ */
+export function headerLine(path: string | null, source: string | null, now: DateTime): (zone: string) => string {
+  const cfg = path ? `${path} (${source === "--config" ? "from --config" : source === "CODER_AGENTS_CONFIG" ? "from CODER_AGENTS_CONFIG" : `found in the ${source}`})` : "defaults (no config file)";
+  return (zone) => `Config: ${cfg} · Zone: ${zone} (${zoneAbbrev(now.setZone(zone))})`;
+}
+
+/** -o/--output, -c/--column, --limit and the terminal width, from the global options and the terminal. */
+export function outputView(g: GlobalOpts, io: Io, env: Record<string, string | undefined>): OutputView {
+  const format = g.json ? "json" : (g.output ?? "table");
+  const envCols = env.COLUMNS && /^\d+$/.test(env.COLUMNS) ? Number(env.COLUMNS) : undefined;
+  const termWidth = envCols ?? (io.stdoutIsTTY ? io.columns : undefined) ?? null;
+  const limit = g.limit !== undefined ? (g.limit === 0 ? null : g.limit) : io.stdoutIsTTY ? DEFAULT_TTY_LIMIT : null;
+  const columns = g.column ? g.column.flatMap((c) => c.split(",")).map(normColumn).filter(Boolean) : null;
+  return { format, width: format === "wide" ? null : termWidth && termWidth > 0 ? termWidth : null, limit, columns: columns && columns.length ? columns : null, search: g.search?.trim() || null };
+}
+
+/** Rows per section on a terminal when --limit is not given. */
+export const DEFAULT_TTY_LIMIT = 20;
 
 function redactAll(s: string, secrets: string[]): string {
   let out = s;

@@ -15,8 +15,10 @@
  * and the deployment config once each, and owners' quiet hours (one request per owner, bounded
  * concurrency) unless the deployment does not let users set their own (everyone then has the default).
  */
+import { tableView } from "../cli/context.js";
 import { DateTime } from "luxon";
 import { renderTable } from "../output/table.js";
+import { withSearch } from "./search.js";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
 import type { DeploymentConfig, Group, QuietHours, Template, Workspace } from "../coder/schemas.js";
@@ -145,7 +147,7 @@ async function loadWorkspaces(ctx: AppContext, client: CoderClient, opts: Autost
   }
   const progress = ctx.progress("listing running workspaces");
   try {
-    return await client.listWorkspaces("status:running", (d, t) => progress.update(d, t));
+    return await client.listWorkspaces(withSearch(ctx, "status:running")!, (d, t) => progress.update(d, t));
   } finally {
     progress.done();
   }
@@ -385,7 +387,7 @@ function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions
             e.cause ?? "manual only",
             notes(e, zone),
           ]),
-          { color: ctx.color },
+          tableView(ctx),
         ),
       );
     } else lines.push("No running workspace matches.");
@@ -466,7 +468,7 @@ function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, Owne
           e.owner_quiet_hours?.time ? `${e.owner_quiet_hours.time} ${e.owner_quiet_hours.timezone}` : e.owner_quiet_hours?.source ?? "unknown",
           e.template_autostop_requirement ? `${e.template_autostop_requirement.days_of_week.join(",")}${e.template_autostop_requirement.weeks > 1 ? ` every ${e.template_autostop_requirement.weeks} weeks` : ""}${e.template_autostop_requirement.effective ? "" : " (not licensed)"}` : "none",
         ]),
-        { color: ctx.color },
+        tableView(ctx),
       ),
     );
     return lines.join("\n");

@@ -15,6 +15,7 @@
  * - `GET /deployment/config` only when some owner's schedule is not readable.
  * No user listing is used: a workspace's owner is never dropped for missing from one (D28).
  */
+import { tableView } from "../cli/context.js";
 import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
@@ -47,6 +48,7 @@ import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import { withSearch } from "./search.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
 import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
@@ -94,7 +96,7 @@ function unknownError(dim: Dimension, unknown: string[], f: MergedFilters, cliVa
 /** The `prune` command. */
 export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CommandResult> {
   const cfg = ctx.config.prune_workspaces;
-  if (opts.user && opts.all) throw new UsageError("--user and --all cannot be combined: --all already covers every owner (D34)");
+  if (opts.user && opts.all) throw new UsageError("--user and --all cannot be combined: --all already covers every owner");
   const duration = validateDuration(
     opts.duration ?? cfg.default_quiet_hours_duration,
     opts.duration !== undefined ? "--duration" : "prune_workspaces.default_quiet_hours_duration",
@@ -105,7 +107,6 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
       `prune_workspaces.enabled is false in ${ctx.configPath ?? "the configuration"}: --cleanup refused (listing and --cleanup --dry-run still work; set it to true to allow stops)`,
     );
   }
-  if (opts.dryRun && !opts.cleanup) ctx.logger.warn("--dry-run has no effect without --cleanup (prune only lists without --cleanup)");
   const filters = mergeFilters(cfg, { include: opts.include ?? {}, exclude: opts.exclude ?? {} });
   const cliValues = new Set([...Object.values(opts.include ?? {}).flat(), ...Object.values(opts.exclude ?? {}).flat()]);
   const client = ctx.client();
@@ -123,7 +124,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   const q = [opts.includeStopped ? "" : "status:running", scope.user ? `owner:${scope.user}` : ""].filter(Boolean).join(" ");
   const progress = ctx.progress("listing workspaces");
   const [workspaces, entitlements, groups] = await Promise.all([
-    client.listWorkspaces(q, (d, t) => progress.update(d, t)).finally(() => progress.done()),
+    client.listWorkspaces(withSearch(ctx, q), (d, t) => progress.update(d, t)).finally(() => progress.done()),
     client.entitlements(),
     dimensionActive(filters, "groups") ? listGroupsOrExplain(client) : Promise.resolve([] as Group[]),
   ]);
@@ -468,7 +469,7 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
         renderTable(
           ["Workspace", "Template", "Organization", "Status", "Created"],
           o.workspaces.map((ws) => [ws.name, ws.template_display_name || ws.template_name, ws.organization_name, ws.latest_build.status, ws.created_at.slice(0, 10)]),
-          { color: ctx.color },
+          tableView(ctx),
         ),
         "",
       );

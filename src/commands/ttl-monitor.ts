@@ -7,6 +7,7 @@
  * never widens to everyone), `--user NAME`, `--all-users`; `--org NAME` (repeatable) adds a server-side
  * `organization:` filter. A cycle that cannot read Coder is reported as a failure, never as compliant.
  */
+import { tableView } from "../cli/context.js";
 import { DateTime } from "luxon";
 import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
@@ -17,6 +18,7 @@ import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBucket
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import { withSearch } from "./search.js";
 
 export interface TtlMonitorOptions {
   user?: string | undefined;
@@ -121,7 +123,7 @@ async function listScope(ctx: AppContext, client: CoderClient, scope: TtlScope):
   const out: Workspace[] = [];
   try {
     for (const q of scope.queries) {
-      const rows = await client.listWorkspaces(q || undefined, (d, t) => progress.update(d, t));
+      const rows = await client.listWorkspaces(withSearch(ctx, q), (d, t) => progress.update(d, t));
       for (const w of rows) if (!seen.has(w.id)) (seen.add(w.id), out.push(w));
     }
   } finally {
@@ -248,7 +250,7 @@ function humanReport(
   zone: string,
   gate: boolean,
 ): string {
-  const color = { color: ctx.color };
+  const color = tableView(ctx);
   const ws = data.workspaces;
   const thresholdText = formatDuration(input.thresholdSeconds);
   const lines: string[] = [

@@ -150,11 +150,10 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     expect(grace.action_required).toBe("Stop workspaces in 45m");
   });
 
-  it("--dry-run/--force without --execute change nothing, and say so", async () => {
+  it("--dry-run/--force without --execute are usage errors (exit 2)", async () => {
     const r = await cli(["quiet-hours", "--categorize", "--force", "--dry-run", "--json", "--now", "2026-01-05T19:30:00Z"]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/--dry-run, --force only modify --execute; this --categorize run ignores them/);
-    expect(categorizeDoc.parse(r.json()).mode).toBe("report");
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--dry-run, --force only modify --execute, which was not given/);
   });
 
   it("relative paths in the config file resolve against the file's directory, not the cwd", async () => {

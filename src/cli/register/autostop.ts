@@ -1,5 +1,6 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { RunFn } from "../program.js";
+import { checkModifiers, checkOneMode } from "../modes.js";
 import { durationArg, intArg } from "../args.js";
 
 interface Opts {
@@ -10,6 +11,7 @@ interface Opts {
   dryRun?: boolean;
   maxStops?: number;
   within?: number;
+  duration?: number;
   ownerSchedules?: boolean;
 }
 
@@ -19,6 +21,8 @@ export function registerAutostop(program: Command, run: RunFn): void {
     .description("workspaces bound to be stopped: when, and why (Coder's deadline, max_deadline, quiet hours, prune)")
     .option("--list-pending", "every running workspace with its next stop, cause and time left, soonest first (default)")
     .option("--within <duration>", "only those stopping within this (2h, 90m, or hours)", durationArg("--within"))
+    .addOption(new Option("--duration <duration>", "same as --within").argParser(durationArg("--duration")).hideHelp())
+.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
     .option("--owner-schedules", "read every owner's quiet hours (one request per owner): adds the prune cause and the max_deadline drift check")
     .option("--schedule", "per workspace: autostart and next start, TTL, deadline, max_deadline, owner's quiet hours, template autostop requirement")
     .option("--explain <owner/name>", "decision trace for one workspace: every rule, where deadline and max_deadline come from, every command's verdict")
@@ -51,14 +55,12 @@ Examples:
         cmd,
         async () => {
           const m = await import("../../commands/autostop.js");
-          if (modes.length > 1) {
-            const { UsageError } = await import("../../errors.js");
-            throw new UsageError(`choose one mode, not ${modes.join(" and ")}`);
-          }
+          checkOneMode(Object.fromEntries(modes.map((f) => [f, true])));
+          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute);
           return (ctx) =>
             m.autostopCommand(ctx, {
               mode,
-              withinSeconds: opts.within,
+              withinSeconds: opts.within ?? opts.duration,
               target: opts.explain,
               dryRun: !!opts.dryRun,
               maxStops: opts.maxStops,
