@@ -14,6 +14,7 @@ import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
 import { collect, intArg } from "./args.js";
+import { registerConfig } from "./register/config.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
@@ -73,7 +74,9 @@ Examples:
   registerEnterprise(program, run);
   registerPrune(program, run);
   registerRollback(program, run);
+  registerConfig(program, run);
   registerSimulate(program, extra.runSimulate);
-  for (const c of program.commands) enableExit(c);
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of program.commands.flatMap(all)) enableExit(c);
   return program;
 }
