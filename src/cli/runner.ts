@@ -16,8 +16,9 @@ import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorC
 import { resolveConfiguredPath } from "../exec/journal.js";
 import { createLogger } from "../log/logger.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
-import type { AppContext, Io, OutputView, Progress } from "./context.js";
+import type { AppContext, Io, OutputView } from "./context.js";
 import { zoneAbbrev } from "../output/format.js";
+import { StderrLine, makeProgressBar } from "./progress.js";
 import { normColumn } from "../output/table-fit.js";
 import { defaultSleep } from "../coder/http.js";
 
@@ -113,7 +114,9 @@ export class Runner {
         ? { path: resolveConfiguredPath(cfg.logging.file, this.deps.home, configDir), maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
         : undefined;
       // A log file that cannot be opened is said once on stderr; it never stops the run.
-      const log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });
+      const errCols = env.COLUMNS && /^\d+$/.test(env.COLUMNS) ? Number(env.COLUMNS) : (io.stderrColumns ?? 80);
+      const line = new StderrLine(io.stderr, !g.quiet && io.stderrIsTTY, errCols);
+      const log = createLogger({ level, stderr: { write: line.write, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });
       closeLogger = log.close;
       const logger = log.logger;
       for (const w of loaded.warnings) logger.warn(w);
@@ -147,7 +150,7 @@ export class Runner {
         signal: this.deps.signal,
         interruptedBy: this.deps.interruptedBy,
         sleep: defaultSleep,
-        progress: (label) => makeProgress(io, label, !g.quiet),
+        progress: (label) => makeProgressBar(line, label),
         client: () => {
           if (client) return client;
           const creds = resolveCredentials({
@@ -255,23 +258,6 @@ function commandPath(cmd: Command): string {
   const parts: string[] = [];
   for (let c: Command | null = cmd; c && c.parent; c = c.parent) parts.unshift(c.name());
   return parts.join(" ") || cmd.name();
-}
-
-function makeProgress(io: Io, label: string, enabled: boolean): Progress {
-  const on = enabled && io.stderrIsTTY;
-  let last = 0;
-  return {
-    update(done, total, detail) {
-      if (!on) return;
-      const t = Date.now();
-      if (t - last < 100 && done < total) return;
-      last = t;
-      io.stderr(`\r\x1b[2K${label}: ${done}/${total}${detail ? ` ${detail}` : ""}`);
-    },
-    done() {
-      if (on) io.stderr("\r\x1b[2K");
-    },
-  };
 }
 
 export { ExitCode };

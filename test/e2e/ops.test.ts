@@ -93,7 +93,8 @@ describe("operations", () => {
     const cfg = opsConfig(dir);
     const env = { CODER_SESSION_TOKEN: sim.ownerToken };
     const qh = (kill?: boolean) =>
-      runCli(["quiet-hours", "--execute", "--url", sim!.url, "--config", cfg, "--now", NOW], {
+      // --verbose: the per-action log line the kill waits for is a debug line.
+      runCli(["quiet-hours", "--execute", "--verbose", "--url", sim!.url, "--config", cfg, "--now", NOW], {
         env,
         cwd: dir,
         ...(kill ? { kill: { signal: "SIGKILL" as const, whenStderrMatches: /"msg":"stop stopped"/ } } : {}),

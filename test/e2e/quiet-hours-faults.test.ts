@@ -120,7 +120,7 @@ describe("quiet-hours --execute with one failing stop, and SIGINT", () => {
     // alice/b is the only one left running: add two more so the bucket (1/min) makes the run wait.
     await t.sim.addWorkspace({ name: "e", owner: "alice", template: "python-dev", started_at: "2026-01-05T09:00:00Z" });
     await t.sim.addWorkspace({ name: "f", owner: "alice", template: "python-dev", started_at: "2026-01-05T09:00:00Z" });
-    const r = await t.cli(["quiet-hours", "--execute", "--json"], { kill: { signal: "SIGINT", whenStderrMatches: /stop stopped/ } });
+    const r = await t.cli(["quiet-hours", "--execute", "--json", "--verbose"], { kill: { signal: "SIGINT", whenStderrMatches: /stop stopped/ } });
     expect(r.code, r.stderr).toBe(130);
     const doc = executeDoc.parse(r.json());
     expect(doc.interrupted).toBe("SIGINT");
