@@ -2,7 +2,7 @@
  * The commander program: global options (SPEC §3) and every command of SPEC §7. Kept free of
  * heavy imports so `--help` starts fast; command implementations load on first use.
  */
-import { Command, Option } from "commander";
+import { Argument, Command, Option } from "commander";
 import type { AppContext } from "./context.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { registerWorkspaces } from "./register/workspaces.js";
@@ -76,6 +76,22 @@ Examples:
   registerRollback(program, run);
   registerConfig(program, run);
   registerSimulate(program, extra.runSimulate);
+  program
+    .command("completion")
+    .description("print the shell completion script (bash, zsh or fish)")
+    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(["bash", "zsh", "fish"]))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  source <(coder-agents completion bash)
+  coder-agents completion zsh > "\${fpath[1]}/_coder-agents"
+  coder-agents completion fish > ~/.config/fish/completions/coder-agents.fish`,
+    )
+    .action(async (shell: "bash" | "zsh" | "fish") => {
+      const { completionScript } = await import("./completion.js");
+      io.writeOut(completionScript(program, shell));
+    });
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of program.commands.flatMap(all)) enableExit(c);
   return program;
