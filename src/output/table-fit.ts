@@ -111,8 +111,13 @@ export function truncateTo(s: string, w: number, measure: (s: string) => number)
   return out + "…";
 }
 
-/** The note under a fitted table, or null. */
-export function fitNote(f: Fitted): string | null {
+/** The note under a fitted table (within `width`: the list of hidden columns is cut, not the hint), or null. */
+export function fitNote(f: Fitted, width: number | null = null): string | null {
   if (f.dropped.length === 0 && !f.truncated) return null;
-  return f.dropped.length ? `(hidden to fit: ${f.dropped.join(", ")}; -o wide shows all)` : "(cells cut to fit; -o wide shows all)";
+  if (!f.dropped.length) return "(cells cut to fit; -o wide shows all)";
+  const tail = "; -o wide shows all)";
+  const head = "(hidden to fit: ";
+  const names = f.dropped.join(", ");
+  const room = width === null ? Infinity : width - head.length - tail.length;
+  return `${head}${names.length <= room ? names : names.slice(0, Math.max(0, room - 1)) + "…"}${tail}`;
 }

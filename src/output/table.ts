@@ -22,7 +22,7 @@ export function renderTable(head: string[], rows: (string | number)[][], opts: {
     opts.width ?? null,
     displayWidth,
   );
-  const extra = [moreLine(hidden), fitNote(fitted)]
+  const extra = [moreLine(hidden), fitNote(fitted, opts.width ?? null)]
     .filter((l): l is string => l !== null)
     .map((l) => (opts.width ? truncateTo(l, opts.width, displayWidth) : l));
   return [boxed(fitted.head, fitted.rows, opts.color), ...extra].join("\n");
