@@ -322,12 +322,11 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
   const human = () => {
     const { c } = view;
     const rule = "=".repeat(60);
-    const nowLocal = c.now.setZone(view.zone);
     const lines = [
       rule,
       "QUIET HOURS AGENT STATUS",
       rule,
-      `Current Time: ${nowLocal.toISO({ suppressMilliseconds: true })} (${view.at(c.now)})`,
+      `Current Time: ${view.at(c.now)}`,
       `Timezone: ${view.zone}`,
       view.windowLine(),
       `Quiet Hours Active: ${c.window ? "Yes" : "No"}`,

@@ -257,7 +257,7 @@ function humanReport(
     RULE,
     "TTL COMPLIANCE REPORT",
     RULE,
-    `Generated: ${input.now.toUTC().toFormat("yyyy-MM-dd HH:mm:ss")} UTC`,
+    `Generated: ${formatInstant(isoUtc(input.now), zone)}`,
     `Scope: ${scopeLine(input.scope)}`,
     `Threshold: ${thresholdText}`,
     `Total Workspaces: ${input.total}`,
@@ -354,7 +354,7 @@ async function monitor(ctx: AppContext, opts: TtlMonitorOptions, thresholdSecond
       scope ??= await resolveScope(client, opts);
       const result = await runReport(ctx, client, scope, opts, thresholdSeconds, cycleNow, cycle);
       if (ctx.json) ctx.io.stdout(JSON.stringify(envelope(result, { generatedAt: ctx.clock(), now: cycleNow })) + "\n");
-      else ctx.io.stdout(`\n[${cycleNow.toFormat("yyyy-MM-dd HH:mm:ss")} UTC] Running TTL check (cycle ${cycle})...\n${result.human()}\n`);
+      else ctx.io.stdout(`\n[${formatInstant(isoUtc(cycleNow), ctx.config.quiet_hours.timezone)}] Running TTL check (cycle ${cycle})...\n${result.human()}\n`);
     } catch (err) {
       if (ctx.signal.aborted) break;
       if (err instanceof UsageError || err instanceof ConfigError || !(err instanceof AgentError)) throw err;
@@ -409,8 +409,8 @@ function reportFailure(ctx: AppContext, cycle: number, at: DateTime, err: AgentE
     ctx.io.stdout(JSON.stringify(doc) + "\n");
   } else {
     ctx.io.stdout(
-      `\n[${at.toFormat("yyyy-MM-dd HH:mm:ss")} UTC] Running TTL check (cycle ${cycle})...\n` +
-        `❌ TTL check FAILED: ${err.message}\n   Compliance is UNKNOWN for this cycle; next attempt at ${nextAt.toFormat("HH:mm:ss")} UTC\n`,
+      `\n[${formatInstant(isoUtc(at), ctx.config.quiet_hours.timezone)}] Running TTL check (cycle ${cycle})...\n` +
+        `❌ TTL check FAILED: ${err.message}\n   Compliance is UNKNOWN for this cycle; next attempt at ${formatInstant(isoUtc(nextAt), ctx.config.quiet_hours.timezone)}\n`,
     );
   }
 }
