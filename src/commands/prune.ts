@@ -48,6 +48,7 @@ import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import { limitItems, moreLine } from "../output/table-fit.js";
 import { withSearch } from "./search.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
 import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
@@ -161,7 +162,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
 
   const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun });
   const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun });
-  return { command: "prune", mode, data, human, exitCode };
+  return { command: "prune", mode, data, human, exitCode, zone: cfg.timezone };
 }
 
 async function listGroupsOrExplain(client: CoderClient): Promise<Group[]> {
@@ -450,7 +451,7 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
     .join("; ");
   out.push(
     `Scope: ${scope} · window length ${formatHours(r.duration)} · ${r.includeStopped ? "all statuses" : "running workspaces"}${anyFilter(r.filters) ? ` · filters ${active}` : ""}`,
-    `Evaluated at: ${formatInstant(isoUtc(ctx.now), "UTC")} · ${r.workspacesListed} listed, ${r.survivors} after filters, ${r.plan.owners.length} owner(s) checked`,
+    `Evaluated at: ${formatInstant(isoUtc(ctx.now), ctx.config.prune_workspaces.timezone)} · ${r.workspacesListed} listed, ${r.survivors} after filters, ${r.plan.owners.length} owner(s) checked`,
   );
   for (const w of r.warnings) out.push(`⚠️  ${w}`);
   out.push("");
@@ -458,7 +459,8 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
     out.push("✅ No workspaces found within quiet hours periods");
   } else {
     out.push(`🌙 WORKSPACES WITHIN QUIET HOURS PERIODS (${r.plan.selected.length})`, RULE);
-    for (const o of r.plan.inside) {
+    const owners = limitItems(r.plan.inside, ctx.output.limit);
+    for (const o of owners.shown) {
       const zone = o.quietStart.timezone;
       out.push(
         `👤 ${o.owner}`,
@@ -474,6 +476,8 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
         "",
       );
     }
+    const more = moreLine(owners.hidden);
+    if (more) out.push(more.replace(" more ", " more owners "), "");
   }
   // For a single owner (or a few), say when their window is, so "nothing found" is explained.
   const outside = r.plan.owners.filter((o) => !o.window.inside);
@@ -486,11 +490,11 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
       );
     }
   }
-  if (r.cleanup) out.push(...renderCleanup(r.cleanup, r.dryRun));
+  if (r.cleanup) out.push(...renderCleanup(ctx, r.cleanup, r.dryRun));
   return out.join("\n");
 }
 
-function renderCleanup(c: CleanupOutcome, dryRun: boolean): string[] {
+function renderCleanup(ctx: AppContext, c: CleanupOutcome, dryRun: boolean): string[] {
   const out: string[] = [""];
   const n = c.candidates.length;
   if (n === 0) {
@@ -499,16 +503,24 @@ function renderCleanup(c: CleanupOutcome, dryRun: boolean): string[] {
   }
   out.push(dryRun ? `🧪 [DRY RUN] Cleaning up ${n} running workspaces:` : `🛑 Cleaning up ${n} running workspaces:`);
   const byId = new Map(c.run.results.map((x) => [x.id, x]));
-  for (const cand of c.candidates) {
-    const ws = cand.workspace;
-    const res = byId.get(ws.id);
-    const label = `${ws.owner_name}/${ws.name} (${ws.template_display_name || ws.template_name}) - ${ws.latest_build.status}`;
-    out.push(dryRun ? `  🧪 [DRY RUN] Would stop: ${label}` : `  🛑 Stopping: ${label}`, `     Owner: ${ws.owner_name}`, `     Reason: ${cand.reasons.join("; ")}`);
-    if (!res) continue;
-    if (res.outcome === "stopped") out.push("     Result: ✅ Stop build created");
-    else if (res.outcome === "skipped") out.push(`     Result: ⏭️  Skipped: ${res.error ?? "no longer eligible"}`);
-    else if (res.outcome === "failed") out.push(`     Result: ❌ Failed: ${res.error ?? "unknown error"}`);
-  }
+  const resultText = (id: string): string => {
+    const res = byId.get(id);
+    if (!res) return "";
+    if (res.outcome === "stopped") return "✅ stop build created";
+    if (res.outcome === "skipped") return `⏭️ skipped: ${res.error ?? "no longer eligible"}`;
+    if (res.outcome === "failed") return `❌ failed: ${res.error ?? "unknown error"}`;
+    return "🧪 would stop (dry run)";
+  };
+  // Failures first: on a large run they are what the operator has to read.
+  const rank = (id: string) => ({ failed: 0, skipped: 1 })[byId.get(id)?.outcome as "failed" | "skipped"] ?? 2;
+  const rows = [...c.candidates].sort((a, b) => rank(a.workspace.id) - rank(b.workspace.id));
+  out.push(
+    renderTable(
+      ["Workspace", "Result", "Template", "Reason"],
+      rows.map((cand) => [`${cand.workspace.owner_name}/${cand.workspace.name}`, resultText(cand.workspace.id), cand.workspace.template_display_name || cand.workspace.template_name, cand.reasons.join("; ")]),
+      tableView(ctx),
+    ),
+  );
   const s = c.run.summary;
   out.push("");
   if (dryRun) out.push(`📊 Dry run: ${s.planned} workspace(s) would be stopped; nothing was changed`);
