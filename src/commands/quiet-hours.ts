@@ -35,6 +35,7 @@ import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
 import { byOwnerThenName, envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import { limitItems, moreLine } from "../output/table-fit.js";
 import { tableView } from "../cli/context.js";
 import { withSearch } from "./search.js";
 
@@ -345,7 +346,10 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
     const selected = selectStops(c, { force: opts.force });
     if (selected.length) {
       lines.push("Workspaces that would be stopped:");
-      for (const s of selected) lines.push(`  - ${summaryLine(s.item.workspace)}`);
+      const { shown, hidden } = limitItems(selected, ctx.output.limit);
+      for (const s of shown) lines.push(`  - ${summaryLine(s.item.workspace)}`);
+      const more = moreLine(hidden);
+      if (more) lines.push(`  ${more}`);
     }
     lines.push(rule, "", enterpriseText);
     return lines.join("\n");
