@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { DateTime } from "luxon";
 import { CoderClient, type ClientOptions } from "../coder/client.js";
 import type { FetchLike } from "../coder/http.js";
+import { proxyFor, proxySettings, type ProxySettings } from "../coder/proxy.js";
 import { resolveCredentials } from "../config/credentials.js";
 import { loadConfig } from "../config/load.js";
 import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeOf } from "../errors.js";
@@ -29,11 +30,19 @@ export interface RuntimeDeps {
   clock: () => DateTime;
   /** fetch for the Coder client; production passes globalThis.fetch plus an undici dispatcher. */
   fetch: FetchLike;
-  makeDispatcher?: (o: { ca?: string; connections: number; timeoutMs: number }) => unknown;
+  makeDispatcher?: (o: DispatcherOptions) => unknown;
   signal: AbortSignal;
   interruptedBy(): "SIGINT" | "SIGTERM" | null;
   /** Overrides for tests (e.g. fast retries). */
   clientOverrides?: Partial<ClientOptions>;
+}
+
+/** What the production dispatcher is built from (see main.ts). */
+export interface DispatcherOptions {
+  ca?: string;
+  connections: number;
+  timeoutMs: number;
+  proxy: ProxySettings;
 }
 
 export interface GlobalOpts {
@@ -151,7 +160,8 @@ export class Runner {
           });
           secrets.add(creds.token);
           for (const w of creds.warnings) logger.warn(w);
-          logger.debug({ url: creds.url, url_source: creds.urlSource, token_source: creds.tokenSource }, "credentials resolved");
+          const proxy = proxySettings(env);
+          logger.debug({ url: creds.url, url_source: creds.urlSource, token_source: creds.tokenSource, proxy: proxyFor(creds.url, proxy) || "(direct)" }, "credentials resolved");
           const caPath = g.caFile || env.CODER_CA_FILE;
           let ca: string | undefined;
           if (caPath) {
@@ -160,7 +170,7 @@ export class Runner {
             ca = text;
           }
           const timeoutMs = Math.round(cfg.http.timeout_seconds * 1000);
-          const dispatcher = this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs });
+          const dispatcher = this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs, proxy });
           client = new CoderClient({
             baseUrl: creds.url,
             token: creds.token,
@@ -172,6 +182,7 @@ export class Runner {
             logger,
             signal: this.deps.signal,
             userAgent: "coder-agents",
+            schemeAssumed: creds.schemeAssumed,
             ...this.deps.clientOverrides,
           });
           return client;
