@@ -131,7 +131,7 @@ export class CoderClient {
         const p = await page(off);
         if (p.items.length === 0) {
           throw new SafetyAbortError(
-            `GET ${path}: the page at offset ${off} was empty, but the server counted ${total} rows; refusing to act on a truncated listing`,
+            `GET ${path}: the listing returned ${done} of ${total} rows the server counted (the page at offset ${off} was empty); refusing to act on a truncated listing`,
           );
         }
         done += p.items.length;
