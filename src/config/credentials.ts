@@ -52,6 +52,7 @@ export function normalizeUrl(raw: string, source = "Coder URL"): NormalizedUrl {
     throw new ConfigError(`${source} "${raw}": not a valid URL; expected e.g. https://coder.example.com`);
   }
   if (!u.hostname) throw new ConfigError(`${source} "${raw}": no host; expected e.g. https://coder.example.com`);
+  if (u.username || u.password) throw new ConfigError(`${source}: a user name or password in the Coder URL is not supported (it would be logged and sent as is); use a session token`);
   if (u.search || u.hash) throw new ConfigError(`${source} "${raw}": a query or fragment is not part of a Coder URL; expected e.g. https://coder.example.com`);
   const path = u.pathname.replace(/\/+$/, "").replace(/\/api\/v2$/, "").replace(/\/+$/, "");
   return { url: u.origin + path, schemeAssumed };

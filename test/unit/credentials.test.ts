@@ -25,6 +25,7 @@ describe("normalizeUrl", () => {
     ["file:///etc/passwd", /unsupported scheme "file:\/\/"/],
     ["https://coder.example.com/?x=1", /a query or fragment is not part of a Coder URL/],
     ["https://", /not a valid URL/],
+    ["https://admin:hunter2@coder.example.com", /a user name or password in the Coder URL is not supported/],
   ])("%s is a config error (exit 2)", (raw, message) => {
     let err: unknown;
     try {
@@ -34,7 +35,8 @@ describe("normalizeUrl", () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).exitCode).toBe(ExitCode.Usage);
-    expect((err as Error).message).toMatch(/^CODER_URL "/);
+    expect((err as Error).message).toMatch(/^CODER_URL[ :]/);
+    expect((err as Error).message).not.toContain("hunter2"); // a password in the URL is never echoed
     expect((err as Error).message).toMatch(message);
   });
 });
