@@ -31,6 +31,7 @@ const CLOSE_ARR = 0x5d;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 
+const WHITESPACE_RUN = /[ \n\r\t]*/y;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 export class JsonListStream {
@@ -99,7 +100,13 @@ export class JsonListStream {
         this.afterColon = false;
         continue;
       }
-      if (isSpace(c)) continue;
+      if (isSpace(c)) {
+        // Skip a run of whitespace at native speed (padding between elements can be long).
+        WHITESPACE_RUN.lastIndex = i + 1;
+        WHITESPACE_RUN.test(s);
+        i = WHITESPACE_RUN.lastIndex - 1;
+        continue;
+      }
       if (this.arrayDepth >= 0 && this.depth === this.arrayDepth && this.elemStart === -1) {
         // Between elements of the target array.
         if (c === COMMA) continue;
