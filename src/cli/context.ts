@@ -7,6 +7,7 @@ import type { DateTime } from "luxon";
 import type { CoderClient } from "../coder/client.js";
 import type { AgentsConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
+import type { Secrets } from "../log/redact.js";
 
 export interface Io {
   stdout(s: string): void;
@@ -63,6 +64,8 @@ export interface AppContext {
   color: boolean;
   output: OutputView;
   env: Record<string, string | undefined>;
+  /** The run's secrets: everything written to the journal or sent out passes through its redaction. */
+  secrets: Secrets;
   cwd: string;
   home: string;
   /** Aborted on SIGINT/SIGTERM; `interruptedBy` then names the signal. */
