@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fitNote, fitTable, limitItems, moreLine, selectColumns } from "../../src/output/table-fit.js";
 import { displayWidth, renderTable } from "../../src/output/table.js";
-import { barText } from "../../src/cli/progress.js";
+import { StderrLine, barText, makeProgressBar } from "../../src/cli/progress.js";
 import { checkModifiers, checkOneMode } from "../../src/cli/modes.js";
 
 const len = (s: string) => s.length;
@@ -51,6 +51,35 @@ describe("progress bar text", () => {
     expect(t).toMatch(/^stopping workspaces \[█*░+\] 120\/3000 4% · 2\.0\/s · ETA 24m$/);
     expect(t.length).toBeLessThanOrEqual(79);
     expect(barText("x", 5, 10, 1000, 80)).toContain("ETA 1s");
+  });
+});
+
+describe("progress bar and log lines", () => {
+  it("appears after a second; a log line clears it, prints on its own line and the bar is redrawn below", () => {
+    const out: string[] = [];
+    const line = new StderrLine((s) => out.push(s), true, 80);
+    let t = 0;
+    const bar = makeProgressBar(line, "stopping workspaces", () => t);
+    bar.update(1, 10);
+    expect(out).toEqual([]); // under a second: quiet
+    t = 1500;
+    bar.update(3, 10);
+    expect(out.at(-1)).toMatch(/^\r\x1b\[2Kstopping workspaces \[[█░]+\] 3\/10 30% · 2\.0\/s · ETA 4s$/);
+    line.write("12:00:00 WARN something\n");
+    expect(out.at(-1)).toMatch(/^\r\x1b\[2K12:00:00 WARN something\nstopping workspaces \[/);
+    bar.done();
+    expect(out.at(-1)).toBe("\r\x1b[2K");
+    line.write("after\n");
+    expect(out.at(-1)).toBe("after\n");
+  });
+
+  it("is off when stderr is not a terminal", () => {
+    const out: string[] = [];
+    let t = 0;
+    const bar = makeProgressBar(new StderrLine((s) => out.push(s), false, 80), "x", () => t);
+    t = 5000;
+    bar.update(1, 2);
+    expect(out).toEqual([]);
   });
 });
 
