@@ -48,7 +48,7 @@ import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
-import { limitItems, moreLine } from "../output/table-fit.js";
+import { moreLine } from "../output/table-fit.js";
 import { withSearch } from "./search.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
 import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
@@ -459,8 +459,15 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
     out.push("✅ No workspaces found within quiet hours periods");
   } else {
     out.push(`🌙 WORKSPACES WITHIN QUIET HOURS PERIODS (${r.plan.selected.length})`, RULE);
-    const owners = limitItems(r.plan.inside, ctx.output.limit);
-    for (const o of owners.shown) {
+    // --limit counts workspaces across the owner sections: owners are shown until it is used up.
+    const limit = ctx.output.limit;
+    let budget = limit ?? Infinity;
+    let shownOwners = 0;
+    for (const o of r.plan.inside) {
+      if (budget <= 0) break;
+      shownOwners++;
+      const rowsLimit = limit === null ? null : budget;
+      budget -= o.workspaces.length;
       const zone = o.quietStart.timezone;
       out.push(
         `👤 ${o.owner}`,
@@ -471,12 +478,12 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
         renderTable(
           ["Workspace", "Template", "Organization", "Status", "Created"],
           o.workspaces.map((ws) => [ws.name, ws.template_display_name || ws.template_name, ws.organization_name, ws.latest_build.status, ws.created_at.slice(0, 10)]),
-          tableView(ctx),
+          { ...tableView(ctx), limit: rowsLimit },
         ),
         "",
       );
     }
-    const more = moreLine(owners.hidden);
+    const more = moreLine(r.plan.inside.length - shownOwners);
     if (more) out.push(more.replace(" more ", " more owners "), "");
   }
   // For a single owner (or a few), say when their window is, so "nothing found" is explained.

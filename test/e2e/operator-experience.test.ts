@@ -226,6 +226,15 @@ describe("10,000 workspaces at a terminal", () => {
     expect(r.stdout).toMatch(/… and \d+ more \(--limit 0 for all\)/);
   }, 60_000);
 
+  it("prune --all: --limit counts workspaces across owner sections, so the report stays short", async () => {
+    const r = await runCli(["--url", big.url, "--now", NOW, "prune", "--all"], { env: { CODER_SESSION_TOKEN: big.ownerToken, ...TTY } });
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r.stdout);
+    expect(out.length).toBeLessThan(80);
+    expect(r.stdout).toMatch(/… and \d+ more owners \(--limit 0 for all\)/);
+    for (const l of out.filter((x) => /^[┌│├└]/.test(x))) expect(width(l), l).toBeLessThanOrEqual(80);
+  }, 60_000);
+
   it("a terminal run longer than a second shows a progress bar with counts, rate and ETA; log lines stay outside it", async () => {
     await big.setFaults({ latency_ms: 400 });
     try {
