@@ -63,6 +63,8 @@ export interface AppContext {
   json: boolean;
   color: boolean;
   output: OutputView;
+  /** The first line of a human report: the config file in use (or "defaults") and `zone`. */
+  headerLine(zone: string): string;
   env: Record<string, string | undefined>;
   /** The run's secrets: everything written to the journal or sent out passes through its redaction. */
   secrets: Secrets;

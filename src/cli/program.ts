@@ -62,7 +62,10 @@ Examples:
   coder-agents quiet-hours --execute --dry-run
   coder-agents ttl-monitor --all --json
   coder-agents autostop --list-pending --within 2h
-  coder-agents prune --all --include-group developers --cleanup --dry-run`,
+  coder-agents prune --all --include-group developers --cleanup --dry-run
+  coder-agents config validate
+  coder-agents ls --search "owner:alice" -c workspace,stops-at
+  source <(coder-agents completion bash)`,
     );
   const enableExit = (c: Command) => {
     c.exitOverride().configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr }).showSuggestionAfterError(true);

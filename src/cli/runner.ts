@@ -140,8 +140,10 @@ export class Runner {
       let client: CoderClient | undefined;
       const output = outputView(g, io, env);
       this.header = headerLine(loaded.path, loaded.pathSource, now);
+      const header = this.header;
       const ctx: AppContext = {
         output,
+        headerLine: header,
         configSources: {
           pathSource: loaded.pathSource,
           raw: loaded.raw,

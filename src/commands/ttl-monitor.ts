@@ -342,7 +342,7 @@ async function monitor(ctx: AppContext, opts: TtlMonitorOptions, thresholdSecond
   const startClock = ctx.clock().toMillis();
   const offsetMs = ctx.now.toMillis() - startClock; // keeps --now's offset from the wall clock
   if (!ctx.json) {
-    ctx.io.stdout(`Starting TTL monitoring (checking every ${formatMinutes(minutes)})\nPress Ctrl+C to stop\n`);
+    ctx.io.stdout(`${ctx.headerLine(ctx.config.quiet_hours.timezone)}\nStarting TTL monitoring (checking every ${formatMinutes(minutes)})\nPress Ctrl+C to stop\n`);
   }
   let scope: TtlScope | null = null;
   let cycle = 0;
