@@ -31,6 +31,8 @@ export interface OutputView {
   columns: string[] | null;
   /** --search: Coder's workspace query, passed to the server's `q`. */
   search: string | null;
+  /** Column names of the tables rendered so far (checked against -c after rendering). */
+  seenColumns: Set<string>;
 }
 
 export interface Progress {
@@ -81,6 +83,6 @@ export interface AppContext {
 }
 
 /** The TableView a renderer passes to renderTable. */
-export function tableView(ctx: Pick<AppContext, "color" | "output">): { color: boolean; width: number | null; limit: number | null; columns: string[] | null } {
-  return { color: ctx.color, width: ctx.output.width, limit: ctx.output.limit, columns: ctx.output.columns };
+export function tableView(ctx: Pick<AppContext, "color" | "output">): { color: boolean; width: number | null; limit: number | null; columns: string[] | null; seen: Set<string> } {
+  return { color: ctx.color, width: ctx.output.width, limit: ctx.output.limit, columns: ctx.output.columns, seen: ctx.output.seenColumns };
 }

@@ -21,7 +21,7 @@ import { envelope, errorEnvelope, type CommandResult, type Mode } from "../outpu
 import type { AppContext, Io, OutputView } from "./context.js";
 import { zoneAbbrev } from "../output/format.js";
 import { StderrLine, makeProgressBar } from "./progress.js";
-import { normColumn } from "../output/table-fit.js";
+import { normColumn, unknownColumns } from "../output/table-fit.js";
 import { defaultSleep } from "../coder/http.js";
 
 export interface RuntimeDeps {
@@ -212,7 +212,15 @@ export class Runner {
       };
       const result = await fn(ctx);
       if (result) {
-        this.print(io, result, { generatedAt, now }, json, cfg.quiet_hours.timezone);
+        this.print(io, result, { generatedAt, now }, json, cfg.quiet_hours.timezone, (text) => {
+          // -c names no table of the report has: a usage error for a report; after an acting run
+          // (whose actions are done) a warning, so the exit code still says what happened.
+          const problem = unknownColumns(output.columns, output.seenColumns);
+          if (!problem) return text;
+          if (result.mode === "report") throw new UsageError(problem);
+          logger.warn(problem);
+          return text;
+        });
         this.state.exitCode = result.exitCode;
       }
       const sig = this.deps.interruptedBy();
@@ -236,10 +244,10 @@ export class Runner {
 
   private header: ((zone: string) => string) | null = null;
 
-  print(io: Io, result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean, defaultZone = "UTC"): void {
+  print(io: Io, result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean, defaultZone = "UTC", check: (text: string) => string = (t) => t): void {
     if (json) io.stdout(JSON.stringify(envelope(result, meta)) + "\n");
     else {
-      const text = result.human();
+      const text = check(result.human());
       const head = result.header !== false && this.header ? this.header(result.zone ?? defaultZone) + "\n" : "";
       io.stdout(head + (text.endsWith("\n") ? text : text + "\n"));
     }
@@ -262,7 +270,14 @@ export function outputView(g: GlobalOpts, io: Io, env: Record<string, string | u
   const termWidth = envCols ?? (io.stdoutIsTTY ? io.columns : undefined) ?? null;
   const limit = g.limit !== undefined ? (g.limit === 0 ? null : g.limit) : io.stdoutIsTTY ? DEFAULT_TTY_LIMIT : null;
   const columns = g.column ? g.column.flatMap((c) => c.split(",")).map(normColumn).filter(Boolean) : null;
-  return { format, width: format === "wide" ? null : termWidth && termWidth > 0 ? termWidth : null, limit, columns: columns && columns.length ? columns : null, search: g.search?.trim() || null };
+  return {
+    format,
+    width: format === "wide" ? null : termWidth && termWidth > 0 ? termWidth : null,
+    limit,
+    columns: columns && columns.length ? columns : null,
+    search: g.search?.trim() || null,
+    seenColumns: new Set(),
+  };
 }
 
 /** Rows per section on a terminal when --limit is not given. */

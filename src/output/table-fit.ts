@@ -6,7 +6,6 @@
  *   3. the widest remaining column is truncated until the table fits.
  * `-o wide` turns fitting off. A note under the table names what was dropped.
  */
-import { UsageError } from "../errors.js";
 
 export interface TableView {
   color: boolean;
@@ -16,6 +15,8 @@ export interface TableView {
   limit: number | null;
   /** `-c/--column`: column names (normalised), in the order wanted; null = every column. */
   columns: string[] | null;
+  /** Collects the (normalised) column names of every table rendered, so `-c` names can be checked against the whole report. */
+  seen?: Set<string> | undefined;
 }
 
 export const MORE_HINT = "(--limit 0 for all)";
@@ -36,16 +37,28 @@ export function normColumn(s: string): string {
   return s.trim().toLowerCase().replace(/[\s_]+/g, "-");
 }
 
-/** `-c` selection: the indexes of the wanted columns, in the order asked. */
-export function selectColumns(head: string[], wanted: string[] | null): number[] {
+/**
+ * `-c` selection: the indexes of the wanted columns, in the order asked. A report may hold several
+ * tables with different columns: names a table lacks are skipped there, and a table with none of
+ * them keeps its first column (which names the workspace). Names no table of the report has are
+ * reported by `unknownColumns` once the report is rendered.
+ */
+export function selectColumns(head: string[], wanted: string[] | null, seen?: Set<string>): number[] {
+  const names = head.map(normColumn);
+  for (const n of names) seen?.add(n);
   const all = head.map((_, i) => i);
   if (!wanted || wanted.length === 0) return all;
-  const names = head.map(normColumn);
   const picked = wanted.map((w) => names.indexOf(w)).filter((i) => i >= 0);
-  if (picked.length === 0) {
-    throw new UsageError(`-c/--column: none of ${wanted.map((w) => `"${w}"`).join(", ")} is a column of this table; its columns are: ${names.join(", ")}`);
-  }
-  return picked;
+  return picked.length > 0 ? picked : [0];
+}
+
+/** The `-c` names that no table of the report has, or null when all are known. */
+export function unknownColumns(wanted: string[] | null, seen: Set<string>): string | null {
+  if (!wanted) return null;
+  const unknown = wanted.filter((w) => !seen.has(w));
+  if (unknown.length === 0) return null;
+  if (seen.size === 0) return `-c/--column: this report has no table`;
+  return `-c/--column: no column ${unknown.map((u) => `"${u}"`).join(", ")} in this report; its columns are: ${[...seen].join(", ")}`;
 }
 
 export interface Fitted {

@@ -14,7 +14,7 @@ export const LONG_TABLE_ROWS = 100;
  * the terminal width (see table-fit.ts); without one, every row and column as is.
  */
 export function renderTable(head: string[], rows: (string | number)[][], opts: { color: boolean } & Partial<TableView>): string {
-  const pick = selectColumns(head, opts.columns ?? null);
+  const pick = selectColumns(head, opts.columns ?? null, opts.seen);
   const { shown, hidden } = limitItems(rows, opts.limit ?? null);
   const fitted = fitTable(
     pick.map((i) => head[i]!),

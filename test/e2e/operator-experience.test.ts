@@ -162,7 +162,11 @@ describe("output for large fleets", () => {
     expect(r.stdout).toMatch(/│ 2026-01-05 19:15 GMT │ dana\/frontend +│/);
     const bad = await cli(["--config", SHIPPED_CONFIG, "workspaces", "-c", "nope"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('-c/--column: none of "nope" is a column of this table; its columns are: workspace, template, organization, status, started, stops-at');
+    expect(bad.stderr).toContain('-c/--column: no column "nope" in this report; its columns are: workspace, template, organization, status, started, stops-at');
+    // A report with several tables: a column of any of them is fine.
+    const ttl = await cli(["--config", SHIPPED_CONFIG, "ttl-monitor", "--all", "-c", "owner,status"]);
+    expect(ttl.code, ttl.stderr).toBe(0);
+    expect(ttl.stdout).toMatch(/│ Owner +│ Status +│\n/);
   });
 
   it("--limit cuts each section with '… and N more'; default 20 on a terminal, all otherwise", async () => {

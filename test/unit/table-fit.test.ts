@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fitNote, fitTable, limitItems, moreLine, selectColumns } from "../../src/output/table-fit.js";
+import { fitNote, fitTable, limitItems, moreLine, selectColumns, unknownColumns } from "../../src/output/table-fit.js";
 import { displayWidth, renderTable } from "../../src/output/table.js";
 import { StderrLine, barText, makeProgressBar } from "../../src/cli/progress.js";
 import { checkModifiers, checkOneMode } from "../../src/cli/modes.js";
@@ -38,7 +38,11 @@ describe("table fitting", () => {
     expect(limitItems([1, 2, 3], null)).toEqual({ shown: [1, 2, 3], hidden: 0 });
     expect(moreLine(9980)).toBe("… and 9980 more (--limit 0 for all)");
     expect(selectColumns(["Workspace", "Stops at"], ["stops-at", "workspace"])).toEqual([1, 0]);
-    expect(() => selectColumns(["Workspace"], ["nope"])).toThrow(/its columns are: workspace/);
+    const seen = new Set<string>();
+    expect(selectColumns(["Workspace", "Status"], ["nope"], seen)).toEqual([0]);
+    expect(unknownColumns(["nope", "status"], seen)).toBe('-c/--column: no column "nope" in this report; its columns are: workspace, status');
+    expect(unknownColumns(["status"], seen)).toBeNull();
+    expect(unknownColumns(["x"], new Set())).toBe("-c/--column: this report has no table");
     const out = renderTable(head, [rows[0]!, rows[0]!, rows[0]!], { color: false, limit: 1, columns: ["owner"] });
     expect(out).toContain("… and 2 more (--limit 0 for all)");
     expect(out).not.toContain("Workspace");
