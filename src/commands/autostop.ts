@@ -40,7 +40,8 @@ import {
 } from "../domain/stop-prediction.js";
 import { classifyTtl } from "../domain/ttl.js";
 import {
-  fallbackQuietStart,
+  CODER_DEFAULT_QUIET_HOURS,
+  ownerScheduleFallback,
   quietStartFromResponse,
   quietStartFromSchedule,
   quietWindowAt,
@@ -178,14 +179,19 @@ async function ownerSchedules(
 ): Promise<Map<string, OwnerSchedule>> {
   const owners = [...new Set(workspaces.map((w) => w.owner_name))].sort();
   const qhConfig = d.config?.config.user_quiet_hours_schedule;
-  const defaultSchedule = qhConfig?.default_schedule || (d.advanced ? "CRON_TZ=UTC 0 0 * * *" : "");
-  const pruneFallback = (): QuietStart =>
-    (defaultSchedule && quietStartFromSchedule(defaultSchedule, "deployment-default")) ||
-    fallbackQuietStart(ctx.config.prune_workspaces.timezone, "no readable quiet-hours schedule: midnight in prune_workspaces.timezone");
+  // The schedule Coder applies to users without their own (Coder's own default when none is configured).
+  const defaultSchedule = qhConfig?.default_schedule || (d.advanced ? CODER_DEFAULT_QUIET_HOURS : "");
+  const pruneFallback = (why: string): QuietStart =>
+    ownerScheduleFallback({
+      advanced: d.advanced,
+      deploymentDefault: d.config ? (qhConfig?.default_schedule ?? "") : null,
+      pruneZone: ctx.config.prune_workspaces.timezone,
+      why,
+    });
   const out = new Map<string, OwnerSchedule>();
   if (!d.advanced) {
     // AGPL/unlicensed: Coder sets no max_deadline; prune falls back to the default, then midnight.
-    for (const o of owners) out.set(o, { coderSchedule: null, pruneStart: pruneFallback(), response: null, source: "not-licensed", note: "quiet hours need the advanced_template_scheduling entitlement" });
+    for (const o of owners) out.set(o, { coderSchedule: null, pruneStart: pruneFallback("quiet hours not licensed"), response: null, source: "not-licensed", note: "quiet hours need the advanced_template_scheduling entitlement" });
     return out;
   }
   if (qhConfig && qhConfig.allow_user_custom === false && defaultSchedule) {
@@ -204,10 +210,10 @@ async function ownerSchedules(
     await mapLimit(owners, ctx.config.http.concurrency, async (o) => {
       try {
         const qh = await client.getQuietHours(o);
-        out.set(o, { coderSchedule: qh.raw_schedule, pruneStart: quietStartFromResponse(qh) ?? pruneFallback(), response: qh, source: "fetched", note: null });
+        out.set(o, { coderSchedule: qh.raw_schedule, pruneStart: quietStartFromResponse(qh) ?? pruneFallback(`unusable schedule ${JSON.stringify(qh.raw_schedule)}`), response: qh, source: "fetched", note: null });
       } catch (err) {
         if (!(err instanceof CoderApiError) || (err.status !== 403 && err.status !== 404)) throw err;
-        out.set(o, { coderSchedule: null, pruneStart: pruneFallback(), response: null, source: "unreadable", note: `quiet hours not readable (${err.status})` });
+        out.set(o, { coderSchedule: null, pruneStart: pruneFallback(`quiet hours not readable (${err.status})`), response: null, source: "unreadable", note: `quiet hours not readable (${err.status})` });
       }
       progress.update(++done, owners.length);
     });

@@ -35,11 +35,10 @@ import {
 } from "../domain/prune-filters.js";
 import { planPrune, pruneReason, validateDuration, type OwnerPlan, type PrunePlan } from "../domain/prune.js";
 import {
-  fallbackQuietStart,
   formatHours,
   formatPeriod,
+  ownerScheduleFallback,
   quietStartFromResponse,
-  quietStartFromSchedule,
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
 import { CoderApiError, ExitCode, UsageError } from "../errors.js";
@@ -309,21 +308,17 @@ async function ownerStarts(
   }
   if (misses.length === 0) return starts;
 
-  // Deployment default (one request), then the configured fallback.
-  let def: QuietStart | null = null;
-  let defWhy = "";
+  // Deployment default (one request), then the shared fallback rule.
+  let deploymentDefault: string | null = null;
   try {
     const dc = await client.deploymentConfig();
-    const raw = dc.config.user_quiet_hours_schedule?.default_schedule ?? "";
-    def = raw ? quietStartFromSchedule(raw, "deployment-default") : null;
-    if (!def) defWhy = raw ? `the deployment default ${JSON.stringify(raw)} is not a daily time` : "no deployment default schedule";
+    deploymentDefault = dc.config.user_quiet_hours_schedule?.default_schedule ?? "";
   } catch (err) {
     if (!(err instanceof CoderApiError && (err.status === 403 || err.status === 404))) throw err;
-    defWhy = `the deployment config is not readable (${err.status})`;
   }
   const zone = ctx.config.prune_workspaces.timezone;
   for (const m of misses) {
-    starts.set(m.id, def ? { ...def, note: m.why } : fallbackQuietStart(zone, `${m.why}; ${defWhy}: prune_workspaces.timezone midnight`));
+    starts.set(m.id, ownerScheduleFallback({ advanced: licensed, deploymentDefault, pruneZone: zone, why: m.why }));
   }
   return starts;
 }
