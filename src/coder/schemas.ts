@@ -104,6 +104,8 @@ export const templateSchema = z.object({
   display_name: z.string().optional().default(""),
   organization_id: z.string(),
   organization_name: z.string().optional().default(""),
+  /** The latest template edit (a schedule change is at or before it). */
+  updated_at: z.string().optional(),
   default_ttl_ms: z.number().optional().default(0),
   /** Absent on servers without activity bump settings: Coder's default (1 h) applies. 0 disables bumping. */
   activity_bump_ms: z.number().optional(),

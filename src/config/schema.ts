@@ -124,6 +124,10 @@ export const configSchema = z
       include_templates: z.array(z.string()),
       exclude_templates: z.array(z.string()),
     }),
+    lifecycle: z.object({
+      include_prebuilds: z.boolean(),
+      include_task_workspaces: z.boolean(),
+    }),
     journal: z.object({ path: z.string() }),
     http: z.object({
       concurrency: positiveInt,
@@ -209,6 +213,7 @@ export const DEFAULT_CONFIG = {
     include_templates: [],
     exclude_templates: [],
   },
+  lifecycle: { include_prebuilds: false, include_task_workspaces: false },
   journal: { path: "" },
   http: { concurrency: 8, timeout_seconds: 30, page_size: 5000 },
   dry_run: false,

@@ -295,3 +295,34 @@ export function activityBump(
   const bumped = m !== null ? Math.min(target, m) : target;
   return { active: true, bumpMs, bumpedDeadlineMs: Math.max(bumped, d), trappedByMaxDeadline: trapped };
 }
+
+/** The scope of an acting command: the config's `lifecycle.*`, widened by `--include-prebuilds` / `--include-tasks`. */
+export function lifecycleScope(
+  cfg: { include_prebuilds: boolean; include_task_workspaces: boolean },
+  flags: { includePrebuilds?: boolean | undefined; includeTasks?: boolean | undefined } = {},
+): LifecycleScope {
+  return { includePrebuilds: cfg.include_prebuilds || !!flags.includePrebuilds, includeTasks: cfg.include_task_workspaces || !!flags.includeTasks };
+}
+
+/** The lifecycle keys every report adds to a workspace entry. */
+export interface LifecycleFields {
+  dormant_at: string | null;
+  deleting_at: string | null;
+  is_prebuild: boolean;
+  task_id: string | null;
+  /** The latest build's reason, and who made it: `coder` (autostop, dormancy, autodelete, task_auto_pause, autostart), `cli`, `user`. */
+  last_build_reason: string | null;
+  last_build_by: BuildOrigin;
+}
+
+export function lifecycleFields(ws: LifecycleWorkspace): LifecycleFields {
+  const reason = ws.latest_build.reason ?? null;
+  return {
+    dormant_at: ws.dormant_at,
+    deleting_at: ws.deleting_at,
+    is_prebuild: isPrebuild(ws),
+    task_id: ws.task_id ?? null,
+    last_build_reason: reason,
+    last_build_by: buildOrigin(reason),
+  };
+}
