@@ -79,7 +79,7 @@ export function checkDrift(input: DriftInput): DriftCheck {
   if (explained) return explained;
   return {
     status: "drift",
-    drift: { expected_max_deadline: expected, actual_max_deadline: input.actualMaxDeadline, difference_seconds: Math.round(diff / 1000) },
+    drift: { expected_max_deadline: expected, actual_max_deadline: new Date(Date.parse(input.actualMaxDeadline)).toISOString(), difference_seconds: Math.round(diff / 1000) },
   };
 }
 

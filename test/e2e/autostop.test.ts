@@ -91,7 +91,7 @@ describe("autostop --list-pending", () => {
     const before = listSchema.parse((await cli(["autostop", "--owner-schedules", "--json"])).json());
     const d0 = before.workspaces.find((w) => w.name === "drifty")!;
     expect(d0.drift_check).toBe("ok");
-    expect(d0.max_deadline).toBe("2026-01-06T00:00:00.000Z");
+    expect(Date.parse(d0.max_deadline!)).toBe(Date.parse("2026-01-06T00:00:00Z")); // as the API gave it (any fraction digits)
     await sim.setQuietHours("alice", "CRON_TZ=UTC 0 21 * * *");
     try {
       const r = await cli(["autostop", "--owner-schedules", "--json"]);
@@ -118,6 +118,8 @@ describe("autostop --explain", () => {
     expect(doc.trace.map((s) => s.rule)).toEqual([
       "status",
       "exclusions",
+      "last build",
+      "Coder lifecycle",
       "ttl (Coder deadline)",
       "autostop requirement (Coder max_deadline)",
       "drift check",
