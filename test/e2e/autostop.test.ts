@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, scratchDir, writeConfig } from "../support/cli.js";
 import { miniScenario, startSim, type TestSim } from "../support/sim.js";
-import { envelopeSchema } from "../../src/output/schema.js";
-import { autostopDataSchema, autostopExecuteDataSchema, autostopExplainDataSchema } from "../../src/output/schemas/autostop.js";
+import { autostopExecuteDoc as executeSchema, autostopExplainDoc as explainSchema, autostopListDoc as listSchema } from "../support/docs.js";
 
 const NOW = "2026-01-05T19:30:00Z"; // a Monday
-const listSchema = envelopeSchema.extend(autostopDataSchema.shape);
-const explainSchema = envelopeSchema.extend(autostopExplainDataSchema.shape);
-const executeSchema = envelopeSchema.extend(autostopExecuteDataSchema.shape);
 
 let sim: TestSim;
 let dir: string;

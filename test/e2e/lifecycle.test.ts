@@ -7,21 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, scratchDir, writeConfig } from "../support/cli.js";
 import { miniScenario, startSim, type TestSim } from "../support/sim.js";
-import { envelopeSchema } from "../../src/output/schema.js";
-import { autostopDataSchema, autostopExecuteDataSchema, autostopExplainDataSchema } from "../../src/output/schemas/autostop.js";
-import { ttlMonitorDataSchema } from "../../src/output/schemas/ttl-monitor.js";
-import { pruneDataSchema } from "../../src/output/schemas/prune.js";
+import { autostopExecuteDoc as executeSchema, autostopExplainDoc as explainSchema, autostopListDoc as listSchema, pruneDoc as pruneSchema, ttlMonitorDoc as ttlSchema } from "../support/docs.js";
 
 const NOW = "2026-01-05T19:30:00Z"; // a Monday
 const NEXT_TICK = "2026-01-05T19:31:00.000Z";
 const TASK = "7d1e2f3a-1111-4222-8333-944455556666";
 const EVERY_DAY = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
-
-const listSchema = envelopeSchema.extend(autostopDataSchema.shape);
-const explainSchema = envelopeSchema.extend(autostopExplainDataSchema.shape);
-const executeSchema = envelopeSchema.extend(autostopExecuteDataSchema.shape);
-const ttlSchema = envelopeSchema.extend(ttlMonitorDataSchema.shape);
-const pruneSchema = envelopeSchema.extend(pruneDataSchema.shape);
 
 let sim: TestSim;
 let dir: string;
