@@ -51,7 +51,8 @@ const commands: string[][] = [
 describe("token redaction", () => {
   it.each(commands)("%s %s never shows the token", async (...args) => {
     for (const json of [false, true]) {
-      const r = await runCli([...args, "--verbose", "--config", configPath, "--url", sim.url, ...(json ? ["--json"] : [])], {
+      // The instant is the scenario's (inside quiet hours), so quiet-hours --execute stops and journals.
+      const r = await runCli([...args, "--verbose", "--config", configPath, "--url", sim.url, "--now", "2026-01-05T19:30:00Z", ...(json ? ["--json"] : [])], {
         env: { CODER_SESSION_TOKEN: TOKEN },
         cwd: dir,
       });
