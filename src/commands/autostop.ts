@@ -676,7 +676,7 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
   }
 
   // Verdicts.
-  const ttl = classifyTtl(ws, nowMs, Math.round(ctx.config.ttl_monitor.warning_threshold_hours * 3600));
+  const ttl = classifyTtl(ws, nowMs, Math.round(ctx.config.ttl_monitor.warning_threshold_hours * 3600), t ? { activityBumpMs: t.activity_bump_ms ?? null } : undefined);
   const qh = a?.qh ?? null;
   const od = overdue(b, nowMs);
   const tolerance = ctx.config.autostop.overdue_tolerance_minutes;

@@ -189,6 +189,9 @@ describe("activity bump", () => {
     const busy = doc.workspaces.running.find((w) => w.name === "busy")!;
     expect(busy).toMatchObject({ compliance_status: "BUMPED_BY_ACTIVITY", bumped_deadline: "2026-01-05T20:30:00.000Z" });
     expect(doc.summary).toMatchObject({ expiring_soon: 0, bumped_by_activity: 1 });
+    // --explain gives the same verdict.
+    const explained = explainSchema.parse((await cli(["autostop", "--explain", "carol/busy", "--json"])).json());
+    expect(explained.verdicts["ttl-monitor"].compliance_status).toBe("BUMPED_BY_ACTIVITY");
     const idle = await cli(["ttl-monitor", "--user", "dave", "--fail-on", "expiring", "--json"]);
     expect(idle.code).toBe(6);
     expect(ttlSchema.parse(idle.json()).workspaces.expiring_soon.map((w) => w.name)).toEqual(["lazy"]);
