@@ -39,6 +39,7 @@ export function buildProgram(version: string, run: RunFn, io: ProgramIo, extra: 
     .addOption(new Option("--verbose", "debug logs on stderr").conflicts("quiet"))
     .option("--quiet", "only warnings and errors on stderr")
     .option("--no-color", "no colour (also NO_COLOR, or stdout not a TTY)")
+    .option("--metrics-file <path>", "write this run's Prometheus metrics to this file, atomically (for node_exporter's textfile collector)")
     .exitOverride()
     .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })

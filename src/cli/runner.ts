@@ -18,6 +18,7 @@ import { createLogger } from "../log/logger.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
 import type { AppContext, Io, Progress } from "./context.js";
 import { defaultSleep } from "../coder/http.js";
+import { ApiCounts } from "../metrics/api-counts.js";
 
 export interface RuntimeDeps {
   io: Io;
@@ -45,6 +46,7 @@ export interface GlobalOpts {
   quiet?: boolean;
   color?: boolean;
   caFile?: string;
+  metricsFile?: string;
 }
 
 export interface RunState {
@@ -95,6 +97,10 @@ export class Runner {
     const color = g.color !== false && !env.NO_COLOR && io.stdoutIsTTY;
     const secrets: string[] = [];
     let closeLogger = () => {};
+    const startedMs = performance.now();
+    const apiCounts = new ApiCounts();
+    let outcome: { mode: Mode; data: Record<string, unknown> } | null = null;
+    let logError = (msg: string) => io.stderr(`coder-agents ${name}: error: ${msg}\n`);
     try {
       if (g.now) now = parseNow(g.now);
       const loaded = loadConfig({ flagPath: g.config, env, cwd: this.deps.cwd, readFile: readText });
@@ -108,6 +114,7 @@ export class Runner {
       const log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });
       closeLogger = log.close;
       const logger = log.logger;
+      logError = (msg) => logger.error(msg);
       for (const w of loaded.warnings) logger.warn(w);
       logger.debug({ config: loaded.path ?? "(defaults)", config_hash: loaded.hash, now: now.toISO() }, "configuration loaded");
 
@@ -130,6 +137,7 @@ export class Runner {
         signal: this.deps.signal,
         interruptedBy: this.deps.interruptedBy,
         sleep: defaultSleep,
+        apiCounts,
         progress: (label) => makeProgress(io, label, !g.quiet),
         client: () => {
           if (client) return client;
@@ -165,6 +173,7 @@ export class Runner {
             logger,
             signal: this.deps.signal,
             userAgent: "coder-agents",
+            observer: apiCounts,
             ...this.deps.clientOverrides,
           });
           return client;
@@ -172,6 +181,7 @@ export class Runner {
       };
       const result = await fn(ctx);
       if (result) {
+        outcome = { mode: result.mode, data: result.data };
         this.print(result, { generatedAt, now }, json);
         this.state.exitCode = result.exitCode;
       }
@@ -190,7 +200,37 @@ export class Runner {
         io.stdout(JSON.stringify(doc) + "\n");
       }
     } finally {
+      if (g.metricsFile) await this.writeMetrics(resolve(this.deps.cwd, g.metricsFile), name, outcome ?? { mode: defaultMode, data: null }, startedMs, apiCounts, logError);
       closeLogger();
+    }
+  }
+
+  /** --metrics-file: a write failure is reported and makes an otherwise successful run exit 5. */
+  private async writeMetrics(
+    path: string,
+    command: string,
+    outcome: { mode: Mode; data: Record<string, unknown> | null },
+    startedMs: number,
+    api: ApiCounts,
+    logError: (msg: string) => void,
+  ): Promise<void> {
+    try {
+      const { writeRunMetrics } = await import("../metrics/run-metrics.js");
+      await writeRunMetrics(
+        path,
+        {
+          command,
+          mode: outcome.mode,
+          data: outcome.data,
+          exitCode: this.state.exitCode,
+          durationSeconds: (performance.now() - startedMs) / 1000,
+          endedAtSeconds: this.deps.clock().toMillis() / 1000,
+        },
+        api,
+      );
+    } catch (err) {
+      logError((err as Error).message);
+      if (this.state.exitCode === 0) this.state.exitCode = ExitCode.Partial;
     }
   }
 
