@@ -13,6 +13,7 @@ import { registerAutostop } from "./register/autostop.js";
 import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
+import { registerSavings } from "./register/savings.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
@@ -69,6 +70,7 @@ Examples:
   registerEnterprise(program, run);
   registerPrune(program, run);
   registerRollback(program, run);
+  registerSavings(program, run);
   registerSimulate(program, extra.runSimulate);
   for (const c of program.commands) enableExit(c);
   return program;

@@ -15,6 +15,7 @@ import { enterpriseQuietHoursDataSchema } from "./schemas/enterprise-quiet-hours
 import { pruneDataSchema } from "./schemas/prune.js";
 import { quietHoursDataSchema } from "./schemas/quiet-hours.js";
 import { rollbackDataSchema } from "./schemas/rollback.js";
+import { savingsDataSchema } from "./schemas/savings.js";
 import { ttlMonitorDataSchema, ttlMonitorFailedCycleDataSchema } from "./schemas/ttl-monitor.js";
 import { workspacesDataSchema } from "./schemas/workspaces.js";
 
@@ -45,6 +46,7 @@ export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
   "enterprise-quiet-hours": [enterpriseQuietHoursDataSchema],
   prune: [pruneDataSchema],
   rollback: [rollbackDataSchema],
+  savings: [savingsDataSchema],
 };
 
 /** The full document schema of one command: the envelope plus any of its data shapes. */
