@@ -14,6 +14,7 @@ import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
 import { registerSavings } from "./register/savings.js";
+import { registerServe } from "./register/serve.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
@@ -71,6 +72,7 @@ Examples:
   registerPrune(program, run);
   registerRollback(program, run);
   registerSavings(program, run);
+  registerServe(program, run);
   registerSimulate(program, extra.runSimulate);
   for (const c of program.commands) enableExit(c);
   return program;

@@ -92,6 +92,8 @@ export class RunMetrics {
   private readonly exitCode: Gauge<"command">;
   private readonly apiRequests: Counter<"method" | "status">;
   private readonly apiRetries: Counter<"method" | "status">;
+  private readonly savedHours: Gauge<"policy">;
+  private readonly savedCost: Gauge<"policy" | "currency">;
 
   constructor() {
     const registers = [this.registry];
@@ -108,6 +110,8 @@ export class RunMetrics {
     this.exitCode = new Gauge({ name: `${p}last_run_exit_code`, help: "Exit code of the last run (0 ok, 5 partial failure, 7 safety abort...).", labelNames: ["command"], registers });
     this.apiRequests = new Counter({ name: `${p}api_requests_total`, help: "Coder API requests by method and status code (error = no HTTP answer) (cumulative).", labelNames: ["method", "status"], registers });
     this.apiRetries = new Counter({ name: `${p}api_retries_total`, help: "Coder API retries by method and the status code that caused them (cumulative).", labelNames: ["method", "status"], registers });
+    this.savedHours = new Gauge({ name: `${p}savings_workspace_hours`, help: "Workspace-hours saved by this tool's stops in the savings window, by policy.", labelNames: ["policy"], registers });
+    this.savedCost = new Gauge({ name: `${p}savings_cost`, help: "Cost saved by this tool's stops in the savings window, by policy (cost.currency).", labelNames: ["policy", "currency"], registers });
   }
 
   /** Carries forward counters (and the last success time) from the previous file's samples. */
@@ -130,25 +134,51 @@ export class RunMetrics {
 
   /** Records one run: what its result says, its API traffic, its duration and exit code. */
   record(run: RunOutcome, api: ApiCounts | undefined): void {
-    const { command, mode, data } = run;
-    if (data) {
-      for (const [category, n] of numericEntries(data.counts)) this.workspaces.set({ command, policy: DEFAULT_POLICY, category }, n);
-      if (command === "ttl-monitor") for (const [status, n] of numericEntries(data.summary)) this.ttl.set({ status }, n);
-      if (command === "autostop" && isObj(data.summary)) for (const [cause, n] of numericEntries(data.summary.by_cause)) this.pending.set({ cause }, n);
-      const summary = summaryOf(data.summary);
-      if (summary && Array.isArray(data.results)) {
-        const counter = command === "rollback" ? this.starts : this.stops;
-        for (const outcome of ["planned", "succeeded", "failed", "skipped"] as const) counter.inc({ command, mode, outcome }, summary[outcome]);
+    if (run.data) this.observeResult(run.command, run.mode, run.data);
+    this.observeApi(api);
+    this.observeRun(run.command, run.exitCode, run.durationSeconds, run.endedAtSeconds);
+  }
+
+  /** What a command's JSON data says: categories, TTL compliance, pending stops, stop outcomes, savings. */
+  observeResult(command: string, mode: string, data: Record<string, unknown>): void {
+    for (const [category, n] of numericEntries(data.counts)) this.workspaces.set({ command, policy: DEFAULT_POLICY, category }, n);
+    if (command === "ttl-monitor") for (const [status, n] of numericEntries(data.summary)) this.ttl.set({ status }, n);
+    if (command === "autostop" && isObj(data.summary)) for (const [cause, n] of numericEntries(data.summary.by_cause)) this.pending.set({ cause }, n);
+    if (command === "savings" && Array.isArray(data.by_policy)) {
+      const currency = typeof data.currency === "string" ? data.currency : "";
+      for (const t of data.by_policy as { key: string; hours: number; cost: number }[]) {
+        this.savedHours.set({ policy: t.key }, t.hours);
+        this.savedCost.set({ policy: t.key, currency }, t.cost);
       }
     }
+    const summary = summaryOf(data.summary);
+    if (summary && Array.isArray(data.results)) {
+      const counter = command === "rollback" ? this.starts : this.stops;
+      for (const outcome of ["planned", "succeeded", "failed", "skipped"] as const) counter.inc({ command, mode, outcome }, summary[outcome]);
+    }
+  }
+
+  observeApi(api: ApiCounts | undefined): void {
     for (const r of api?.requests ?? []) this.apiRequests.inc({ method: r.method, status: r.status }, r.count);
     for (const r of api?.retries ?? []) this.apiRetries.inc({ method: r.method, status: r.status }, r.count);
-    const ok = run.exitCode === 0;
+  }
+
+  /** One run's (or one dashboard refresh's) end; `runs` counts how many runs ended this way (default 1). */
+  observeRun(command: string, exitCode: number, durationSeconds: number, endedAtSeconds: number): void {
+    const ok = exitCode === 0;
     this.runs.inc({ command, result: ok ? "success" : "failure" });
-    this.duration.set({ command }, run.durationSeconds);
-    this.lastRun.set({ command }, run.endedAtSeconds);
-    this.exitCode.set({ command }, run.exitCode);
-    if (ok) this.lastSuccess.set({ command }, run.endedAtSeconds);
+    this.duration.set({ command }, durationSeconds);
+    this.lastRun.set({ command }, endedAtSeconds);
+    this.exitCode.set({ command }, exitCode);
+    if (ok) this.lastSuccess.set({ command }, endedAtSeconds);
+  }
+
+  /** For a long-running process (serve): its totals of runs and its last success, set directly. */
+  observeTotals(command: string, totals: { success: number; failure: number; lastSuccessSeconds: number | null; lastDurationSeconds: number | null }): void {
+    if (totals.success > 0) this.runs.inc({ command, result: "success" }, totals.success);
+    if (totals.failure > 0) this.runs.inc({ command, result: "failure" }, totals.failure);
+    if (totals.lastSuccessSeconds !== null) this.lastSuccess.set({ command }, totals.lastSuccessSeconds);
+    if (totals.lastDurationSeconds !== null) this.duration.set({ command }, totals.lastDurationSeconds);
   }
 
   text(): Promise<string> {
