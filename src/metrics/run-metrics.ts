@@ -92,7 +92,7 @@ export class RunMetrics {
   private readonly exitCode: Gauge<"command">;
   private readonly apiRequests: Counter<"method" | "status">;
   private readonly apiRetries: Counter<"method" | "status">;
-  private readonly savedHours: Gauge<"policy">;
+  private readonly savedSeconds: Gauge<"policy">;
   private readonly savedCost: Gauge<"policy" | "currency">;
 
   constructor() {
@@ -110,7 +110,7 @@ export class RunMetrics {
     this.exitCode = new Gauge({ name: `${p}last_run_exit_code`, help: "Exit code of the last run (0 ok, 5 partial failure, 7 safety abort...).", labelNames: ["command"], registers });
     this.apiRequests = new Counter({ name: `${p}api_requests_total`, help: "Coder API requests by method and status code (error = no HTTP answer) (cumulative).", labelNames: ["method", "status"], registers });
     this.apiRetries = new Counter({ name: `${p}api_retries_total`, help: "Coder API retries by method and the status code that caused them (cumulative).", labelNames: ["method", "status"], registers });
-    this.savedHours = new Gauge({ name: `${p}savings_workspace_hours`, help: "Workspace-hours saved by this tool's stops in the savings window, by policy.", labelNames: ["policy"], registers });
+    this.savedSeconds = new Gauge({ name: `${p}savings_workspace_seconds`, help: "Workspace running time saved by this tool's stops in the savings window, by policy (seconds; 3600 = one workspace-hour).", labelNames: ["policy"], registers });
     this.savedCost = new Gauge({ name: `${p}savings_cost`, help: "Cost saved by this tool's stops in the savings window, by policy (cost.currency).", labelNames: ["policy", "currency"], registers });
   }
 
@@ -147,7 +147,7 @@ export class RunMetrics {
     if (command === "savings" && Array.isArray(data.by_policy)) {
       const currency = typeof data.currency === "string" ? data.currency : "";
       for (const t of data.by_policy as { key: string; hours: number; cost: number }[]) {
-        this.savedHours.set({ policy: t.key }, t.hours);
+        this.savedSeconds.set({ policy: t.key }, Math.round(t.hours * 3600));
         this.savedCost.set({ policy: t.key, currency }, t.cost);
       }
     }

@@ -68,7 +68,7 @@ h1 { font-size: 18px; margin: 0; } h1 .sub { font-weight: 400; color: #aab2c5; }
 .status { font-size: 13px; color: #cfd6e6; } .status.error { color: #ffb4a8; }
 main { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; padding: 16px 24px; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; min-width: 0; }
-#timeline-section { grid-column: 1 / -1; }
+#timeline-section, #runs-section, #apply-section { grid-column: 1 / -1; }
 h2 { font-size: 15px; margin: 0 0 8px; } .hint { font-weight: 400; color: var(--muted); font-size: 13px; }
 .chart-box { position: relative; height: 260px; } .chart-box.tall { height: 360px; }
 table { width: 100%; border-collapse: collapse; margin-top: 8px; font-size: 13px; }
@@ -111,9 +111,10 @@ export const DASHBOARD_JS = String.raw`
     var m = Math.round(h * 60);
     return (m >= 60 ? Math.floor(m / 60) + "h " : "") + (m % 60) + "m";
   }
-  function localTime(iso, zone, withDay) {
+  function localTime(iso, zone, withDay, withDate) {
     var opts = { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
     if (withDay) opts.weekday = "short";
+    if (withDate) { opts.day = "numeric"; opts.month = "short"; opts.year = "numeric"; }
     return new Intl.DateTimeFormat("en-GB", opts).format(new Date(iso));
   }
   function setStatus(text, isError) {
@@ -132,7 +133,7 @@ export const DASHBOARD_JS = String.raw`
     var nowMs = Date.parse(s.now);
     var config = {
       type: "bar",
-      data: { labels: labels, datasets: [{ label: "running until its next stop", data: data, backgroundColor: colors, borderSkipped: false, barPercentage: 0.7 }] },
+      data: { labels: labels, datasets: [{ label: "running until its next stop", data: data, backgroundColor: colors, borderSkipped: false, barPercentage: 0.7, minBarLength: 6 }] },
       options: {
         indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: false,
         scales: {
@@ -174,7 +175,7 @@ export const DASHBOARD_JS = String.raw`
   function renderRuns(s) {
     fill("runs-table", s.runs.map(function (r) {
       var sum = r.summary || {};
-      return el("tr", { "data-run": r.run_id }, el("td", {}, localTime(r.started_at, s.zone, true)), el("td", {}, r.command), el("td", {}, r.mode), el("td", {}, r.planned),
+      return el("tr", { "data-run": r.run_id }, el("td", {}, localTime(r.started_at, s.zone, true, true)), el("td", {}, r.command), el("td", {}, r.mode), el("td", {}, r.planned),
         el("td", {}, sum.succeeded == null ? "—" : sum.succeeded), el("td", {}, sum.skipped == null ? "—" : sum.skipped), el("td", {}, sum.failed == null ? "—" : sum.failed),
         el("td", {}, r.status), el("td", {}, r.run_id));
     }));
@@ -183,7 +184,7 @@ export const DASHBOARD_JS = String.raw`
 
   function renderSavings(s) {
     var sv = s.savings;
-    document.getElementById("savings-total").textContent = "(since " + localTime(sv.since, s.zone, true) + ": " + sv.totals.hours.toFixed(1) + " workspace-hours, " + sv.currency + " " + sv.totals.cost.toFixed(2) + ")";
+    document.getElementById("savings-total").textContent = "(since " + localTime(sv.since, s.zone, false, true) + ": " + sv.totals.hours.toFixed(1) + " workspace-hours, " + sv.currency + " " + sv.totals.cost.toFixed(2) + ")";
     var config = {
       type: "bar",
       data: {
