@@ -11,7 +11,7 @@ import type { AppContext } from "../cli/context.js";
 import { AgentError, UsageError, exitCodeOf } from "../errors.js";
 import { journalPathFor } from "../exec/journal.js";
 import { RunMetrics } from "../metrics/run-metrics.js";
-import type { CommandResult } from "../output/envelope.js";
+import { envelope, type CommandResult } from "../output/envelope.js";
 import { buildSnapshot, contextAt, type Snapshot } from "../serve/snapshot.js";
 import { startDashboard, type DashboardState, type RefreshStatus } from "../serve/server.js";
 import { quietHoursCommand } from "./quiet-hours.js";
@@ -133,7 +133,10 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
 
   const server = await startDashboard({ host, port, refreshSeconds: opts.intervalSeconds, state });
   const mode = opts.allowApply ? "read-only, plus POST /api/apply/quiet-hours" : "read-only";
-  if (ctx.json) ctx.io.stdout(JSON.stringify({ url: server.url, metrics: `${server.url}metrics`, allow_apply: opts.allowApply, interval_seconds: opts.intervalSeconds }) + "\n");
+  if (ctx.json) {
+    const data = { url: server.url, metrics_url: `${server.url}metrics`, allow_apply: opts.allowApply, interval_seconds: opts.intervalSeconds };
+    ctx.io.stdout(JSON.stringify(envelope({ command: "serve", mode: "report", data }, { generatedAt: ctx.clock(), now: evalNow() })) + "\n");
+  }
   else ctx.io.stdout(`coder-agents dashboard: ${server.url} (${mode}; refresh every ${opts.intervalSeconds}s; Prometheus: ${server.url}metrics)\nPress Ctrl+C to stop\n`);
   try {
     while (!ctx.signal.aborted) {

@@ -16,6 +16,7 @@ import { pruneDataSchema } from "./schemas/prune.js";
 import { quietHoursDataSchema } from "./schemas/quiet-hours.js";
 import { rollbackDataSchema } from "./schemas/rollback.js";
 import { savingsDataSchema } from "./schemas/savings.js";
+import { serveDataSchema } from "./schemas/serve.js";
 import { ttlMonitorDataSchema, ttlMonitorFailedCycleDataSchema } from "./schemas/ttl-monitor.js";
 import { workspacesDataSchema } from "./schemas/workspaces.js";
 
@@ -47,6 +48,7 @@ export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
   prune: [pruneDataSchema],
   rollback: [rollbackDataSchema],
   savings: [savingsDataSchema],
+  serve: [serveDataSchema],
 };
 
 /** The full document schema of one command: the envelope plus any of its data shapes. */

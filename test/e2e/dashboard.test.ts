@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { documentSchema } from "../../src/output/schema.js";
 import { BIN, ROOT, scratchDir, writeConfig } from "../support/cli.js";
 import { checkExposition, sampleValue } from "../support/prom-text.js";
 import { startSim, type TestSim } from "../support/sim.js";
@@ -39,7 +40,7 @@ function serve(args: string[], env: Record<string, string>, serveArgs: string[] 
   proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
-    rl.once("line", (line) => resolve({ proc, url: (JSON.parse(line) as { url: string }).url, stderr: () => err }));
+    rl.once("line", (line) => resolve({ proc, url: (documentSchema("serve").parse(JSON.parse(line)) as { url: string }).url, stderr: () => err }));
     proc.once("exit", (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
   });
 }
