@@ -38,7 +38,7 @@ describe("--metrics-file", () => {
     await sim.resetStats();
     const r = await run(["--json", "--metrics-file", file, "quiet-hours", "--execute"]);
     expect(r.code, r.stderr).toBe(0);
-    const doc = r.json<{ summary: { planned: number; succeeded: number; skipped: number; failed: number }; counts: Record<string, number> }>();
+    const doc = r.json<{ generated_at: string; summary: { planned: number; succeeded: number; skipped: number; failed: number }; counts: Record<string, number> }>();
     expect(doc.summary.planned).toBeGreaterThan(0);
 
     const text = readFileSync(file, "utf8");
@@ -66,7 +66,10 @@ describe("--metrics-file", () => {
     expect(sampleValue(fams, "coder_agents_runs_total", { command: "quiet-hours", result: "success" })).toBe(1);
     expect(sampleValue(fams, "coder_agents_last_run_exit_code", { command: "quiet-hours" })).toBe(0);
     const last = sampleValue(fams, "coder_agents_last_success_timestamp_seconds", { command: "quiet-hours" })!;
-    expect(Math.abs(last - Date.now() / 1000)).toBeLessThan(120);
+    // The CLI's own clock: the run ended after it started (generated_at), within the test's time.
+    const startedAt = Date.parse(doc.generated_at) / 1000;
+    expect(last).toBeGreaterThanOrEqual(startedAt);
+    expect(last - startedAt).toBeLessThan(60);
     const duration = sampleValue(fams, "coder_agents_run_duration_seconds", { command: "quiet-hours" })!;
     expect(duration).toBeGreaterThan(0);
     expect(duration).toBeLessThan(60);
