@@ -223,6 +223,29 @@ describe("serve (dashboard) in headless Chromium", () => {
     }
   });
 
+  it("a failed refresh keeps the last snapshot, shows the error and is counted in /metrics", async () => {
+    const served = await serve(["--config", config], env, ["--interval", "10"]);
+    try {
+      const first = (await (await fetch(`${served.url}api/snapshot`)).json()) as { snapshot: { timeline: unknown[] } };
+      await sim.setFaults({ outage: true });
+      let body: { status: { last_error: string | null; refreshes: { failure: number } }; snapshot: { timeline: unknown[] } } | null = null;
+      for (let i = 0; i < 60; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        body = (await (await fetch(`${served.url}api/snapshot`)).json()) as typeof body;
+        if (body!.status.refreshes.failure > 0) break;
+      }
+      expect(body!.status.refreshes.failure).toBe(1);
+      expect(body!.status.last_error).toBeTruthy();
+      expect(body!.snapshot.timeline).toEqual(first.snapshot.timeline);
+      const fams = checkExposition(await (await fetch(`${served.url}metrics`)).text());
+      expect(sampleValue(fams, "coder_agents_runs_total", { command: "serve", result: "failure" })).toBe(1);
+      expect(sampleValue(fams, "coder_agents_runs_total", { command: "serve", result: "success" })).toBe(1);
+    } finally {
+      await sim.clearFaults();
+      expect(await stop(served)).toBe(143);
+    }
+  }, 60_000);
+
   it("--allow-apply: the POST needs the page's token, then runs quiet-hours --execute on the simulator", async () => {
     const applying = await serve(["--config", config], env, ["--allow-apply"]);
     try {
