@@ -77,9 +77,9 @@ export function checkExposition(text: string): PromFamily[] {
   const lines = text.split("\n");
   lines.pop();
   const family = (name: string): PromFamily => {
+    if (closed.has(name)) throw new Error(`family ${name} is not contiguous`);
     let f = families.get(name);
     if (!f) {
-      if (closed.has(name)) throw new Error(`family ${name} is not contiguous`);
       f = { name, type: "untyped", help: null, samples: [] };
       families.set(name, f);
     }

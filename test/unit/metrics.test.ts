@@ -55,6 +55,23 @@ describe("run metrics", () => {
   });
 });
 
+describe("the exposition checker (stands in for promtool)", () => {
+  const ok = "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 2\n";
+  it("accepts a well-formed family and rejects each kind of mistake", () => {
+    expect(checkExposition(ok)[0]!.samples).toEqual([{ name: "a_total", labels: { x: "1" }, value: 2 }]);
+    expect(() => checkExposition(ok.trimEnd())).toThrow("newline");
+    expect(() => checkExposition(ok + 'a_total{x="1"} 3\n')).toThrow("duplicate series");
+    expect(() => checkExposition(ok.replace("2\n", "-1\n"))).toThrow("counter");
+    expect(() => checkExposition(ok.replace(/a_total/g, "a"))).toThrow("_total");
+    expect(() => checkExposition(ok.replace('x="1"', 'x="\\q"'))).toThrow("escape");
+    expect(() => checkExposition(ok.replace("2\n", "two\n"))).toThrow("bad value");
+    expect(() => checkExposition("# TYPE b gauge\nb 1\n")).toThrow("HELP");
+    expect(() => checkExposition("# HELP b_hours B.\n# TYPE b_hours gauge\nb_hours 1\n")).toThrow("non-base unit");
+    expect(() => checkExposition(ok + "# HELP c C.\n# TYPE c gauge\nc 1\na_total 1\n")).toThrow("not contiguous");
+    expect(() => checkExposition("# HELP d D.\nd 1\n# TYPE d gauge\n")).toThrow("after its samples");
+  });
+});
+
 describe("serve address checks", () => {
   it("parses --listen and knows loopback addresses", () => {
     expect(parseListen("127.0.0.1:8787")).toEqual({ host: "127.0.0.1", port: 8787 });
