@@ -8,6 +8,7 @@ import type { CoderClient } from "../coder/client.js";
 import type { AgentsConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 import type { ApiCounts } from "../metrics/api-counts.js";
+import type { Secrets } from "../log/redact.js";
 
 export interface Io {
   stdout(s: string): void;
@@ -38,6 +39,8 @@ export interface AppContext {
   json: boolean;
   color: boolean;
   env: Record<string, string | undefined>;
+  /** The run's secrets: everything written to the journal or sent out passes through its redaction. */
+  secrets: Secrets;
   cwd: string;
   home: string;
   /** Aborted on SIGINT/SIGTERM; `interruptedBy` then names the signal. */
