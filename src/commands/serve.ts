@@ -12,7 +12,7 @@ import { AgentError, UsageError, exitCodeOf } from "../errors.js";
 import { journalPathFor } from "../exec/journal.js";
 import { RunMetrics } from "../metrics/run-metrics.js";
 import { envelope, type CommandResult } from "../output/envelope.js";
-import { buildSnapshot, contextAt, type Snapshot } from "../serve/snapshot.js";
+import { OwnerZoneCache, buildSnapshot, contextAt, type Snapshot } from "../serve/snapshot.js";
 import { startDashboard, type DashboardState, type RefreshStatus } from "../serve/server.js";
 import { quietHoursCommand } from "./quiet-hours.js";
 
@@ -62,6 +62,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
   let savingsStamp = "";
   const status: RefreshStatus = { last_success_at: null, last_error: null, refreshes: { success: 0, failure: 0 }, last_duration_seconds: null };
   let running: Promise<void> | null = null;
+  const ownerZones = new OwnerZoneCache();
 
   const refreshOnce = async (): Promise<void> => {
     const started = performance.now();
@@ -69,7 +70,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
       const stamp = journalStamp(journalPath);
       const wallMs = ctx.clock().toMillis();
       const reuse = snapshot && stamp === savingsStamp && wallMs - savingsAt < SAVINGS_REFRESH_MS ? snapshot.savings : null;
-      const next = await buildSnapshot(ctx, evalNow(), { ownerSchedules: opts.ownerSchedules, savingsSinceSeconds: opts.savingsSinceSeconds, reuseSavings: reuse });
+      const next = await buildSnapshot(ctx, evalNow(), { ownerSchedules: opts.ownerSchedules, savingsSinceSeconds: opts.savingsSinceSeconds, reuseSavings: reuse, ownerZones });
       if (!reuse) {
         savingsAt = wallMs;
         savingsStamp = stamp;

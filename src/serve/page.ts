@@ -27,7 +27,7 @@ ${o.applyToken ? `<meta name="apply-token" content="${escapeAttr(o.applyToken)}"
   <section id="timeline-section">
     <h2>Stops in the next <span id="horizon">24</span> h <span class="hint" id="zone"></span></h2>
     <div class="chart-box tall"><canvas id="timeline" aria-label="timeline of the next stops per owner"></canvas></div>
-    <table id="timeline-table"><thead><tr><th>Owner</th><th>Workspace</th><th>Template</th><th>Stops at</th><th>In</th><th>Cause</th><th>Note</th></tr></thead><tbody></tbody></table>
+    <table id="timeline-table"><thead><tr><th>Owner</th><th>Workspace</th><th>Template</th><th>Stops at</th><th>Owner's time</th><th>In</th><th>Cause</th><th>Note</th></tr></thead><tbody></tbody></table>
     <details><summary id="later-summary">Later or only manually</summary>
       <table id="later-table"><thead><tr><th>Owner</th><th>Workspace</th><th>Template</th><th>Stops at</th><th>Cause</th></tr></thead><tbody></tbody></table>
     </details>
@@ -151,6 +151,7 @@ export const DASHBOARD_JS = String.raw`
     fill("timeline-table", rows.map(function (r) {
       return el("tr", { "data-workspace": r.owner + "/" + r.name, "data-stops-at": r.stops_at || "", "data-hours": String(r.hours_from_now) },
         el("td", {}, r.owner), el("td", {}, r.name), el("td", {}, r.template), el("td", { "class": "stops-at" }, r.stops_at_local || "never"),
+        el("td", { "class": "owner-time", title: r.owner_zone || "owner's zone unknown" }, r.stops_at_owner_local || "—"),
         el("td", {}, fmtHours(r.hours_from_now)), el("td", {}, r.cause || "manual"), el("td", {}, r.excluded || ""));
     }));
     document.getElementById("later-summary").textContent = "Later or only manually (" + s.later.length + ")";

@@ -8,6 +8,9 @@ import { DateTime } from "luxon";
 import type { AppContext, Progress } from "../cli/context.js";
 import { autostopCommand } from "../commands/autostop.js";
 import { savingsReport } from "../commands/savings.js";
+import { mapLimit } from "../coder/client.js";
+import { CoderApiError } from "../errors.js";
+import { isValidZone } from "../domain/quiet-window.js";
 import { ttlMonitorCommand } from "../commands/ttl-monitor.js";
 import type { SavingsReport } from "../domain/savings.js";
 import { journalPathFor, readJournal, type JournalRunEndRecord, type JournalRunRecord } from "../exec/journal.js";
@@ -27,6 +30,9 @@ export interface TimelineEntry {
   hours_from_now: number | null;
   /** The stop as local time in the dashboard's zone, e.g. "Mon 20:00 GMT". */
   stops_at_local: string | null;
+  /** The owner's own zone (their Coder quiet-hours schedule), and the stop in it; null when unknown. */
+  owner_zone: string | null;
+  stops_at_owner_local: string | null;
   excluded: string | null;
 }
 
@@ -101,9 +107,44 @@ export function lastRuns(ctx: AppContext, limit = RUNS_SHOWN): RunRow[] {
     });
 }
 
-export function timelineOf(data: z.infer<typeof autostopDataSchema>, now: DateTime, zone: string): { timeline: TimelineEntry[]; later: TimelineEntry[] } {
+/**
+ * Owners' time zones from their Coder quiet-hours schedules, each read at most once per `ttlMs`
+ * (bounded concurrency): the dashboard shows every stop in its owner's local time too. An owner
+ * whose schedule cannot be read (403/404, e.g. an unlicensed deployment) has no zone.
+ */
+export class OwnerZoneCache {
+  private readonly zones = new Map<string, { zone: string | null; atMs: number }>();
+  constructor(private readonly ttlMs = 3_600_000) {}
+
+  async resolve(ctx: AppContext, owners: readonly string[]): Promise<Map<string, string | null>> {
+    const wallMs = ctx.clock().toMillis();
+    const stale = [...new Set(owners)].filter((o) => {
+      const e = this.zones.get(o);
+      return !e || wallMs - e.atMs >= this.ttlMs;
+    });
+    await mapLimit(stale, ctx.config.http.concurrency, async (owner) => {
+      let zone: string | null = null;
+      try {
+        const qh = await ctx.client().getQuietHours(owner);
+        zone = isValidZone(qh.timezone) ? qh.timezone : null;
+      } catch (err) {
+        if (!(err instanceof CoderApiError) || (err.status !== 403 && err.status !== 404)) throw err;
+      }
+      this.zones.set(owner, { zone, atMs: wallMs });
+    });
+    return new Map(owners.map((o) => [o, this.zones.get(o)?.zone ?? null]));
+  }
+}
+
+export function timelineOf(
+  data: z.infer<typeof autostopDataSchema>,
+  now: DateTime,
+  zone: string,
+  ownerZones: ReadonlyMap<string, string | null> = new Map(),
+): { timeline: TimelineEntry[]; later: TimelineEntry[] } {
   const entries = data.workspaces.map((w): TimelineEntry => {
     const at = w.stops_at ? DateTime.fromISO(w.stops_at, { zone }) : null;
+    const ownerZone = ownerZones.get(w.owner) ?? null;
     return {
       owner: w.owner,
       name: w.name,
@@ -113,6 +154,8 @@ export function timelineOf(data: z.infer<typeof autostopDataSchema>, now: DateTi
       cause: w.cause,
       hours_from_now: at ? (at.toMillis() - now.toMillis()) / 3_600_000 : null,
       stops_at_local: at ? at.toFormat("ccc HH:mm ZZZZ") : null,
+      owner_zone: ownerZone,
+      stops_at_owner_local: at && ownerZone ? at.setZone(ownerZone).toFormat("ccc HH:mm ZZZZ") : null,
       excluded: w.excluded,
     };
   });
@@ -126,6 +169,8 @@ export interface SnapshotOptions {
   savingsSinceSeconds: number;
   /** The savings part of the previous snapshot, reused when it is fresh enough (savings cost one request per stopped workspace). */
   reuseSavings?: Snapshot["savings"] | null;
+  /** Owners' zones, cached across refreshes; none shown without it. */
+  ownerZones?: OwnerZoneCache;
 }
 
 export async function buildSnapshot(ctx: AppContext, now: DateTime, opts: SnapshotOptions): Promise<Snapshot> {
@@ -137,7 +182,8 @@ export async function buildSnapshot(ctx: AppContext, now: DateTime, opts: Snapsh
     compliance(at),
     opts.reuseSavings ? Promise.resolve(null) : savingsReport(at, ctx.client(), now, since),
   ]);
-  const { timeline, later } = timelineOf(pending, now, zone);
+  const zones = opts.ownerZones ? await opts.ownerZones.resolve(ctx, pending.workspaces.map((w) => w.owner)) : new Map<string, string | null>();
+  const { timeline, later } = timelineOf(pending, now, zone, zones);
   const attention = [...ttl.workspaces.expired, ...ttl.workspaces.expiring_soon].map((w) => ({
     owner: w.owner,
     name: w.name,

@@ -125,7 +125,7 @@ describe("serve (dashboard) in headless Chromium", () => {
 
       // The timeline table: every running workspace due within 24 h, at its local (London) time.
       const rows = await page.$$eval("#timeline-table tbody tr", (trs) =>
-        trs.map((tr) => [tr.getAttribute("data-workspace"), tr.querySelector(".stops-at")!.textContent, tr.children[5]!.textContent]),
+        trs.map((tr) => [tr.getAttribute("data-workspace"), tr.querySelector(".stops-at")!.textContent, tr.children[6]!.textContent]),
       );
       expect(rows).toEqual([
         ["admin/admin-console", "Mon 21:30 GMT", "ttl"],
@@ -137,6 +137,11 @@ describe("serve (dashboard) in headless Chromium", () => {
         ["mei/notebook", "Mon 20:00 GMT", "quiet-hours-policy"],
         ["priya/model-training", "Mon 19:00 GMT", "quiet-hours-policy"],
       ]);
+      // The same stops in each owner's own zone (their Coder quiet-hours schedule): bob is in Chicago.
+      const ownerTimes = await page.$$eval("#timeline-table tbody tr", (trs) => Object.fromEntries(trs.map((tr) => [tr.getAttribute("data-workspace"), tr.querySelector(".owner-time")!.getAttribute("title") + " " + tr.querySelector(".owner-time")!.textContent])));
+      expect(ownerTimes["bob/api-gateway"]).toBe("America/Chicago Mon 13:00 CST");
+      expect(ownerTimes["alice/python-api"]).toBe("Europe/London Mon 19:00 GMT");
+      expect(ownerTimes["mei/notebook"]).toBe("UTC Mon 20:00 UTC");
       const later = await page.$$eval("#later-table tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-workspace")));
       expect(later).toEqual(["on-call-engineer/pager-box"]);
 
