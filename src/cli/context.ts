@@ -7,6 +7,7 @@ import type { DateTime } from "luxon";
 import type { CoderClient } from "../coder/client.js";
 import type { AgentsConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
+import type { ApiCounts } from "../metrics/api-counts.js";
 import type { Secrets } from "../log/redact.js";
 
 export interface Io {
@@ -80,6 +81,8 @@ export interface AppContext {
   /** A progress line on stderr, shown only when stderr is a TTY and output is not --quiet. */
   progress(label: string): Progress;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Coder API requests and retries of this process by status (for --metrics-file and serve's /metrics). */
+  apiCounts?: ApiCounts;
 }
 
 /** The TableView a renderer passes to renderTable. */

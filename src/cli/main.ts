@@ -54,7 +54,12 @@ export async function runCli(deps: MainDeps): Promise<number> {
     );
     await runner.run(cmd, async (ctx) => (await load())(ctx), defaultMode);
   };
-  const runSimulate = async (_cmd: Command, opts: Record<string, unknown>) => {
+  const runSimulate = async (cmd: Command, opts: Record<string, unknown>) => {
+    if (cmd.optsWithGlobals<{ metricsFile?: string }>().metricsFile) {
+      deps.io.stderr("coder-agents simulate: error: --metrics-file applies to the agent commands, not to the simulator\n");
+      state.exitCode = ExitCode.Usage;
+      return;
+    }
     const { runSimulate: sim } = await import("../sim/cli.js");
     state.exitCode = await sim(
       {
@@ -64,6 +69,7 @@ export async function runCli(deps: MainDeps): Promise<number> {
         ...(opts.latencyMs !== undefined ? { latencyMs: opts.latencyMs as number } : {}),
         ...(opts.faultRate !== undefined ? { faultRate: opts.faultRate as number } : {}),
         ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit as number } : {}),
+        ...(opts.rateLimitMode !== undefined ? { rateLimitMode: opts.rateLimitMode as string } : {}),
         ...(opts.buildDelayMs !== undefined ? { buildDelayMs: opts.buildDelayMs as number } : {}),
         frozen: !!opts.frozen,
       },

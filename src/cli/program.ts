@@ -15,6 +15,8 @@ import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
 import { collect, intArg } from "./args.js";
 import { registerConfig } from "./register/config.js";
+import { registerSavings } from "./register/savings.js";
+import { registerServe } from "./register/serve.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
@@ -45,6 +47,7 @@ export function buildProgram(version: string, run: RunFn, io: ProgramIo, extra: 
     .addOption(new Option("--verbose", "debug logs on stderr").conflicts("quiet"))
     .option("--quiet", "only warnings and errors on stderr")
     .option("--no-color", "no colour (also NO_COLOR, or stdout not a TTY)")
+    .option("--metrics-file <path>", "write this run's Prometheus metrics to this file, atomically (for node_exporter's textfile collector)")
     .exitOverride()
     .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -78,6 +81,8 @@ Examples:
   registerPrune(program, run);
   registerRollback(program, run);
   registerConfig(program, run);
+  registerSavings(program, run);
+  registerServe(program, run);
   registerSimulate(program, extra.runSimulate);
   program
     .command("completion")

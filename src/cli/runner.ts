@@ -23,6 +23,7 @@ import { zoneAbbrev } from "../output/format.js";
 import { StderrLine, makeProgressBar } from "./progress.js";
 import { normColumn, unknownColumns } from "../output/table-fit.js";
 import { defaultSleep } from "../coder/http.js";
+import { ApiCounts } from "../metrics/api-counts.js";
 
 export interface RuntimeDeps {
   io: Io;
@@ -63,6 +64,7 @@ export interface GlobalOpts {
   quiet?: boolean;
   color?: boolean;
   caFile?: string;
+  metricsFile?: string;
 }
 
 export interface RunState {
@@ -118,6 +120,10 @@ export class Runner {
     const name = commandPath(cmd);
     const color = g.color !== false && !env.NO_COLOR && io.stdoutIsTTY;
     let closeLogger = () => {};
+    const startedMs = performance.now();
+    const apiCounts = new ApiCounts();
+    let outcome: { mode: Mode; data: Record<string, unknown> } | null = null;
+    let logError = (msg: string) => io.stderr(`coder-agents ${name}: error: ${msg}\n`);
     try {
       if (g.now) now = parseNow(g.now);
       if (g.json && g.output && g.output !== "json") throw new UsageError(`--json is -o json: it cannot be combined with -o ${g.output}`);
@@ -134,6 +140,7 @@ export class Runner {
       const log = createLogger({ level, stderr: { write: line.write, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, redact: secrets.redact });
       closeLogger = log.close;
       const logger = log.logger;
+      logError = (msg) => logger.error(msg);
       for (const w of loaded.warnings) logger.warn(w);
       logger.debug({ config: loaded.path ?? "(defaults)", config_hash: loaded.hash, now: now.toISO() }, "configuration loaded");
 
@@ -168,6 +175,7 @@ export class Runner {
         signal: this.deps.signal,
         interruptedBy: this.deps.interruptedBy,
         sleep: defaultSleep,
+        apiCounts,
         progress: (label) => makeProgressBar(line, label),
         client: () => {
           if (client) return client;
@@ -204,6 +212,7 @@ export class Runner {
             logger,
             signal: this.deps.signal,
             userAgent: "coder-agents",
+            observer: apiCounts,
             schemeAssumed: creds.schemeAssumed,
             ...this.deps.clientOverrides,
           });
@@ -212,6 +221,7 @@ export class Runner {
       };
       const result = await fn(ctx);
       if (result) {
+        outcome = { mode: result.mode, data: result.data };
         this.print(io, result, { generatedAt, now }, json, cfg.quiet_hours.timezone, (text) => {
           // -c names no table of the report has: a usage error for a report; after an acting run
           // (whose actions are done) a warning, so the exit code still says what happened.
@@ -238,7 +248,37 @@ export class Runner {
         io.stdout(JSON.stringify(doc) + "\n");
       }
     } finally {
+      if (g.metricsFile) await this.writeMetrics(resolve(this.deps.cwd, g.metricsFile), name, outcome ?? { mode: defaultMode, data: null }, startedMs, apiCounts, logError);
       closeLogger();
+    }
+  }
+
+  /** --metrics-file: a write failure is reported and makes an otherwise successful run exit 5. */
+  private async writeMetrics(
+    path: string,
+    command: string,
+    outcome: { mode: Mode; data: Record<string, unknown> | null },
+    startedMs: number,
+    api: ApiCounts,
+    logError: (msg: string) => void,
+  ): Promise<void> {
+    try {
+      const { writeRunMetrics } = await import("../metrics/run-metrics.js");
+      await writeRunMetrics(
+        path,
+        {
+          command,
+          mode: outcome.mode,
+          data: outcome.data,
+          exitCode: this.state.exitCode,
+          durationSeconds: (performance.now() - startedMs) / 1000,
+          endedAtSeconds: this.deps.clock().toMillis() / 1000,
+        },
+        api,
+      );
+    } catch (err) {
+      logError((err as Error).message);
+      if (this.state.exitCode === 0) this.state.exitCode = ExitCode.Partial;
     }
   }
 

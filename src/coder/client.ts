@@ -168,6 +168,11 @@ export class CoderClient {
     return this.http.request("POST", `/api/v2/workspaces/${enc(id)}/builds`, workspaceBuildSchema, { body, detached: true });
   }
 
+  /** One page of a workspace's builds, newest first (Coder orders by build number, descending). */
+  listWorkspaceBuilds(id: string, page: { limit: number; offset: number }): Promise<WorkspaceBuild[]> {
+    return this.http.request("GET", `/api/v2/workspaces/${enc(id)}/builds`, z.array(workspaceBuildSchema), { query: page });
+  }
+
   listTemplates(): Promise<Template[]> {
     return this.http.request("GET", "/api/v2/templates", templatesResponseSchema);
   }

@@ -21,6 +21,12 @@ export interface HttpLogger {
   warn(obj: object, msg: string): void;
 }
 
+/** Sees every attempt's outcome (status code, or "error") and every retry, for metrics. */
+export interface HttpObserver {
+  request(method: string, status: string): void;
+  retry(method: string, status: string): void;
+}
+
 export interface HttpOptions {
   baseUrl: string;
   token: string;
@@ -39,6 +45,7 @@ export interface HttpOptions {
   logger?: HttpLogger;
   userAgent?: string;
   signal?: AbortSignal;
+  observer?: HttpObserver;
   /** Largest body read for one call (bytes); a list page may also use `maxBytesPerRow` per requested row. */
   maxBodyBytes?: number;
   maxBytesPerRow?: number;
@@ -89,7 +96,7 @@ class TransientError extends Error {
 
 export class HttpClient {
   readonly baseUrl: string;
-  private readonly o: Required<Omit<HttpOptions, "dispatcher" | "logger" | "signal" | "schemeAssumed">> & HttpOptions;
+  private readonly o: Required<Omit<HttpOptions, "dispatcher" | "logger" | "signal" | "schemeAssumed" | "observer">> & HttpOptions;
 
   constructor(opts: HttpOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
@@ -175,8 +182,11 @@ export class HttpClient {
     for (;;) {
       let waitMs: number | undefined;
       let lastReason: string;
+      let lastStatus = "error";
       try {
         const res = await this.once(method, url, ro.body, ro.detached, ro.readBody);
+        lastStatus = String(res.status);
+        this.o.observer?.request(method, lastStatus);
         if (res.status < 400 || ro.allowStatus?.includes(res.status)) {
           return { status: res.status, body: res.body };
         }
@@ -187,6 +197,7 @@ export class HttpClient {
         lastReason = `${res.status} ${err.apiMessage}`;
       } catch (err) {
         if (!(err instanceof TransientError)) throw err;
+        this.o.observer?.request(method, "error");
         if (!idempotent) {
           throw new UnreachableError(`${method} ${path}: ${err.message} (not retried: the request is not idempotent)`, { cause: err });
         }
@@ -202,6 +213,7 @@ export class HttpClient {
       const backoff = Math.min(this.o.backoffBaseMs * 2 ** attempt, 10_000);
       const delay = waitMs !== undefined ? Math.min(waitMs, this.o.maxRetryWaitMs) : Math.round(this.o.random() * backoff + backoff / 2);
       attempt++;
+      this.o.observer?.retry(method, lastStatus);
       this.o.logger?.warn({ method, path, attempt, delay_ms: delay, reason: lastReason }, "retrying Coder API request");
       await this.o.sleep(delay, this.o.signal);
     }

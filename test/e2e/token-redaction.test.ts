@@ -48,6 +48,7 @@ const commands: string[][] = [
   ["enterprise-quiet-hours", "--all-users"],
   ["prune", "--all", "--cleanup", "--dry-run"],
   ["rollback"],
+  ["savings", "--since", "30d"],
 ];
 
 describe("token redaction", () => {
