@@ -3,6 +3,7 @@
  * src/domain/savings.ts for the rules). Read-only. Requests: one paginated build-history listing
  * per stopped workspace in the window (bounded concurrency, at most MAX_PAGES pages each).
  */
+import { tableView } from "../cli/context.js";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import { mapLimit, type CoderClient } from "../coder/client.js";
@@ -102,7 +103,7 @@ export async function savingsCommand(ctx: AppContext, opts: SavingsOptions): Pro
   const money = (n: number) => `${currency} ${n.toFixed(2)}`;
   const hours = (n: number) => n.toFixed(2);
   const totalsTable = (title: string, rows: SavingsTotal[]) =>
-    [title, renderTable([title.replace(/^By /, ""), "Stops", "Hours", "Cost"], rows.map((t) => [t.key, t.stops, hours(t.hours), money(t.cost)]), { color: ctx.color })].join("\n");
+    [title, renderTable([title.replace(/^By /, ""), "Stops", "Hours", "Cost"], rows.map((t) => [t.key, t.stops, hours(t.hours), money(t.cost)]), tableView(ctx))].join("\n");
   const human = () => {
     const lines = [
       `💰 SAVINGS since ${formatInstant(data.since, zone)} (${formatDuration(opts.sinceSeconds)}): ${report.totals.stops} stop(s), ${hours(report.totals.hours)} workspace-hours, ${money(report.totals.cost)}`,
@@ -128,7 +129,7 @@ export async function savingsCommand(ctx: AppContext, opts: SavingsOptions): Pro
           hours(s.hours),
           money(s.cost),
         ]),
-        { color: ctx.color },
+        tableView(ctx),
       ),
     );
     const unknown = report.stops.filter((s) => s.history === "unavailable").length;
