@@ -33,7 +33,7 @@ const env = {
 // that same instant with --now (and once more the next morning, to show the daytime categories).
 const at = scenario.clock ?? new Date().toISOString();
 const evening = [
-  ["workspaces", ["workspaces"]],
+  ["workspaces", ["workspaces", "--now", at]],
   ["quiet-hours", ["quiet-hours", "--status", "--now", at]],
   ["quiet-hours", ["quiet-hours", "--categorize", "--now", at]],
   ["quiet-hours", ["quiet-hours", "--execute", "--dry-run", "--now", at]],
@@ -64,7 +64,9 @@ async function nextDay() {
 
 let failed = 0;
 try {
-  console.log(`Coder simulator (demo scenario) at ${ready.url}, clock ${scenario.clock}\n`);
+  console.log(`Coder simulator (demo scenario) at ${ready.url}, clock ${scenario.clock}`);
+  console.log(`Every command below evaluates its rules at the scenario's instant with --now ${at}; against`);
+  console.log(`\`coder-agents simulate\` do the same, or the machine's time is used ("Expired 331d ago").\n`);
   const run = (steps) => {
     for (const [cmd, args] of steps) {
       if (!has(cmd)) continue;

@@ -21,7 +21,7 @@ export function floatArg(flag: string) {
 export function durationArg(flag: string) {
   return (v: string): number => {
     const s = parseDuration(v);
-    if (s === null) throw new InvalidArgumentError(`${flag}: expected a duration like 2h, 90m, 1h30m or a number of hours, got "${v}"`);
+    if (s === null) throw new InvalidArgumentError(`${flag}: expected a duration like 2h, 90m, 1h30m, 7d, 12w or a number of hours, got "${v}"`);
     return s;
   };
 }

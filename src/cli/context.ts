@@ -7,12 +7,33 @@ import type { DateTime } from "luxon";
 import type { CoderClient } from "../coder/client.js";
 import type { AgentsConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
+import type { ApiCounts } from "../metrics/api-counts.js";
+import type { Secrets } from "../log/redact.js";
 
 export interface Io {
   stdout(s: string): void;
   stderr(s: string): void;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's width when stdout is a terminal. */
+  columns?: number | undefined;
+  /** The terminal's width for stderr (the progress bar). */
+  stderrColumns?: number | undefined;
+}
+
+/** How human output is shaped: -o/--output, -c/--column, --limit and the terminal width. */
+export interface OutputView {
+  format: "table" | "json" | "wide";
+  /** Terminal columns to fit tables into; null = no fitting (-o wide, or not a terminal without COLUMNS). */
+  width: number | null;
+  /** Rows per section (null = all): --limit, default 20 on a terminal, all otherwise; --limit 0 = all. */
+  limit: number | null;
+  /** -c/--column, normalised; null = the default columns. */
+  columns: string[] | null;
+  /** --search: Coder's workspace query, passed to the server's `q`. */
+  search: string | null;
+  /** Column names of the tables rendered so far (checked against -c after rendering). */
+  seenColumns: Set<string>;
 }
 
 export interface Progress {
@@ -32,11 +53,24 @@ export interface AppContext {
   /** Where relative paths in the configuration resolve: the config file's directory, else cwd. */
   configDir: string;
   configHash: string;
+  /** Where each configuration value came from (for `config show`). */
+  configSources: {
+    pathSource: string | null;
+    raw: Record<string, unknown>;
+    env: Record<string, unknown>;
+    /** Flags that override a configuration key for this run, by key path. */
+    flags: Record<string, unknown>;
+  };
   logger: Logger;
   io: Io;
   json: boolean;
   color: boolean;
+  output: OutputView;
+  /** The first line of a human report: the config file in use (or "defaults") and `zone`. */
+  headerLine(zone: string): string;
   env: Record<string, string | undefined>;
+  /** The run's secrets: everything written to the journal or sent out passes through its redaction. */
+  secrets: Secrets;
   cwd: string;
   home: string;
   /** Aborted on SIGINT/SIGTERM; `interruptedBy` then names the signal. */
@@ -47,4 +81,11 @@ export interface AppContext {
   /** A progress line on stderr, shown only when stderr is a TTY and output is not --quiet. */
   progress(label: string): Progress;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Coder API requests and retries of this process by status (for --metrics-file and serve's /metrics). */
+  apiCounts?: ApiCounts;
+}
+
+/** The TableView a renderer passes to renderTable. */
+export function tableView(ctx: Pick<AppContext, "color" | "output">): { color: boolean; width: number | null; limit: number | null; columns: string[] | null; seen: Set<string> } {
+  return { color: ctx.color, width: ctx.output.width, limit: ctx.output.limit, columns: ctx.output.columns, seen: ctx.output.seenColumns };
 }

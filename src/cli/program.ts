@@ -2,7 +2,7 @@
  * The commander program: global options (SPEC §3) and every command of SPEC §7. Kept free of
  * heavy imports so `--help` starts fast; command implementations load on first use.
  */
-import { Command, Option } from "commander";
+import { Argument, Command, Option } from "commander";
 import type { AppContext } from "./context.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { registerWorkspaces } from "./register/workspaces.js";
@@ -13,6 +13,10 @@ import { registerAutostop } from "./register/autostop.js";
 import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
+import { collect, intArg } from "./args.js";
+import { registerConfig } from "./register/config.js";
+import { registerSavings } from "./register/savings.js";
+import { registerServe } from "./register/serve.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
@@ -34,11 +38,16 @@ export function buildProgram(version: string, run: RunFn, io: ProgramIo, extra: 
     .option("--token-file <path>", "read the session token from a file")
     .option("--config <path>", "config file (default: CODER_AGENTS_CONFIG, ./agents_config.json, $XDG_CONFIG_HOME/coder-agents/agents_config.json)")
     .option("--ca-file <path>", "extra CA bundle for TLS (also CODER_CA_FILE)")
-    .option("--json", "machine output on stdout (one JSON document)")
+    .addOption(new Option("-o, --output <format>", "output format: table (fitted to the terminal), json (one JSON document), wide (every column, nothing cut)").choices(["table", "json", "wide"]))
+    .option("--json", "same as -o json")
+    .option("-c, --column <columns>", "table columns to show, comma-separated or repeated, in this order (names as in the table header)", collect)
+    .option("--limit <n>", "rows per section (default 20 on a terminal, all otherwise; 0 = all)", intArg("--limit"))
+    .option("--allow-unknown-config", "unknown config keys are warnings instead of an error (exit 2)")
     .option("--now <iso>", "evaluate every rule as if the current time were this instant")
     .addOption(new Option("--verbose", "debug logs on stderr").conflicts("quiet"))
     .option("--quiet", "only warnings and errors on stderr")
     .option("--no-color", "no colour (also NO_COLOR, or stdout not a TTY)")
+    .option("--metrics-file <path>", "write this run's Prometheus metrics to this file, atomically (for node_exporter's textfile collector)")
     .exitOverride()
     .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -56,7 +65,10 @@ Examples:
   coder-agents quiet-hours --execute --dry-run
   coder-agents ttl-monitor --all --json
   coder-agents autostop --list-pending --within 2h
-  coder-agents prune --all --include-group developers --cleanup --dry-run`,
+  coder-agents prune --all --include-group developers --cleanup --dry-run
+  coder-agents config validate
+  coder-agents ls --search "owner:alice" -c workspace,stops-at
+  source <(coder-agents completion bash)`,
     );
   const enableExit = (c: Command) => {
     c.exitOverride().configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr }).showSuggestionAfterError(true);
@@ -68,7 +80,27 @@ Examples:
   registerEnterprise(program, run);
   registerPrune(program, run);
   registerRollback(program, run);
+  registerConfig(program, run);
+  registerSavings(program, run);
+  registerServe(program, run);
   registerSimulate(program, extra.runSimulate);
-  for (const c of program.commands) enableExit(c);
+  program
+    .command("completion")
+    .description("print the shell completion script (bash, zsh or fish)")
+    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(["bash", "zsh", "fish"]))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  source <(coder-agents completion bash)
+  coder-agents completion zsh > "\${fpath[1]}/_coder-agents"
+  coder-agents completion fish > ~/.config/fish/completions/coder-agents.fish`,
+    )
+    .action(async (shell: "bash" | "zsh" | "fish") => {
+      const { completionScript } = await import("./completion.js");
+      io.writeOut(completionScript(program, shell));
+    });
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of program.commands.flatMap(all)) enableExit(c);
   return program;
 }

@@ -41,14 +41,23 @@ export interface ListProgress {
   (done: number, total: number): void;
 }
 
-/** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
+/**
+ * Run `fn` over `items` with at most `limit` in flight; results keep the input order. After the
+ * first failure no new item starts (the ones in flight finish), and that failure is thrown.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i]!, i);
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
@@ -65,6 +74,9 @@ export function runningPartition(q: string | undefined): string | undefined {
   if (q && /(^|\s)status:/i.test(q)) return undefined;
   return q ? `${q} status:running` : "status:running";
 }
+
+/** Pages read for one listing at most (1,000,000 rows at the smallest sensible page size). */
+const MAX_PAGES = 10_000;
 
 export class CoderClient {
   readonly http: HttpClient;
@@ -127,6 +139,7 @@ export class CoderClient {
       newer: (a, b) => ((build(b)?.build_number ?? 0) > (build(a)?.build_number ?? 0) ? b : a),
       moversQuery: kind === "workspaces" ? runningPartition : null,
       label: `GET ${path}`,
+      maxPages: MAX_PAGES,
       ...(onProgress ? { onProgress } : {}),
       mapLimit,
     });
@@ -148,6 +161,11 @@ export class CoderClient {
   createBuild(id: string, body: { transition: "start" | "stop"; reason?: string; template_version_id?: string }): Promise<WorkspaceBuild> {
     // Detached: a stop in flight when a signal arrives finishes and is recorded (SPEC §8.2).
     return this.http.request("POST", `/api/v2/workspaces/${enc(id)}/builds`, workspaceBuildSchema, { body, detached: true });
+  }
+
+  /** One page of a workspace's builds, newest first (Coder orders by build number, descending). */
+  listWorkspaceBuilds(id: string, page: { limit: number; offset: number }): Promise<WorkspaceBuild[]> {
+    return this.http.request("GET", `/api/v2/workspaces/${enc(id)}/builds`, z.array(workspaceBuildSchema), { query: page });
   }
 
   listTemplates(): Promise<Template[]> {

@@ -56,6 +56,11 @@ export interface ListingOptions<T> {
   moversQuery: ((q: string | undefined) => string | undefined) | null;
   /** For messages: "GET /api/v2/workspaces". */
   label: string;
+  /**
+   * Pages one pass reads at most: a count the pages cannot reach (a lying server) must not become
+   * millions of page reads; the first page that comes back short of the count ends the listing.
+   */
+  maxPages: number;
   onProgress?: (done: number, total: number) => void;
   mapLimit: <A, R>(items: readonly A[], limit: number, fn: (item: A, index: number) => Promise<R>) => Promise<R[]>;
 }
@@ -133,7 +138,7 @@ async function pass<T extends { id: string }>(q: string | undefined, o: ListingO
   if (progress) o.onProgress?.(Math.min(first.rows, total), total);
   const pages: Read[] = [first];
   let done = first.rows;
-  const planned = first.end ? 1 : Math.max(1, Math.ceil(total / L));
+  const planned = first.end ? 1 : Math.min(o.maxPages, Math.max(1, Math.ceil(total / L)));
   const rest = await o.mapLimit(
     Array.from({ length: planned - 1 }, (_, i) => i + 1),
     o.concurrency,
@@ -151,6 +156,9 @@ async function pass<T extends { id: string }>(q: string | undefined, o: ListingO
   for (let k = 1; ; k++) {
     const prev = pages[k - 1]!;
     if (prev.end) break;
+    if (k >= o.maxPages) {
+      throw new SafetyAbortError(`${o.label}: the listing did not end within ${o.maxPages} pages (the server counted ${countEnd} rows); refusing to act on it`);
+    }
     let cur = pages[k] ?? (await pageAt(k));
     for (let widen = 4; !sharesStayedRow(prev, cur); widen *= 4) {
       if (widen > 16) {

@@ -12,6 +12,7 @@
  * `--json` carries only the relevant configuration (`user_quiet_hours_schedule`), never the whole
  * deployment config (D35).
  */
+import { tableView } from "../cli/context.js";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit } from "../coder/client.js";
@@ -324,7 +325,7 @@ function renderHuman(
       renderTable(
         ["Template", "Organization", "Days", "Every"],
         r.tplSection.items.map((t) => [t.display_name || t.name, t.organization, t.autostop_requirement.days_of_week.join(", "), `${t.autostop_requirement.weeks} week(s)`]),
-        { color: ctx.color },
+        tableView(ctx),
       ),
     );
     if (l.usable === false) out.push("  (not enforced: the deployment is not licensed for advanced template scheduling)");
@@ -358,7 +359,7 @@ function renderHuman(
               ? [e.username, e.time ?? "?", e.timezone ?? "?", yesNo(e.user_set), safeInstant(e.next, e.timezone || "UTC"), e.seconds_until_next === null ? "?" : formatDuration(e.seconds_until_next)]
               : [e.username, e.message ?? e.status, "", "", "", ""],
           ),
-          { color: ctx.color },
+          tableView(ctx),
         ),
       );
     }

@@ -15,6 +15,7 @@
  * - `GET /deployment/config` only when some owner's schedule is not readable.
  * No user listing is used: a workspace's owner is never dropped for missing from one (D28).
  */
+import { tableView } from "../cli/context.js";
 import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
@@ -35,18 +36,20 @@ import {
 } from "../domain/prune-filters.js";
 import { planPrune, pruneReason, validateDuration, type OwnerPlan, type PrunePlan } from "../domain/prune.js";
 import {
-  fallbackQuietStart,
   formatHours,
   formatPeriod,
+  ownerScheduleFallback,
   quietStartFromResponse,
-  quietStartFromSchedule,
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
 import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { lifecycleFields, lifecycleGuard, lifecycleScope, type LifecycleGuard } from "../domain/lifecycle.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import { moreLine } from "../output/table-fit.js";
+import { withSearch } from "./search.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
 import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
@@ -64,6 +67,9 @@ export interface PruneOptions {
   includeStopped?: boolean;
   include?: Partial<DimensionLists>;
   exclude?: Partial<DimensionLists>;
+  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+  includePrebuilds?: boolean;
+  includeTasks?: boolean;
 }
 
 type Scope = { kind: "me" | "user" | "all"; user: string | null };
@@ -94,7 +100,7 @@ function unknownError(dim: Dimension, unknown: string[], f: MergedFilters, cliVa
 /** The `prune` command. */
 export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CommandResult> {
   const cfg = ctx.config.prune_workspaces;
-  if (opts.user && opts.all) throw new UsageError("--user and --all cannot be combined: --all already covers every owner (D34)");
+  if (opts.user && opts.all) throw new UsageError("--user and --all cannot be combined: --all already covers every owner");
   const duration = validateDuration(
     opts.duration ?? cfg.default_quiet_hours_duration,
     opts.duration !== undefined ? "--duration" : "prune_workspaces.default_quiet_hours_duration",
@@ -105,7 +111,6 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
       `prune_workspaces.enabled is false in ${ctx.configPath ?? "the configuration"}: --cleanup refused (listing and --cleanup --dry-run still work; set it to true to allow stops)`,
     );
   }
-  if (opts.dryRun && !opts.cleanup) ctx.logger.warn("--dry-run has no effect without --cleanup (prune only lists without --cleanup)");
   const filters = mergeFilters(cfg, { include: opts.include ?? {}, exclude: opts.exclude ?? {} });
   const cliValues = new Set([...Object.values(opts.include ?? {}).flat(), ...Object.values(opts.exclude ?? {}).flat()]);
   const client = ctx.client();
@@ -123,7 +128,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   const q = [opts.includeStopped ? "" : "status:running", scope.user ? `owner:${scope.user}` : ""].filter(Boolean).join(" ");
   const progress = ctx.progress("listing workspaces");
   const [workspaces, entitlements, groups] = await Promise.all([
-    client.listWorkspaces(q, (d, t) => progress.update(d, t)).finally(() => progress.done()),
+    client.listWorkspaces(withSearch(ctx, q), (d, t) => progress.update(d, t)).finally(() => progress.done()),
     client.entitlements(),
     dimensionActive(filters, "groups") ? listGroupsOrExplain(client) : Promise.resolve([] as Group[]),
   ]);
@@ -136,10 +141,17 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   // Resolve filter names (unknown → exit 2 with the known names).
   const groupMembers = await resolveFilterNames(ctx, client, filters, cliValues, workspaces, groups, warn);
 
-  // Filters.
+  // Coder's own lifecycle first (dormant, prebuilt, task workspaces are Coder's), then the filters.
+  const lifeScope = lifecycleScope(ctx.config.lifecycle, opts);
   const survivors: Workspace[] = [];
+  const guarded: { ws: Workspace; guard: LifecycleGuard }[] = [];
   const dropped = new Map<string, number>();
   for (const ws of workspaces) {
+    const guard = lifecycleGuard(ws, lifeScope);
+    if (guard) {
+      guarded.push({ ws, guard });
+      continue;
+    }
     const v = evaluateFilters(ws, { merged: filters, groupMembers });
     if (v.keep) survivors.push(ws);
     else dropped.set(v.reason!, (dropped.get(v.reason!) ?? 0) + 1);
@@ -158,9 +170,9 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
   const exitCode = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? ExitCode.Partial : ExitCode.Ok;
 
-  const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun });
-  const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun });
-  return { command: "prune", mode, data, human, exitCode };
+  const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun, guarded });
+  const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun, guarded });
+  return { command: "prune", mode, data, human, exitCode, zone: cfg.timezone };
 }
 
 async function listGroupsOrExplain(client: CoderClient): Promise<Group[]> {
@@ -309,21 +321,17 @@ async function ownerStarts(
   }
   if (misses.length === 0) return starts;
 
-  // Deployment default (one request), then the configured fallback.
-  let def: QuietStart | null = null;
-  let defWhy = "";
+  // Deployment default (one request), then the shared fallback rule.
+  let deploymentDefault: string | null = null;
   try {
     const dc = await client.deploymentConfig();
-    const raw = dc.config.user_quiet_hours_schedule?.default_schedule ?? "";
-    def = raw ? quietStartFromSchedule(raw, "deployment-default") : null;
-    if (!def) defWhy = raw ? `the deployment default ${JSON.stringify(raw)} is not a daily time` : "no deployment default schedule";
+    deploymentDefault = dc.config.user_quiet_hours_schedule?.default_schedule ?? "";
   } catch (err) {
     if (!(err instanceof CoderApiError && (err.status === 403 || err.status === 404))) throw err;
-    defWhy = `the deployment config is not readable (${err.status})`;
   }
   const zone = ctx.config.prune_workspaces.timezone;
   for (const m of misses) {
-    starts.set(m.id, def ? { ...def, note: m.why } : fallbackQuietStart(zone, `${m.why}; ${defWhy}: prune_workspaces.timezone midnight`));
+    starts.set(m.id, ownerScheduleFallback({ advanced: licensed, deploymentDefault, pruneZone: zone, why: m.why }));
   }
   return starts;
 }
@@ -342,6 +350,8 @@ interface OutputInput {
   workspacesListed: number;
   cleanup: CleanupOutcome | null;
   dryRun: boolean;
+  /** Left to Coder's own lifecycle (dormant, prebuilt, task), with the reason. */
+  guarded: { ws: Workspace; guard: LifecycleGuard }[];
 }
 
 function quietHoursJson(o: OwnerPlan) {
@@ -386,6 +396,7 @@ function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
         quiet_end: isoUtc(o.window.end),
         is_in_quiet_hours: true,
       },
+      ...lifecycleFields(ws),
     })),
   );
   return {
@@ -413,6 +424,7 @@ function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
       workspaces: o.workspaces.length,
     })),
     warnings: r.warnings,
+    lifecycle_excluded: r.guarded.map((g) => workspaceEntry(g.ws, { kind: g.guard.kind, reason: g.guard.reason, ...lifecycleFields(g.ws) })),
     ...(r.cleanup
       ? {
           cleanup_executed: !r.dryRun,
@@ -449,15 +461,24 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
     .join("; ");
   out.push(
     `Scope: ${scope} · window length ${formatHours(r.duration)} · ${r.includeStopped ? "all statuses" : "running workspaces"}${anyFilter(r.filters) ? ` · filters ${active}` : ""}`,
-    `Evaluated at: ${formatInstant(isoUtc(ctx.now), "UTC")} · ${r.workspacesListed} listed, ${r.survivors} after filters, ${r.plan.owners.length} owner(s) checked`,
+    `Evaluated at: ${formatInstant(isoUtc(ctx.now), ctx.config.prune_workspaces.timezone)} · ${r.workspacesListed} listed, ${r.survivors} after filters, ${r.plan.owners.length} owner(s) checked`,
   );
   for (const w of r.warnings) out.push(`⚠️  ${w}`);
+  for (const g of r.guarded) out.push(`🚫 ${g.ws.owner_name}/${g.ws.name}: left alone — ${g.guard.reason}`);
   out.push("");
   if (r.plan.selected.length === 0) {
     out.push("✅ No workspaces found within quiet hours periods");
   } else {
     out.push(`🌙 WORKSPACES WITHIN QUIET HOURS PERIODS (${r.plan.selected.length})`, RULE);
+    // --limit counts workspaces across the owner sections: owners are shown until it is used up.
+    const limit = ctx.output.limit;
+    let budget = limit ?? Infinity;
+    let shownOwners = 0;
     for (const o of r.plan.inside) {
+      if (budget <= 0) break;
+      shownOwners++;
+      const rowsLimit = limit === null ? null : budget;
+      budget -= o.workspaces.length;
       const zone = o.quietStart.timezone;
       out.push(
         `👤 ${o.owner}`,
@@ -468,11 +489,13 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
         renderTable(
           ["Workspace", "Template", "Organization", "Status", "Created"],
           o.workspaces.map((ws) => [ws.name, ws.template_display_name || ws.template_name, ws.organization_name, ws.latest_build.status, ws.created_at.slice(0, 10)]),
-          { color: ctx.color },
+          { ...tableView(ctx), limit: rowsLimit },
         ),
         "",
       );
     }
+    const more = moreLine(r.plan.inside.length - shownOwners);
+    if (more) out.push(more.replace(" more ", " more owners "), "");
   }
   // For a single owner (or a few), say when their window is, so "nothing found" is explained.
   const outside = r.plan.owners.filter((o) => !o.window.inside);
@@ -485,11 +508,11 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
       );
     }
   }
-  if (r.cleanup) out.push(...renderCleanup(r.cleanup, r.dryRun));
+  if (r.cleanup) out.push(...renderCleanup(ctx, r.cleanup, r.dryRun));
   return out.join("\n");
 }
 
-function renderCleanup(c: CleanupOutcome, dryRun: boolean): string[] {
+function renderCleanup(ctx: AppContext, c: CleanupOutcome, dryRun: boolean): string[] {
   const out: string[] = [""];
   const n = c.candidates.length;
   if (n === 0) {
@@ -498,16 +521,24 @@ function renderCleanup(c: CleanupOutcome, dryRun: boolean): string[] {
   }
   out.push(dryRun ? `🧪 [DRY RUN] Cleaning up ${n} running workspaces:` : `🛑 Cleaning up ${n} running workspaces:`);
   const byId = new Map(c.run.results.map((x) => [x.id, x]));
-  for (const cand of c.candidates) {
-    const ws = cand.workspace;
-    const res = byId.get(ws.id);
-    const label = `${ws.owner_name}/${ws.name} (${ws.template_display_name || ws.template_name}) - ${ws.latest_build.status}`;
-    out.push(dryRun ? `  🧪 [DRY RUN] Would stop: ${label}` : `  🛑 Stopping: ${label}`, `     Owner: ${ws.owner_name}`, `     Reason: ${cand.reasons.join("; ")}`);
-    if (!res) continue;
-    if (res.outcome === "stopped") out.push("     Result: ✅ Stop build created");
-    else if (res.outcome === "skipped") out.push(`     Result: ⏭️  Skipped: ${res.error ?? "no longer eligible"}`);
-    else if (res.outcome === "failed") out.push(`     Result: ❌ Failed: ${res.error ?? "unknown error"}`);
-  }
+  const resultText = (id: string): string => {
+    const res = byId.get(id);
+    if (!res) return "";
+    if (res.outcome === "stopped") return "✅ stop build created";
+    if (res.outcome === "skipped") return `⏭️ skipped: ${res.error ?? "no longer eligible"}`;
+    if (res.outcome === "failed") return `❌ failed: ${res.error ?? "unknown error"}`;
+    return "🧪 would stop (dry run)";
+  };
+  // Failures first: on a large run they are what the operator has to read.
+  const rank = (id: string) => ({ failed: 0, skipped: 1 })[byId.get(id)?.outcome as "failed" | "skipped"] ?? 2;
+  const rows = [...c.candidates].sort((a, b) => rank(a.workspace.id) - rank(b.workspace.id));
+  out.push(
+    renderTable(
+      ["Workspace", "Result", "Template", "Reason"],
+      rows.map((cand) => [`${cand.workspace.owner_name}/${cand.workspace.name}`, resultText(cand.workspace.id), cand.workspace.template_display_name || cand.workspace.template_name, cand.reasons.join("; ")]),
+      tableView(ctx),
+    ),
+  );
   const s = c.run.summary;
   out.push("");
   if (dryRun) out.push(`📊 Dry run: ${s.planned} workspace(s) would be stopped; nothing was changed`);
@@ -558,7 +589,7 @@ async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: bool
   const engine = await import("../exec/stop-engine.js");
   const journalPath = journalPathFor(ctx);
   const act = async (): Promise<StopRun> => {
-    const journal = candidates.length > 0 ? Journal.open(journalPath, { onError: (e) => ctx.logger.error(e.message) }) : null;
+    const journal = candidates.length > 0 ? Journal.open(journalPath, { redact: ctx.secrets.redactValue, onError: (e) => ctx.logger.error(e.message) }) : null;
     try {
       return await engine.executeStops(
         ctx,

@@ -28,12 +28,17 @@ import {
 import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
 import { InterruptedError, UsageError } from "../errors.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
+import { lifecycleFields, lifecycleScope } from "../domain/lifecycle.js";
 import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
 import { anyFailed, describeResults } from "../exec/notify.js";
 import { upcomingQuietStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
 import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
 import { byOwnerThenName, envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
+import { renderTable } from "../output/table.js";
+import { limitItems, moreLine } from "../output/table-fit.js";
+import { tableView } from "../cli/context.js";
+import { withSearch } from "./search.js";
 
 export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
 
@@ -45,6 +50,9 @@ export interface QuietHoursOptions {
   timezone?: string | undefined;
   /** --max-stops: overrides safety.max_stops_per_run for this run. */
   maxStops?: number | undefined;
+  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+  includePrebuilds?: boolean | undefined;
+  includeTasks?: boolean | undefined;
 }
 
 /** Picks the mode from the flags with the Python agent's precedence. */
@@ -63,10 +71,6 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   if (opts.timezone !== undefined && !isValidZone(opts.timezone)) {
     throw new UsageError(`--timezone: unknown time zone "${opts.timezone}" (expected an IANA name such as Europe/London, America/Chicago or UTC)`);
   }
-  if (opts.mode !== "execute") {
-    const ignored = [opts.dryRun && "--dry-run", opts.force && "--force", opts.maxStops !== undefined && "--max-stops"].filter(Boolean);
-    if (ignored.length > 0) ctx.logger.warn(`${ignored.join(", ")} only modify --execute; this --${opts.mode} run ignores ${ignored.length > 1 ? "them" : "it"}`);
-  }
   if (opts.mode === "enterprise") {
     // The enterprise checker's document, under the command that was run (scripts key on `command`).
     const m = await import("./enterprise-quiet-hours.js");
@@ -75,14 +79,19 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   const policy = policyFromConfig(ctx.config.quiet_hours, opts.timezone);
   const client = ctx.client();
   const progress = ctx.progress("listing running workspaces");
-  const list = await client.listWorkspaces("status:running", (d, t) => progress.update(d, t));
+  const list = await client.listWorkspaces(withSearch(ctx, "status:running"), (d, t) => progress.update(d, t));
   progress.done();
   const workspaces = [...list].sort(byOwnerThenName);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
-  const c = categorize(workspaces, policy, exclusions, ctx.now);
+  const scope = lifecycleScope(ctx.config.lifecycle, opts);
+  const c = categorize(workspaces, policy, exclusions, ctx.now, scope);
   for (const w of c.warnings) ctx.logger.warn(w);
   const view = new View(ctx, c, exclusions.active);
 
+  return { ...(await modeResult(ctx, view, opts)), zone: view.zone };
+}
+
+async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
   switch (opts.mode) {
     case "report":
       return reportResult(ctx, view, opts);
@@ -117,6 +126,16 @@ const HEADERS: Record<QuietCategory, string> = {
   ttl_expired: "💀 TTL EXPIRED - SHOULD HAVE STOPPED",
   normal_running: "✅ RUNNING NORMALLY",
   excluded: "🚫 EXCLUDED FROM QUIET HOURS",
+};
+
+/** The category column of the human table. */
+const SHORT: Record<QuietCategory, string> = {
+  quiet_hours_stopping: "🛑 stopping",
+  quiet_hours_grace: "⏰ grace",
+  past_quiet_hours_end: "🌅 past end",
+  ttl_expired: "💀 ttl expired",
+  normal_running: "✅ normal",
+  excluded: "🚫 excluded",
 };
 
 /** Shared JSON and text pieces of one categorisation. */
@@ -175,6 +194,8 @@ class View {
       time_remaining: formatRemaining(i.secondsRemaining),
       due_at: i.category === "quiet_hours_grace" || i.category === "quiet_hours_stopping" || (i.category === "ttl_expired" && i.dueAt) ? iso(i.dueAt) : null,
       exclusion: i.exclusion ? { kind: i.exclusion.kind, name: i.exclusion.name, reason: i.exclusion.reason, expires: i.exclusion.expires } : null,
+      lifecycle_guard: i.guard,
+      ...lifecycleFields(ws),
     });
   }
 
@@ -202,30 +223,29 @@ class View {
     return `${pol}; not active; next window ${this.at(c.nextWindow?.start)}`;
   }
 
+  /**
+   * The summary block (one line per category with its count), then one table of the workspaces in
+   * category order (the ones about to be stopped first), limited by --limit and fitted to the terminal.
+   */
   categorizationText(): string {
-    const rule = "=".repeat(80);
-    const lines = [rule, "WORKSPACE CATEGORIZATION", rule, `Time: ${this.at(this.c.now)}`, this.windowLine()];
-    if (this.c.items.length === 0) lines.push("", "No running workspaces.");
-    for (const k of CATEGORY_KEYS) {
-      const items = inCategory(this.c, k);
-      if (items.length === 0) continue;
-      lines.push("", `${HEADERS[k]} (${items.length})`, "-".repeat(60));
-      for (const i of items) lines.push(...this.itemLines(i));
-    }
-    lines.push(rule);
+    const lines = [`WORKSPACE CATEGORIZATION at ${this.at(this.c.now)}`, this.windowLine(), "", `SUMMARY: ${this.c.items.length} running workspaces`];
+    for (const k of CATEGORY_KEYS) lines.push(`  ${HEADERS[k]} (${inCategory(this.c, k).length})`);
+    if (this.c.items.length === 0) return [...lines, "", "No running workspaces."].join("\n");
+    const rows: string[][] = [];
+    for (const k of CATEGORY_KEYS) for (const i of inCategory(this.c, k)) rows.push(this.row(i));
+    lines.push("", renderTable(["Category", "Workspace", "Due", "TTL", "Template", "Reason"], rows, tableView(this.ctx)));
     return lines.join("\n");
   }
 
-  itemLines(i: CategorizedWorkspace): string[] {
-    const out = [`  • ${summaryLine(i.workspace)}`];
-    for (const r of i.reasons) out.push(`    Reason: ${r}`);
-    if (i.category === "excluded") return out;
+  row(i: CategorizedWorkspace): string[] {
+    const ws = i.workspace;
+    let due = "";
     if (i.dueAt && (i.category === "quiet_hours_grace" || i.category === "quiet_hours_stopping")) {
       const secs = Math.trunc((i.dueAt.toMillis() - this.c.now.toMillis()) / 1000);
-      out.push(`    Due: ${this.at(i.dueAt)} (${secs > 0 ? `in ${formatDuration(secs)}` : secs === 0 ? "now" : `${formatDuration(-secs)} ago`})`);
+      due = `${this.at(i.dueAt)} (${secs > 0 ? `in ${formatDuration(secs)}` : secs === 0 ? "now" : `${formatDuration(-secs)} ago`})`;
     }
-    out.push(`    TTL: ${i.stopsAt ? `${formatRemaining(i.secondsRemaining)} (stops ${this.at(i.stopsAt)})` : "N/A (no deadline)"}`);
-    return out;
+    const ttl = i.category === "excluded" ? "" : i.stopsAt ? formatRemaining(i.secondsRemaining) : "no deadline";
+    return [SHORT[i.category], `${ws.owner_name}/${ws.name}`, due, ttl, ws.template_display_name || ws.template_name || ws.template_id, i.reasons.join("; ")];
   }
 
   /** "Stop workspaces now" / "Stop workspaces in 45m" / "No action required - …" (D36: no timedelta text). */
@@ -288,6 +308,7 @@ function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Com
     data,
     // --report is always JSON (the Python agent's report); without --json it is indented.
     human: () => JSON.stringify(envelope({ command: COMMAND, mode: "report", data }, { generatedAt: ctx.clock(), now: ctx.now }), null, 2),
+    header: false,
     exitCode: 0,
   };
 }
@@ -309,12 +330,11 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
   const human = () => {
     const { c } = view;
     const rule = "=".repeat(60);
-    const nowLocal = c.now.setZone(view.zone);
     const lines = [
       rule,
       "QUIET HOURS AGENT STATUS",
       rule,
-      `Current Time: ${nowLocal.toISO({ suppressMilliseconds: true })} (${view.at(c.now)})`,
+      `Current Time: ${view.at(c.now)}`,
       `Timezone: ${view.zone}`,
       view.windowLine(),
       `Quiet Hours Active: ${c.window ? "Yes" : "No"}`,
@@ -333,7 +353,10 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
     const selected = selectStops(c, { force: opts.force });
     if (selected.length) {
       lines.push("Workspaces that would be stopped:");
-      for (const s of selected) lines.push(`  - ${summaryLine(s.item.workspace)}`);
+      const { shown, hidden } = limitItems(selected, ctx.output.limit);
+      for (const s of shown) lines.push(`  - ${summaryLine(s.item.workspace)}`);
+      const more = moreLine(hidden);
+      if (more) lines.push(`  ${more}`);
     }
     lines.push(rule, "", enterpriseText);
     return lines.join("\n");
@@ -369,6 +392,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   if (candidates.length > 0) {
     const path = journalPathFor(ctx);
     journal = Journal.open(path, {
+      redact: ctx.secrets.redactValue,
       onError: (err, record) => ctx.logger.error({ err: err.message, record }, "journal write failed: the record is logged here instead"),
     });
   }
@@ -425,16 +449,16 @@ function executeLines(view: View, opts: QuietHoursOptions, dryRun: boolean, run:
   }
   const n = run.results.length;
   lines.push(dryRun ? `🧪 [DRY RUN] Would stop ${n} workspaces:` : `🛑 Stopping ${n} workspaces:`);
-  run.results.forEach((r, idx) => {
-    const item = c.items.find((i) => i.workspace.id === r.id);
-    const summary = item ? summaryLine(item.workspace) : `${r.owner}/${r.name} (${r.template}) - ${r.status}`;
-    lines.push(dryRun ? `  🧪 [DRY RUN] Would stop: ${summary}` : `  🛑 Stopping: ${summary}`);
-    for (const reason of r.reasons) lines.push(`     Reason: ${reason}`);
-    if (item) lines.push(`     TTL: ${formatRemaining(item.secondsRemaining)}`);
-    lines.push(`     Result: ${resultText(r)}`);
-    if (idx < n - 1) lines.push("");
-  });
-  lines.push("");
+  // Failures first: on a large run they are what the operator has to read.
+  const order = { failed: 0, skipped: 1 } as Record<string, number>;
+  const results = [...run.results].sort((a, b) => (order[a.outcome] ?? 2) - (order[b.outcome] ?? 2));
+  lines.push(
+    renderTable(
+      ["Workspace", "Result", "Template", "Reason"],
+      results.map((r) => [`${r.owner}/${r.name}`, resultText(r), r.template, r.reasons.join("; ")]),
+      tableView(view.ctx),
+    ),
+  );
   const s = run.summary;
   if (dryRun) {
     lines.push(`📊 Dry run completed: ${s.succeeded} workspaces would be stopped (nothing was changed)`);
@@ -456,7 +480,7 @@ function resultText(r: StopResult): string {
       return `✅ Success (build ${r.build_id ?? "?"})`;
     case "would-stop":
     case "would-start":
-      return "🧪 Would stop (dry run, nothing changed)";
+      return "🧪 would stop (dry run)";
     case "skipped":
       return `⏭️  Skipped: ${r.error ?? ""}`;
     case "failed":

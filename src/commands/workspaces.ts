@@ -1,10 +1,12 @@
 /** `workspaces` (SPEC §7.1): connection check, the authenticated user and the workspaces. */
+import { tableView } from "../cli/context.js";
 import { effectiveStop } from "../domain/deadlines.js";
 import type { AppContext } from "../cli/context.js";
 import type { CommandResult } from "../output/envelope.js";
 import { byOwnerThenName, workspaceEntry } from "../output/envelope.js";
 import { formatInstant } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import { withSearch } from "./search.js";
 
 export interface WorkspacesOptions {
   all: boolean;
@@ -14,7 +16,7 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
   const client = ctx.client();
   const [info, me] = await Promise.all([client.buildInfo(), client.me()]);
   const progress = ctx.progress("listing workspaces");
-  const list = await client.listWorkspaces(opts.all ? undefined : "status:running", (d, t) => progress.update(d, t));
+  const list = await client.listWorkspaces(withSearch(ctx, opts.all ? undefined : "status:running"), (d, t) => progress.update(d, t));
   progress.done();
   const workspaces = [...list].sort(byOwnerThenName);
   const zone = ctx.config.quiet_hours.timezone;
@@ -49,7 +51,7 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
             formatInstant(e.started_at, zone),
             formatInstant(effectiveStop(e).at, zone),
           ]),
-          { color: ctx.color },
+          tableView(ctx),
         ),
       );
     }

@@ -14,14 +14,22 @@ export interface ConfigSources {
   cwd: string;
   /** Returns the file's text, or null when it does not exist. Throws on other read errors. */
   readFile(path: string): string | null;
+  /** --allow-unknown-config: unknown keys are warnings instead of a configuration error (exit 2). */
+  allowUnknown?: boolean;
 }
 
 export interface LoadedConfig {
   config: AgentsConfig;
   /** The file read, or null when defaults were used. */
   path: string | null;
-  /** Human-readable warnings (unknown keys, ignored env values). */
+  /** Human-readable warnings (unknown keys under --allow-unknown-config). */
   warnings: string[];
+  /** How the file was found: --config, CODER_AGENTS_CONFIG, the working directory or XDG; null for defaults. */
+  pathSource: ConfigPathSource | null;
+  /** The file's own (parsed) content, before defaults and environment overrides. */
+  raw: Record<string, unknown>;
+  /** The environment overrides applied on top of the file. */
+  envOverrides: Record<string, unknown>;
   /** sha256 of the effective configuration, recorded in the journal. */
   hash: string;
 }
@@ -39,12 +47,14 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 }
 
 /** Candidate paths in search order: --config, CODER_AGENTS_CONFIG, ./agents_config.json, XDG. */
-export function configCandidates(s: ConfigSources): { path: string; explicit: boolean }[] {
-  if (s.flagPath) return [{ path: s.flagPath, explicit: true }];
-  if (s.env.CODER_AGENTS_CONFIG) return [{ path: s.env.CODER_AGENTS_CONFIG, explicit: true }];
+export type ConfigPathSource = "--config" | "CODER_AGENTS_CONFIG" | "working directory" | "XDG_CONFIG_HOME";
+
+export function configCandidates(s: ConfigSources): { path: string; explicit: boolean; source: ConfigPathSource }[] {
+  if (s.flagPath) return [{ path: s.flagPath, explicit: true, source: "--config" }];
+  if (s.env.CODER_AGENTS_CONFIG) return [{ path: s.env.CODER_AGENTS_CONFIG, explicit: true, source: "CODER_AGENTS_CONFIG" }];
   const xdg = s.env.XDG_CONFIG_HOME || (s.env.HOME ? join(s.env.HOME, ".config") : undefined);
-  const list = [{ path: join(s.cwd, "agents_config.json"), explicit: false }];
-  if (xdg) list.push({ path: join(xdg, "coder-agents", "agents_config.json"), explicit: false });
+  const list: { path: string; explicit: boolean; source: ConfigPathSource }[] = [{ path: join(s.cwd, "agents_config.json"), explicit: false, source: "working directory" }];
+  if (xdg) list.push({ path: join(xdg, "coder-agents", "agents_config.json"), explicit: false, source: "XDG_CONFIG_HOME" });
   return list;
 }
 
@@ -62,10 +72,30 @@ function levenshtein(a: string, b: string): number {
   return dp[b.length]!;
 }
 
-/** Keys of the user's file that the schema does not know, each with the closest known key. */
-export function unknownKeys(raw: unknown, known: unknown = DEFAULT_CONFIG, prefix = ""): string[] {
+/** A key of the user's file that the schema does not know, with the closest known key at its level. */
+export interface UnknownKey {
+  path: string;
+  /** The closest known key (full path), or null when the level has no keys. */
+  closest: string | null;
+  /** True when the closest key is a likely typo (small edit distance). */
+  near: boolean;
+}
+
+/** Keys an exclusion entry written as an object may carry. */
+const EXCLUSION_ITEM = { name: "", reason: "", expires: "" };
+const ITEM_KEYS: Record<string, unknown> = {
+  "quiet_hours.excluded_users": EXCLUSION_ITEM,
+  "quiet_hours.excluded_templates": EXCLUSION_ITEM,
+  "quiet_hours.excluded_workspaces": EXCLUSION_ITEM,
+};
+
+/** Every key of the user's file (any nesting level, exclusion objects included) that the schema does not know. */
+export function findUnknownKeys(raw: unknown, known: unknown = DEFAULT_CONFIG, prefix = ""): UnknownKey[] {
+  if (Array.isArray(raw) && ITEM_KEYS[prefix]) {
+    return raw.flatMap((item, i) => findUnknownKeys(item, ITEM_KEYS[prefix], `${prefix}[${i}]`));
+  }
   if (!isObject(raw) || !isObject(known)) return [];
-  const out: string[] = [];
+  const out: UnknownKey[] = [];
   const knownKeys = Object.keys(known);
   for (const [k, v] of Object.entries(raw)) {
     const path = prefix ? `${prefix}.${k}` : k;
@@ -76,13 +106,38 @@ export function unknownKeys(raw: unknown, known: unknown = DEFAULT_CONFIG, prefi
         const d = levenshtein(k.toLowerCase(), kk.toLowerCase());
         if (d < bestD) [best, bestD] = [kk, d];
       }
-      const hint = best && bestD <= Math.max(2, Math.floor(k.length / 3)) ? ` (did you mean "${prefix ? `${prefix}.` : ""}${best}"?)` : "";
-      out.push(`unknown config key "${path}" is ignored${hint}`);
+      out.push({ path, closest: best ? (prefix ? `${prefix}.${best}` : best) : null, near: !!best && bestD <= Math.max(2, Math.floor(k.length / 3)) });
       continue;
     }
-    out.push(...unknownKeys(v, known[k], path));
+    out.push(...findUnknownKeys(v, known[k], path));
   }
   return out;
+}
+
+/** `unknown config key "x" (did you mean "y"?)`: always names the closest known key. */
+export function describeUnknownKey(u: UnknownKey): string {
+  const hint = u.closest ? (u.near ? ` (did you mean "${u.closest}"?)` : ` (closest known key: "${u.closest}")`) : "";
+  return `unknown config key "${u.path}"${hint}`;
+}
+
+/** Human descriptions of the unknown keys (see findUnknownKeys). */
+export function unknownKeys(raw: unknown): string[] {
+  return findUnknownKeys(raw).map(describeUnknownKey);
+}
+
+/** Exclusion objects keep only their known keys (the schema refuses others): --allow-unknown-config ignores them. */
+function withoutUnknownItemKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const qh = raw.quiet_hours;
+  if (!isObject(qh)) return raw;
+  const out: Record<string, unknown> = { ...qh };
+  for (const key of Object.keys(ITEM_KEYS)) {
+    const list = qh[key.slice("quiet_hours.".length)];
+    if (!Array.isArray(list)) continue;
+    out[key.slice("quiet_hours.".length)] = list.map((item) =>
+      isObject(item) ? Object.fromEntries(Object.entries(item).filter(([k]) => k in EXCLUSION_ITEM)) : item,
+    );
+  }
+  return { ...raw, quiet_hours: out };
 }
 
 function parseBool(name: string, v: string): boolean {
@@ -121,6 +176,7 @@ function formatPath(path: PropertyKey[]): string {
 export function loadConfig(s: ConfigSources): LoadedConfig {
   let raw: unknown = {};
   let path: string | null = null;
+  let pathSource: ConfigPathSource | null = null;
   for (const c of configCandidates(s)) {
     let text: string | null;
     try {
@@ -139,10 +195,17 @@ export function loadConfig(s: ConfigSources): LoadedConfig {
     }
     if (!isObject(raw)) throw new ConfigError(`config file ${c.path}: expected a JSON object at the top level`);
     path = c.path;
+    pathSource = c.source;
     break;
   }
   const where = path ? `config file ${path}` : "configuration";
-  const warnings = unknownKeys(raw).map((w) => `${where}: ${w}`);
+  const unknown = findUnknownKeys(raw);
+  if (unknown.length > 0 && !s.allowUnknown) {
+    const list = unknown.map((u) => describeUnknownKey(u)).join("; ");
+    throw new ConfigError(`${where}: ${list}. Fix the key${unknown.length > 1 ? "s" : ""}, or pass --allow-unknown-config to ignore unknown keys with a warning`);
+  }
+  const warnings = unknown.map((u) => `${where}: ${describeUnknownKey(u)} is ignored (--allow-unknown-config)`);
+  if (s.allowUnknown && unknown.length > 0) raw = withoutUnknownItemKeys(raw as Record<string, unknown>);
   const env = envOverrides(s.env);
   const merged = deepMerge(deepMerge(DEFAULT_CONFIG, raw), env);
   const result = configSchema.safeParse(merged);
@@ -159,7 +222,7 @@ export function loadConfig(s: ConfigSources): LoadedConfig {
   }
   const config = result.data;
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
-  return { config, path, warnings, hash };
+  return { config, path, warnings, hash, pathSource, raw: raw as Record<string, unknown>, envOverrides: env };
 }
 
 function envKeyFor(key: string, env: Record<string, string | undefined>): string | undefined {

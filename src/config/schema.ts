@@ -48,6 +48,13 @@ export type DayName = z.infer<typeof dayName>;
 const nonNegative = z.number().min(0, { message: "expected a number >= 0" });
 const positiveInt = z.number().int().min(1, { message: "expected an integer >= 1" });
 
+/** A price per workspace-hour for a template and/or an organization (by name). */
+const costRate = z
+  .object({ template: z.string().min(1).optional(), organization: z.string().min(1).optional(), rate: nonNegative })
+  .strict()
+  .refine((r) => r.template !== undefined || r.organization !== undefined, { message: "expected a template and/or an organization for this rate" });
+export type CostRate = z.infer<typeof costRate>;
+
 export const configSchema = z
   .object({
     quiet_hours: z.object({
@@ -124,7 +131,16 @@ export const configSchema = z
       include_templates: z.array(z.string()),
       exclude_templates: z.array(z.string()),
     }),
+    lifecycle: z.object({
+      include_prebuilds: z.boolean(),
+      include_task_workspaces: z.boolean(),
+    }),
     journal: z.object({ path: z.string() }),
+    cost: z.object({
+      currency: z.string().min(1),
+      default_per_hour: nonNegative,
+      per_hour: z.array(costRate),
+    }),
     http: z.object({
       concurrency: positiveInt,
       timeout_seconds: z.number().positive({ message: "expected a number > 0" }),
@@ -133,6 +149,14 @@ export const configSchema = z
     dry_run: z.boolean(),
   })
   .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.cost.per_hour.forEach((r, i) => {
+      const key = `${r.template ?? "*"}\u0000${r.organization ?? "*"}`;
+      if (seen.has(key)) {
+        ctx.addIssue({ code: "custom", path: ["cost", "per_hour", i], message: "expected each template/organization pair once; this one is a duplicate" });
+      }
+      seen.add(key);
+    });
     if (c.quiet_hours.start_time === c.quiet_hours.end_time) {
       ctx.addIssue({
         code: "custom",
@@ -209,7 +233,9 @@ export const DEFAULT_CONFIG = {
     include_templates: [],
     exclude_templates: [],
   },
+  lifecycle: { include_prebuilds: false, include_task_workspaces: false },
   journal: { path: "" },
+  cost: { currency: "USD", default_per_hour: 0, per_hour: [] },
   http: { concurrency: 8, timeout_seconds: 30, page_size: 5000 },
   dry_run: false,
 } satisfies z.input<typeof configSchema>;

@@ -165,7 +165,8 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
     const r: StopResult = workspaceEntry(c.workspace, { reasons: c.reasons, outcome, error, build_id: buildId, category: c.category, at });
     results[i] = r;
     if (journal) journal.append(journalRecord(runId, transition, c, r, observed));
-    const log = outcome === "failed" ? "warn" : opts.execute ? "info" : "debug";
+    // One line per action only with --verbose (the journal records every one); failures always.
+    const log = outcome === "failed" ? "warn" : "debug";
     ctx.logger[log]({ run_id: runId, workspace: `${r.owner}/${r.name}`, outcome, error, build_id: buildId }, `${transition} ${outcome}`);
   };
 
@@ -194,7 +195,7 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
         finished();
       });
       const so = summarize(results.filter((r): r is StopResult => !!r));
-      ctx.logger.info(
+      ctx.logger.debug(
         { run_id: runId, batch: b + 1, batches, succeeded: so.succeeded, skipped: so.skipped, failed: so.failed },
         `batch ${b + 1}/${batches} done`,
       );

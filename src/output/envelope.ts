@@ -18,6 +18,10 @@ export interface CommandResult {
   human: () => string;
   /** Exit code for this result (0, 5 partial, 6 findings…). */
   exitCode: number;
+  /** The zone the human output shows times in (named in its first line); default quiet_hours.timezone. */
+  zone?: string;
+  /** false: the human output is a document of its own (JSON, a script) and gets no config/zone line. */
+  header?: boolean;
 }
 
 export interface EnvelopeMeta {

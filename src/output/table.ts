@@ -4,12 +4,32 @@
  * millisecond per row. Colour only when allowed.
  */
 import Table from "cli-table3";
+import { fitNote, fitTable, limitItems, moreLine, selectColumns, truncateTo, type TableView } from "./table-fit.js";
 
 /** Above this many rows the direct renderer is used, without separators between rows. */
 export const LONG_TABLE_ROWS = 100;
 
-export function renderTable(head: string[], rows: (string | number)[][], opts: { color: boolean }): string {
-  const cells = rows.map((r) => r.map((c) => String(c)));
+/**
+ * A boxed table. With a TableView: `-c` columns, at most `limit` rows ("… and N more"), fitted to
+ * the terminal width (see table-fit.ts); without one, every row and column as is.
+ */
+export function renderTable(head: string[], rows: (string | number)[][], opts: { color: boolean } & Partial<TableView>): string {
+  const pick = selectColumns(head, opts.columns ?? null, opts.seen);
+  const { shown, hidden } = limitItems(rows, opts.limit ?? null);
+  const fitted = fitTable(
+    pick.map((i) => head[i]!),
+    shown.map((r) => pick.map((i) => String(r[i] ?? ""))),
+    opts.width ?? null,
+    displayWidth,
+  );
+  const extra = [moreLine(hidden), fitNote(fitted, opts.width ?? null)]
+    .filter((l): l is string => l !== null)
+    .map((l) => (opts.width ? truncateTo(l, opts.width, displayWidth) : l));
+  return [boxed(fitted.head, fitted.rows, opts.color), ...extra].join("\n");
+}
+
+function boxed(head: string[], cells: string[][], color: boolean): string {
+  const opts = { color };
   if (cells.length > LONG_TABLE_ROWS) return renderLong(head, cells, opts.color);
   const t = new Table({
     head,

@@ -80,7 +80,8 @@ describe("operations", () => {
     const home = scratchDir();
     const cwd = scratchDir();
     const cfg = opsConfig(cwd, { logging: { file: "~/agents.log" }, unknown_key_for_a_warning: 1 });
-    const r = await runCli(["rollback", "--config", cfg], { env: { HOME: home }, cwd });
+    // --allow-unknown-config: the unknown key is then a warning, which is what reaches the log file.
+    const r = await runCli(["rollback", "--config", cfg, "--allow-unknown-config"], { env: { HOME: home }, cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/file logging disabled/);
     expect(readFileSync(join(home, "agents.log"), "utf8")).toMatch(/unknown_key_for_a_warning/);
@@ -93,7 +94,8 @@ describe("operations", () => {
     const cfg = opsConfig(dir);
     const env = { CODER_SESSION_TOKEN: sim.ownerToken };
     const qh = (kill?: boolean) =>
-      runCli(["quiet-hours", "--execute", "--url", sim!.url, "--config", cfg, "--now", NOW], {
+      // --verbose: the per-action log line the kill waits for is a debug line.
+      runCli(["quiet-hours", "--execute", "--verbose", "--url", sim!.url, "--config", cfg, "--now", NOW], {
         env,
         cwd: dir,
         ...(kill ? { kill: { signal: "SIGKILL" as const, whenStderrMatches: /"msg":"stop stopped"/ } } : {}),

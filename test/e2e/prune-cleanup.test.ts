@@ -47,7 +47,7 @@ describe("prune --cleanup", () => {
     const r = await run(["--cleanup", "--dry-run"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("🧪 [DRY RUN] Cleaning up 2 running workspaces:");
-    expect(r.stdout).toContain("Reason: Pruned during quiet hours (window 18:00–02:00 Europe/London)");
+    expect(r.stdout).toMatch(/│ Pruned during quiet hours \(window 18:00–02:00 Europe\/London\) +│/);
     expect(r.stdout).toContain("📊 Dry run: 2 workspace(s) would be stopped; nothing was changed");
     const j = await run(["--cleanup", "--json"], { dry_run: true, prune_workspaces: { exclude_users: ["oncall"] } });
     expect(j.code, j.stderr).toBe(0);

@@ -117,15 +117,18 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     expect(doc.categories.quiet_hours_stopping).toEqual([]);
   });
 
-  it("human categorisation uses the Python headers", async () => {
+  it("human categorisation: config/zone line, a summary block with the Python headers, then one table", async () => {
     const r = await cli(["quiet-hours", "--categorize", "--now", "2026-01-05T19:30:00Z"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("WORKSPACE CATEGORIZATION");
+    expect(r.stdout.split("\n")[0]).toMatch(/^Config: \S+agents_config\.json \(from --config\) · Zone: Europe\/London \(GMT\)$/);
+    expect(r.stdout.split("\n")[1]).toBe("WORKSPACE CATEGORIZATION at 2026-01-05 19:30 GMT");
     expect(r.stdout).toContain("🛑 QUIET HOURS - STOPPING NOW (2)");
     expect(r.stdout).toContain("⏰ QUIET HOURS - GRACE PERIOD (1)");
     expect(r.stdout).toContain("💀 TTL EXPIRED - SHOULD HAVE STOPPED (2)");
     expect(r.stdout).toContain("🚫 EXCLUDED FROM QUIET HOURS (3)");
-    expect(r.stdout).toContain("Due: 2026-01-05 20:10 GMT (in 40m)");
+    expect(r.stdout).toMatch(/│ ⏰ grace +│ \S+ +│ 2026-01-05 20:10 GMT \(in 40m\) +│/);
+    // The summary comes before the table.
+    expect(r.stdout.indexOf("SUMMARY:")).toBeLessThan(r.stdout.indexOf("┌"));
   });
 
   it("--report is always JSON with the Python keys", async () => {
@@ -150,11 +153,10 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     expect(grace.action_required).toBe("Stop workspaces in 45m");
   });
 
-  it("--dry-run/--force without --execute change nothing, and say so", async () => {
+  it("--dry-run/--force without --execute are usage errors (exit 2)", async () => {
     const r = await cli(["quiet-hours", "--categorize", "--force", "--dry-run", "--json", "--now", "2026-01-05T19:30:00Z"]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/--dry-run, --force only modify --execute; this --categorize run ignores them/);
-    expect(categorizeDoc.parse(r.json()).mode).toBe("report");
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--dry-run, --force only modify --execute, which was not given/);
   });
 
   it("relative paths in the config file resolve against the file's directory, not the cwd", async () => {

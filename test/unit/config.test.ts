@@ -8,9 +8,9 @@ const base = { env: {}, cwd: "/work", readFile: files({}) };
 describe("config search order", () => {
   it("prefers --config, then CODER_AGENTS_CONFIG, then ./agents_config.json, then XDG", () => {
     expect(configCandidates({ ...base, flagPath: "/a.json", env: { CODER_AGENTS_CONFIG: "/b.json" } })).toEqual([
-      { path: "/a.json", explicit: true },
+      { path: "/a.json", explicit: true, source: "--config" },
     ]);
-    expect(configCandidates({ ...base, env: { CODER_AGENTS_CONFIG: "/b.json" } })).toEqual([{ path: "/b.json", explicit: true }]);
+    expect(configCandidates({ ...base, env: { CODER_AGENTS_CONFIG: "/b.json" } })).toEqual([{ path: "/b.json", explicit: true, source: "CODER_AGENTS_CONFIG" }]);
     expect(configCandidates({ ...base, env: { XDG_CONFIG_HOME: "/x" } }).map((c) => c.path)).toEqual([
       "/work/agents_config.json",
       "/x/coder-agents/agents_config.json",
@@ -131,15 +131,30 @@ describe("validation", () => {
 });
 
 describe("unknown keys", () => {
-  it("warns with the closest known key", () => {
-    const w = unknownKeys({ quiet_hours: { start_tme: "18:00" }, dryrun: true, bogus: { x: 1 } });
-    expect(w).toContain('unknown config key "quiet_hours.start_tme" is ignored (did you mean "quiet_hours.start_time"?)');
-    expect(w).toContain('unknown config key "dryrun" is ignored (did you mean "dry_run"?)');
-    expect(w.find((s) => s.includes('"bogus"'))).toBe('unknown config key "bogus" is ignored');
+  it("names the closest known key at every level, exclusion objects included", () => {
+    const w = unknownKeys({
+      quiet_hours: { start_tme: "18:00", excluded_users: ["x", { name: "bob", reasn: "on call" }] },
+      dryrun: true,
+      bogus: { x: 1 },
+    });
+    expect(w).toContain('unknown config key "quiet_hours.start_tme" (did you mean "quiet_hours.start_time"?)');
+    expect(w).toContain('unknown config key "quiet_hours.excluded_users[1].reasn" (did you mean "quiet_hours.excluded_users[1].reason"?)');
+    expect(w).toContain('unknown config key "dryrun" (did you mean "dry_run"?)');
+    expect(w.find((s) => s.includes('"bogus"'))).toMatch(/^unknown config key "bogus" \(closest known key: "[a-z_]+"\)$/);
   });
 
-  it("surfaces the warnings from loadConfig with the file name", () => {
-    const r = loadConfig({ ...base, readFile: files({ "/work/agents_config.json": '{"quiet_hour":{}}' }) });
-    expect(r.warnings[0]).toMatch(/^config file \/work\/agents_config.json: unknown config key "quiet_hour"/);
+  it("is a configuration error naming the file, the key and the closest known key", () => {
+    const load = () => loadConfig({ ...base, readFile: files({ "/work/agents_config.json": '{"quiet_hour":{}}' }) });
+    expect(load).toThrow(/^config file \/work\/agents_config.json: unknown config key "quiet_hour" \(did you mean "quiet_hours"\?\)/);
+  });
+
+  it("is a warning with allowUnknown, and unknown keys of exclusion objects are dropped", () => {
+    const r = loadConfig({
+      ...base,
+      allowUnknown: true,
+      readFile: files({ "/work/agents_config.json": '{"quiet_hour":{},"quiet_hours":{"excluded_users":[{"name":"bob","why":"x"}]}}' }),
+    });
+    expect(r.warnings[0]).toMatch(/^config file \/work\/agents_config.json: unknown config key "quiet_hour" \(did you mean "quiet_hours"\?\) is ignored/);
+    expect(r.config.quiet_hours.excluded_users).toEqual([{ name: "bob" }]);
   });
 });

@@ -35,6 +35,7 @@ describe("durations", () => {
     ["3", 10800],
     ["45s", 45],
     ["1d", 86400],
+    ["12w", 12 * 604800],
   ])("parseDuration(%s) = %i", (text, s) => expect(parseDuration(text)).toBe(s));
 
   it.each(["", "abc", "2x", "h", "-1h", "2h junk"])("parseDuration rejects %j", (text) => expect(parseDuration(text)).toBeNull());

@@ -1,5 +1,6 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { RunFn } from "../program.js";
+import { checkModifiers, checkOneMode } from "../modes.js";
 import { durationArg, intArg } from "../args.js";
 
 interface Opts {
@@ -10,7 +11,10 @@ interface Opts {
   dryRun?: boolean;
   maxStops?: number;
   within?: number;
+  duration?: number;
   ownerSchedules?: boolean;
+  includePrebuilds?: boolean;
+  includeTasks?: boolean;
 }
 
 export function registerAutostop(program: Command, run: RunFn): void {
@@ -19,18 +23,25 @@ export function registerAutostop(program: Command, run: RunFn): void {
     .description("workspaces bound to be stopped: when, and why (Coder's deadline, max_deadline, quiet hours, prune)")
     .option("--list-pending", "every running workspace with its next stop, cause and time left, soonest first (default)")
     .option("--within <duration>", "only those stopping within this (2h, 90m, or hours)", durationArg("--within"))
+    .addOption(new Option("--duration <duration>", "same as --within").argParser(durationArg("--duration")).hideHelp())
+.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
     .option("--owner-schedules", "read every owner's quiet hours (one request per owner): adds the prune cause and the max_deadline drift check")
     .option("--schedule", "per workspace: autostart and next start, TTL, deadline, max_deadline, owner's quiet hours, template autostop requirement")
     .option("--explain <owner/name>", "decision trace for one workspace: every rule, where deadline and max_deadline come from, every command's verdict")
     .option("--execute", "stop workspaces still running more than autostop.overdue_tolerance_minutes past Coder's own deadline/max_deadline")
     .option("--dry-run", "with --execute: show what would be stopped, stop nothing")
     .option("--max-stops <n>", "with --execute: raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
+    .option("--include-prebuilds", "also act on (and predict this tool's stops of) prebuilt workspaces, left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
+    .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
     .addHelpText(
       "after",
       `
 Causes: ttl (Coder's deadline), autostop-requirement (Coder's max_deadline from the template's
 requirement at the owner's quiet hours), quiet-hours-policy (this tool's quiet-hours agent: window
-start + grace), prune (the owner's prune window; needs the owner's quiet hours: --owner-schedules).
+start + grace), prune (the owner's prune window; needs the owner's quiet hours: --owner-schedules),
+and Coder's lifecycle executor's other stops at its next minute tick: suspended-owner, failure-ttl
+(a failed build past the template's failure TTL), dormancy (idle past time_til_dormant). Dormant
+workspaces are never stopped; prebuilt and task workspaces are left to Coder unless included.
 Owners' quiet hours cost one request per owner; without --owner-schedules they are only known when
 the deployment does not allow custom schedules (everyone has the default).
 
@@ -51,18 +62,18 @@ Examples:
         cmd,
         async () => {
           const m = await import("../../commands/autostop.js");
-          if (modes.length > 1) {
-            const { UsageError } = await import("../../errors.js");
-            throw new UsageError(`choose one mode, not ${modes.join(" and ")}`);
-          }
+          checkOneMode(Object.fromEntries(modes.map((f) => [f, true])));
+          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute);
           return (ctx) =>
             m.autostopCommand(ctx, {
               mode,
-              withinSeconds: opts.within,
+              withinSeconds: opts.within ?? opts.duration,
               target: opts.explain,
               dryRun: !!opts.dryRun,
               maxStops: opts.maxStops,
               ownerSchedules: !!opts.ownerSchedules,
+              includePrebuilds: opts.includePrebuilds,
+              includeTasks: opts.includeTasks,
             });
         },
         mode === "execute" ? (opts.dryRun ? "dry-run" : "execute") : "report",

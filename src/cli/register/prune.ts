@@ -1,6 +1,13 @@
 import type { Command } from "commander";
-import { collect, floatArg, intArg } from "../args.js";
+import { collect, durationArg, intArg } from "../args.js";
+
+/** A duration (2h, 90m, or hours) → hours. */
+const hoursArg = (flag: string) => {
+  const parse = durationArg(flag);
+  return (v: string): number => parse(v) / 3600;
+};
 import type { RunFn } from "../program.js";
+import { checkModifiers } from "../modes.js";
 
 interface PruneFlags {
   user?: string;
@@ -10,6 +17,8 @@ interface PruneFlags {
   dryRun?: boolean;
   maxStops?: number;
   includeStopped?: boolean;
+  includePrebuilds?: boolean;
+  includeTasks?: boolean;
   includeOrg?: string[];
   excludeOrg?: string[];
   includeGroup?: string[];
@@ -27,10 +36,13 @@ export function registerPrune(program: Command, run: RunFn): void {
     .description("list (and with --cleanup stop) the workspaces of owners who are inside their own quiet-hours window")
     .option("--user <name>", "only this owner (default: the current user)")
     .option("--all", "every owner visible to the token")
-    .option("--duration <hours>", "window length in hours from each owner's quiet-hours start, > 0 and < 24 (default prune_workspaces.default_quiet_hours_duration, 8)", floatArg("--duration"))
+    .option("--duration <duration>", "window length from each owner's quiet-hours start (8h, 90m, 1h30m or hours), > 0 and < 24h (default prune_workspaces.default_quiet_hours_duration, 8)", hoursArg("--duration"))
+.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
     .option("--cleanup", "stop the running workspaces found (through the stop engine: re-checked, rate-limited, journaled)")
     .option("--dry-run", "with --cleanup: show what would be stopped, change nothing (also config dry_run: true)")
     .option("--max-stops <n>", "raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
+    .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
+    .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
     .option("--include-stopped", "also list workspaces that are not running (stopped, failed, starting…); --cleanup still stops only running ones")
     .option("--include-org <name>", "only workspaces in this organization (name or id; repeatable)", collect)
     .option("--exclude-org <name>", "never workspaces in this organization (repeatable)", collect)
@@ -62,6 +74,7 @@ Examples:
     )
     .action(async (o: PruneFlags, cmd: Command) => {
       await run(cmd, async () => {
+        checkModifiers({ "--dry-run": o.dryRun, "--max-stops": o.maxStops !== undefined }, o.cleanup, "--cleanup");
         const m = await import("../../commands/prune.js");
         return (ctx) =>
           m.pruneCommand(ctx, {
@@ -72,6 +85,8 @@ Examples:
             dryRun: !!o.dryRun,
             ...(o.maxStops !== undefined ? { maxStops: o.maxStops } : {}),
             includeStopped: !!o.includeStopped,
+            includePrebuilds: !!o.includePrebuilds,
+            includeTasks: !!o.includeTasks,
             include: { organizations: o.includeOrg ?? [], groups: o.includeGroup ?? [], users: o.includeUser ?? [], templates: o.includeTemplate ?? [] },
             exclude: { organizations: o.excludeOrg ?? [], groups: o.excludeGroup ?? [], users: o.excludeUser ?? [], templates: o.excludeTemplate ?? [] },
           });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { RunFn } from "../program.js";
 import { intArg } from "../args.js";
+import { checkModifiers, checkOneMode } from "../modes.js";
 
 interface Opts {
   enterprise?: boolean;
@@ -12,6 +13,8 @@ interface Opts {
   force?: boolean;
   timezone?: string;
   maxStops?: number;
+  includePrebuilds?: boolean;
+  includeTasks?: boolean;
 }
 
 export function registerQuietHours(program: Command, run: RunFn): void {
@@ -25,17 +28,21 @@ export function registerQuietHours(program: Command, run: RunFn): void {
     .option("--enterprise", "only the enterprise quiet-hours configuration (the `enterprise-quiet-hours` report)")
     .option("--dry-run", "with --execute: show what would be stopped, stop nothing (also config dry_run / DRY_RUN=true)")
     .option("--force", "with --execute: also stop TTL-expired workspaces outside quiet hours (never excluded ones)")
+.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
     .option("--timezone <tz>", "IANA time zone of the quiet-hours window for this run (overrides quiet_hours.timezone)")
     .option("--max-stops <n>", "circuit breaker for this run: abort (exit 7) when more stops are planned (default safety.max_stops_per_run)", intArg("--max-stops"))
+    .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
+    .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
     .addHelpText(
       "after",
       `
-Modes (one runs; precedence --enterprise > --status > --report > --categorize > --execute):
-the window is [start, end) in quiet_hours.timezone on quiet_hours.days; a workspace started
+Modes: --status (default), --report, --categorize, --execute, --enterprise; give at most one.
+--dry-run, --force and --max-stops modify --execute and are refused without it. The window is [start, end) in quiet_hours.timezone on quiet_hours.days; a workspace started
 during the window gets its own grace period. --execute stops "stopping now" workspaces and
 TTL-expired ones whose grace is over inside the window; --force adds every TTL-expired one.
 Excluded users, templates (id, name or display name) and workspaces (owner/name) are never
-stopped. Every stop is re-checked first, rate-limited and recorded in the journal.
+stopped. Dormant workspaces are never stopped; prebuilt and task workspaces are left to Coder
+unless included. Every stop is re-checked first, rate-limited and recorded in the journal.
 
 Examples:
   coder-agents quiet-hours                          # status
@@ -48,10 +55,20 @@ Examples:
       await run(
         cmd,
         async () => {
+          checkOneMode({ "--enterprise": opts.enterprise, "--status": opts.status, "--report": opts.report, "--categorize": opts.categorize, "--execute": opts.execute });
+          checkModifiers({ "--dry-run": opts.dryRun, "--force": opts.force, "--max-stops": opts.maxStops !== undefined }, opts.execute);
           const m = await import("../../commands/quiet-hours.js");
           const mode = m.pickMode(opts);
           return (ctx) =>
-            m.quietHoursCommand(ctx, { mode, dryRun: !!opts.dryRun, force: !!opts.force, timezone: opts.timezone, maxStops: opts.maxStops });
+            m.quietHoursCommand(ctx, {
+              mode,
+              dryRun: !!opts.dryRun,
+              force: !!opts.force,
+              timezone: opts.timezone,
+              maxStops: opts.maxStops,
+              includePrebuilds: opts.includePrebuilds,
+              includeTasks: opts.includeTasks,
+            });
         },
         opts.execute && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun ? "dry-run" : "execute") : "report",
       );

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import { durationArg, intArg } from "../args.js";
 import type { RunFn } from "../program.js";
+import { checkModifiers } from "../modes.js";
 
 interface RollbackFlags {
   run?: string;
@@ -19,7 +20,7 @@ export function registerRollback(program: Command, run: RunFn): void {
     .option("--run <run-id>", "undo one run (its id is in the output of the run, its notification and the journal)")
     .option("--since <duration>", "undo every stopping run started within this long (default: safety.rollback_window_hours)", durationArg("--since"))
     .option("--execute", "start the workspaces (without it: show what would be started)")
-    .option("--dry-run", "show what would be started, even with --execute")
+    .option("--dry-run", "with --execute: show what would be started, start nothing")
     .option("--max-starts <n>", "circuit breaker for this run (default: safety.max_stops_per_run)", intArg("--max-starts"))
     .addOption(new Option("--max-stops <n>", "same as --max-starts").argParser(intArg("--max-stops")).hideHelp())
     .addHelpText(
@@ -39,6 +40,7 @@ Examples:
       await run(
         cmd,
         async () => {
+          checkModifiers({ "--dry-run": opts.dryRun }, opts.execute);
           const m = await import("../../commands/rollback.js");
           return (ctx) =>
             m.rollbackCommand(ctx, {

@@ -25,6 +25,13 @@ export function registerSimulate(program: Command, runSimulate: (cmd: Command, o
 Prints one JSON line when ready: {"url": "...", "token": "...", "users": {"alice": "alice-token", ...}}
 and serves until SIGINT/SIGTERM.
 
+Evaluate at the scenario's instant: the simulator's clock starts at the scenario's "clock" (the
+demo's is 2026-01-05T19:30:00Z), but coder-agents evaluates its rules at the machine's time
+unless given --now. Pass the scenario's clock with --now (and --frozen keeps the simulator there):
+  coder-agents simulate --scenario demo --frozen
+  CODER_URL=<url> CODER_SESSION_TOKEN=admin-token coder-agents --now 2026-01-05T19:30:00Z quiet-hours --categorize
+Scenario keys and "generate" (deployments at scale): scenarios/README.md.
+
 Examples:
   coder-agents simulate
   coder-agents simulate --scenario my-deployment.json --port 3000 --latency-ms 20

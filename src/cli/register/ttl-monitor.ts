@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { RunFn } from "../program.js";
+import { checkOneMode } from "../modes.js";
 import { collect, durationArg } from "../args.js";
 
 interface Opts {
@@ -33,6 +34,7 @@ export function registerTtlMonitor(program: Command, run: RunFn): void {
     .option("--all-orgs", "every organization (the default; shown in the scope line)")
     .option("--all", "shorthand for --all-users --all-orgs")
     .option("--threshold <duration>", "warn about workspaces stopping within this (2h, 90m, or hours; default ttl_monitor.warning_threshold_hours)", durationArg("--threshold"))
+.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
     .option("--show-all", "also list the running and stopped workspaces")
     .addOption(new Option("--fail-on <what>", "exit 6 when any workspace is expired (expired) or expired/expiring soon (expiring)").choices(["expired", "expiring"]))
     .option("--monitor", "check continuously, one report per interval (NDJSON with --json)")
@@ -40,7 +42,9 @@ export function registerTtlMonitor(program: Command, run: RunFn): void {
     .addHelpText(
       "after",
       `
-Statuses: EXPIRED (running, past deadline or max_deadline), EXPIRING_SOON (0 <= time left <= threshold),
+Statuses: EXPIRED (running, at or past deadline or max_deadline), EXPIRING_SOON (0 < time left <=
+threshold), BUMPED_BY_ACTIVITY (would be expiring soon, but the owner used it in the last 15 min and
+Coder keeps bumping the deadline by the template's activity bump; not counted by --fail-on),
 RUNNING (flagged "stops only manually" without any deadline), STOPPED; other states (STARTING,
 STOPPING, PENDING, FAILED, ...) are listed as themselves. ttl_monitor.report_expired /
 report_expiring_soon = false hide those tables (counts stay; --fail-on still evaluates them).
@@ -54,6 +58,7 @@ Examples:
     )
     .action(async (opts: Opts, cmd: Command) => {
       await run(cmd, async () => {
+        checkOneMode({ "--report": opts.report, "--monitor": opts.monitor });
         const m = await import("../../commands/ttl-monitor.js");
         return (ctx) =>
           m.ttlMonitorCommand(ctx, {
