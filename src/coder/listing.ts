@@ -83,15 +83,16 @@ export async function consistentList<T extends { id: string }>(q: string | undef
       rows.set(r.id, prev ? o.newer(prev, r) : r);
     }
   };
-  const first = await pass(q, o, merge, true);
+  const distinct = () => rows.size;
+  const first = await pass(q, o, merge, distinct, true);
   // Without a partition that moves can hide rows in (a status-filtered query, the user list), the
   // stitched pages are the whole list: a row that joined the partition after the read passed its
   // place joined after the listing started.
   const moversQ = o.moversQuery?.(q);
   if (moversQ === undefined || rows.size >= first.countEnd) return [...rows.values()];
-  await pass(moversQ, o, merge, false);
+  await pass(moversQ, o, merge, distinct, false);
   if (rows.size >= first.countEnd) return [...rows.values()];
-  const again = await pass(q, o, merge, false);
+  const again = await pass(q, o, merge, distinct, false);
   if (rows.size >= again.countEnd) return [...rows.values()];
   throw new SafetyAbortError(
     `${o.label}: the listing returned ${rows.size} of ${again.countEnd} rows the server counted, even after re-reading the running workspaces and the whole list while the deployment changed; refusing to act on an incomplete listing (re-run when fewer workspaces are starting or stopping)`,
@@ -99,7 +100,13 @@ export async function consistentList<T extends { id: string }>(q: string | undef
 }
 
 /** One overlapped, continuity-checked read of the whole list; rows go to `merge`. */
-async function pass<T extends { id: string }>(q: string | undefined, o: ListingOptions<T>, merge: (items: readonly T[]) => void, progress: boolean): Promise<PassResult> {
+async function pass<T extends { id: string }>(
+  q: string | undefined,
+  o: ListingOptions<T>,
+  merge: (items: readonly T[]) => void,
+  distinct: () => number,
+  progress: boolean,
+): Promise<PassResult> {
   const L = o.pageSize;
   const ov = overlapFor(L);
   let seq = 0;
@@ -125,7 +132,7 @@ async function pass<T extends { id: string }>(q: string | undefined, o: ListingO
       if (p.items.length < limit && !end) {
         if (attempt === 0) continue;
         throw new SafetyAbortError(
-          `${o.label}: the page at offset ${offset} returned ${p.items.length} rows (${offset + p.items.length} of ${p.count} the server counted) though ${limit} were asked for; refusing to act on a truncated listing`,
+          `${o.label}: the listing returned ${distinct()} of ${p.count} rows the server counted (the page at offset ${offset} came back with ${p.items.length} of the ${limit} asked for, short of the count); refusing to act on a truncated listing`,
         );
       }
       const buckets = new Map<string, string>();

@@ -58,7 +58,7 @@ describe("pagination", () => {
     expect(err).toBeInstanceOf(SafetyAbortError);
     expect((err as SafetyAbortError).exitCode).toBe(ExitCode.SafetyAbort);
     // Page 2 came back empty though the server counted 10 rows: a cut response, named as such.
-    expect((err as Error).message).toMatch(/2 of 10 the server counted.*truncated listing/);
+    expect((err as Error).message).toMatch(/3 of 10 rows the server counted.*truncated listing/);
   });
 });
 
