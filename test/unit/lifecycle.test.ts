@@ -214,7 +214,8 @@ describe("lifecycleGuard: what this tool leaves to Coder", () => {
 
   it("the dormant reason names the scheduled deletion", () => {
     const g = lifecycleGuard(ws({ dormantAt: "2026-01-01T00:00:00Z", deletingAt: "2026-01-31T00:00:00Z" }), DEFAULT_SCOPE);
-    expect(g?.reason).toMatch(/dormant since 2026-01-01T00:00:00Z; Coder deletes it at 2026-01-31T00:00:00Z/);
+    // Coder's timestamps are read in the tool's own UTC millisecond form.
+    expect(g?.reason).toMatch(/dormant since 2026-01-01T00:00:00.000Z; Coder deletes it at 2026-01-31T00:00:00.000Z/);
   });
 
   it("lifecycleScope: the config or the flag includes", () => {
