@@ -48,7 +48,7 @@ import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
-import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
+import { defaultLockDeps, runLockPath, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { anyFailed } from "../exec/notify.js";
 
@@ -573,6 +573,6 @@ async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: bool
   const run =
     opts.dryRun || candidates.length === 0
       ? await act()
-      : await withRunLock(lockPathFor(journalPath), "prune --cleanup", defaultLockDeps((m) => ctx.logger.warn(m)), act);
+      : await withRunLock(runLockPath(ctx), "prune --cleanup", defaultLockDeps((m) => ctx.logger.warn(m)), act);
   return { candidates, listedNotRunning, run };
 }

@@ -12,7 +12,7 @@
  * records hold workspace data only.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { DateTime } from "luxon";
 import type { StopOutcome, StopSummary } from "./types.js";
@@ -106,6 +106,37 @@ export function newRunId(at: DateTime): string {
   return `${at.toUTC().toFormat("yyyyMMdd'T'HHmmss'Z'")}-${randomBytes(3).toString("hex")}`;
 }
 
+/**
+ * Opens `path` for appending (read-write, created 0600) without following a symlink at the path
+ * itself: a pre-existing link (planted, or left by an admin) would otherwise redirect the
+ * records to its target and get that target's mode changed. Refused with a clear message.
+ */
+export function openNoFollow(path: string, what: string): number {
+  try {
+    return openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP") {
+      throw new Error(`${path} is a symbolic link; refusing to follow it for the ${what} (remove the link, or point the setting at the real file)`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Makes the state directory private as promised (0700): created so if missing, and an existing
+ * one that is group- or world-accessible is tightened when this user owns it. Never throws: an
+ * unusable directory is reported by whatever then fails to write into it.
+ */
+export function ensurePrivateDir(dir: string, create: boolean): void {
+  try {
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (st.isDirectory() && (st.mode & 0o077) !== 0 && (process.getuid === undefined || st.uid === process.getuid())) chmodSync(dir, 0o700);
+  } catch {
+    /* missing or not ours: nothing to tighten */
+  }
+}
+
 export interface JournalOptions {
   /** Called with each failure and the record that could not be written (null for open errors). */
   onError?: (err: Error, record: JournalRecord | null) => void;
@@ -128,7 +159,7 @@ export class Journal {
     const j = new Journal(path, opts);
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      const fd = openSync(path, "a+", 0o600);
+      const fd = openNoFollow(path, "journal");
       j.fd = fd;
       const st = fstatSync(fd);
       // Only the journal's own regular file is tightened: never chmod a device or FIFO it points at.

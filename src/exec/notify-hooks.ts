@@ -14,7 +14,7 @@ import type { AppContext } from "../cli/context.js";
 import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
 import { isoUtc } from "../output/format.js";
 import { Journal, readJournal, journalPathFor, resolveConfiguredPath, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
-import { acquireRunLock, defaultLockDeps, lockPathFor, RunLockedError, type RunLock } from "./lock.js";
+import { acquireRunLock, defaultLockDeps, RunLockedError, runLockPath, type RunLock } from "./lock.js";
 import {
   channelsOf,
   defaultNotifyDeps,
@@ -69,9 +69,9 @@ export async function guardedStops(
   o: { command: string; execute: boolean; planned: number; journalPath?: string | null | undefined },
   inner: () => Promise<StopRun>,
 ): Promise<StopRun & { notifications: NotificationResult[] }> {
-  const path = lockPathFor(o.journalPath ?? journalPathFor(ctx));
   let lock: RunLock | null = null;
   if (o.execute && o.planned > 0) {
+    const path = runLockPath(ctx);
     try {
       lock = acquireRunLock(path, o.command, defaultLockDeps((m) => ctx.logger.warn(m)));
     } catch (err) {
