@@ -47,4 +47,6 @@ export interface AppContext {
   /** A progress line on stderr, shown only when stderr is a TTY and output is not --quiet. */
   progress(label: string): Progress;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** A monotonic clock in ms (schedules; never steps with the wall clock). Default performance.now. */
+  monotonic?: () => number;
 }

@@ -4,6 +4,7 @@
  */
 import { DateTime, IANAZone } from "luxon";
 import { z } from "zod";
+import { INTERVAL_MINUTES, TIMEOUT_SECONDS } from "./limits.js";
 
 const hhmm = z
   .string()
@@ -62,10 +63,6 @@ const intBetween = (min: number, max: number) =>
 /** Hours in a year, minutes in a week: the upper bounds of durations. */
 const YEAR_HOURS = 8760;
 const WEEK_MINUTES = 10080;
-/** Check intervals (ttl-monitor): from 0.01 min (600 ms) to one week, well inside a timer's range. */
-export const INTERVAL_MINUTES = { min: 0.01, max: WEEK_MINUTES } as const;
-/** Request timeout: from 0.1 s to one hour. */
-export const TIMEOUT_SECONDS = { min: 0.1, max: 3600 } as const;
 
 export const configSchema = z
   .object({
