@@ -132,7 +132,7 @@ export class HttpClient {
       reader.cancel().catch(() => {});
       throw err;
     }
-    const envelope = z.object({ [key]: z.array(z.unknown()), count: z.number().int() }).safeParse(parser.end());
+    const envelope = z.object({ [key]: z.array(z.unknown()), count: z.number().int().min(0) }).safeParse(parser.end());
     if (!envelope.success) throw this.shapeError("GET", path, envelope.error);
     return { items, count: envelope.data.count as number };
   }
