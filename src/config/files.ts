@@ -37,7 +37,7 @@ export function readRegularFile(path: string, label: string, maxBytes = MAX_INPU
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new ConfigError(`${label} ${path}: is ${kindOf(st)}; expected a regular file`);
-    if (st.size > maxBytes) throw new ConfigError(`${label} ${path}: is ${st.size} bytes, larger than the limit of ${maxBytes}`);
+    if (st.size > maxBytes) throw new ConfigError(`${label} ${path}: is ${st.size} bytes, larger than the limit of ${maxBytes} bytes`);
     // Read at most one byte past the limit: a file that grows while being read is still bounded.
     const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
     let n = 0;
