@@ -123,7 +123,16 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   const q = [opts.includeStopped ? "" : "status:running", scope.user ? `owner:${scope.user}` : ""].filter(Boolean).join(" ");
   const progress = ctx.progress("listing workspaces");
   const [workspaces, entitlements, groups] = await Promise.all([
-    client.listWorkspaces(q, (d, t) => progress.update(d, t)).finally(() => progress.done()),
+    client
+      .listWorkspaces(q, (d, t) => progress.update(d, t))
+      .catch((err: unknown) => {
+        // Coder rejects a search query it cannot parse (e.g. a --user with ":" or spaces): the name is the problem.
+        if (scope.kind === "user" && err instanceof CoderApiError && err.status === 400) {
+          throw new UsageError(`--user ${scope.user}: not a valid Coder username (${err.message})`);
+        }
+        throw err;
+      })
+      .finally(() => progress.done()),
     client.entitlements(),
     dimensionActive(filters, "groups") ? listGroupsOrExplain(client) : Promise.resolve([] as Group[]),
   ]);

@@ -7,6 +7,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, scratchDir, writeConfig, type CliResult } from "../support/cli.js";
+import { miniScenario, startSim } from "../support/sim.js";
 
 const NOW = "2026-01-05T19:30:00Z";
 /** Nothing listens here: a case that got as far as a request would fail with exit 3, not 2. */
@@ -122,5 +123,17 @@ describe("ttl-monitor --interval", () => {
   it.each(["40000", "1e9", "0.0001"])("--interval %s is exit 2 (bounded: 0.01 to 10080 minutes)", async (v) => {
     const r = await runCli(["--url", URL, "--now", NOW, "ttl-monitor", "--monitor", "--interval", v], { env: { CODER_SESSION_TOKEN: "t0ken-value" } });
     expectUsage(r, `--interval: expected minutes between 0.01 and 10080 (one week), fractions allowed, got "${v}"`);
+  });
+});
+
+describe("found by the fuzz harness", () => {
+  it('prune --user with a name Coder cannot search for ("a:b") is exit 2 naming the flag, not exit 1', async () => {
+    const sim = await startSim(miniScenario());
+    try {
+      const r = await runCli(["--url", sim.url, "--now", NOW, "prune", "--user", "a:b"], { env: { CODER_SESSION_TOKEN: sim.ownerToken } });
+      expectUsage(r, /--user a:b: not a valid Coder username \(GET \/api\/v2\/workspaces: 400/);
+    } finally {
+      await sim.close();
+    }
   });
 });
