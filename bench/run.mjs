@@ -135,7 +135,8 @@ async function main() {
     let requests = 0;
     for (let i = 0; i < RUNS; i++) {
       await fetch(`${sim.url}/__sim/stats/reset`, { method: "POST" });
-      const r = await runCli(c.args, env);
+      // Every rule is evaluated at the scenario's instant, never at the machine's time of day.
+      const r = await runCli([...c.args, "--now", CLOCK], env);
       if (r.code !== 0) {
         console.error(`${c.name}: exit ${r.code}\n${r.stderr.slice(0, 2000)}`);
         process.exitCode = 1;
@@ -178,16 +179,19 @@ async function main() {
   console.log(`\nwrote bench/results.json`);
 }
 
+const STORM_CLOCK = "2026-01-05T23:00:00Z";
+const STORM_SIZE = 500;
+
 /** 500 running workspaces in quiet hours past grace, stopped by one `quiet-hours --execute`. */
 async function stopStorm() {
   const users = Array.from({ length: 50 }, (_, i) => ({ username: `user${i}`, roles: ["member"], organizations: ["engineering"], token: `user${i}-token` }));
   const scenario = {
-    clock: "2026-01-05T22:00:00Z",
+    clock: STORM_CLOCK,
     deployment: { version: "v2.24.0", licensed: true, build_delay_ms: 200 },
     organizations: [{ name: "engineering" }],
     users: [{ username: "admin", roles: ["owner"], organizations: ["engineering"], token: "admin-token" }, ...users],
     templates: [{ name: "dev", organization: "engineering", default_ttl_ms: 0 }],
-    workspaces: Array.from({ length: 500 }, (_, i) => ({
+    workspaces: Array.from({ length: STORM_SIZE }, (_, i) => ({
       name: `ws${i}`,
       owner: `user${i % 50}`,
       template: "dev",
@@ -209,13 +213,19 @@ async function stopStorm() {
   );
   const sim = await startSim(path, ["--latency-ms", String(LATENCY_MS), "--rate-limit", "0"]);
   const env = { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, CODER_AGENTS_CONFIG: cfgPath, XDG_STATE_HOME: `${tmp}/storm-state`, NO_COLOR: "1" };
-  const r = await runCli(["quiet-hours", "--execute", "--json"], env);
+  // The instant is fixed (the scenario's clock, 23:00 in London: inside quiet hours, grace over),
+  // so the storm stops all 500 workspaces whatever the machine's time of day.
+  const r = await runCli(["quiet-hours", "--execute", "--json", "--now", STORM_CLOCK], env);
   sim.stop();
   let stopped = 0;
   try {
     stopped = JSON.parse(r.stdout).summary.succeeded;
   } catch {
     console.error(`stop storm: could not read the summary (exit ${r.code}): ${r.stderr.slice(0, 1000)}`);
+    process.exitCode = 1;
+  }
+  if (stopped !== STORM_SIZE) {
+    console.error(`stop storm: FAILED — expected ${STORM_SIZE} stops, got ${stopped} (exit ${r.code})`);
     process.exitCode = 1;
   }
   const seconds = Math.round(r.ms / 10) / 100;

@@ -114,6 +114,15 @@ export class ApiShapeError extends AgentError {
   readonly code = "E_API_SHAPE";
 }
 
+/**
+ * The answer went beyond what any real Coder sends (a body larger than the bound, more rows than
+ * the requested page `limit`, absurd nesting): reading stopped there, never holding it in memory.
+ */
+export class ResponseLimitError extends AgentError {
+  readonly exitCode = ExitCode.ApiShape;
+  readonly code = "E_RESPONSE_LIMIT";
+}
+
 export function exitCodeOf(err: unknown): ExitCode {
   return err instanceof AgentError ? err.exitCode : ExitCode.Internal;
 }

@@ -7,6 +7,8 @@ import type { DateTime } from "luxon";
 import type { CoderClient } from "../coder/client.js";
 import type { AgentsConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
+import type { ApiCounts } from "../metrics/api-counts.js";
+import type { Secrets } from "../log/redact.js";
 
 export interface Io {
   stdout(s: string): void;
@@ -37,6 +39,8 @@ export interface AppContext {
   json: boolean;
   color: boolean;
   env: Record<string, string | undefined>;
+  /** The run's secrets: everything written to the journal or sent out passes through its redaction. */
+  secrets: Secrets;
   cwd: string;
   home: string;
   /** Aborted on SIGINT/SIGTERM; `interruptedBy` then names the signal. */
@@ -49,4 +53,6 @@ export interface AppContext {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** A monotonic clock in ms (schedules; never steps with the wall clock). Default performance.now. */
   monotonic?: () => number;
+  /** Coder API requests and retries of this process by status (for --metrics-file and serve's /metrics). */
+  apiCounts?: ApiCounts;
 }

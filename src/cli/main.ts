@@ -9,6 +9,7 @@ import { ExitCode } from "../errors.js";
 import type { FetchLike } from "../coder/http.js";
 import type { Io } from "./context.js";
 import { buildProgram, type RunFn } from "./program.js";
+import type { DispatcherOptions } from "./runner.js";
 
 export interface MainDeps {
   argv: string[];
@@ -17,7 +18,7 @@ export interface MainDeps {
   cwd: string;
   home: string;
   fetch: FetchLike;
-  makeDispatcher?: (o: { ca?: string; connections: number; timeoutMs: number }) => unknown;
+  makeDispatcher?: (o: DispatcherOptions) => unknown;
   /** Wall clock; defaults to the real one. */
   clockIso?: () => string;
   signal: AbortSignal;
@@ -53,7 +54,12 @@ export async function runCli(deps: MainDeps): Promise<number> {
     );
     await runner.run(cmd, async (ctx) => (await load())(ctx), defaultMode);
   };
-  const runSimulate = async (_cmd: Command, opts: Record<string, unknown>) => {
+  const runSimulate = async (cmd: Command, opts: Record<string, unknown>) => {
+    if (cmd.optsWithGlobals<{ metricsFile?: string }>().metricsFile) {
+      deps.io.stderr("coder-agents simulate: error: --metrics-file applies to the agent commands, not to the simulator\n");
+      state.exitCode = ExitCode.Usage;
+      return;
+    }
     const { runSimulate: sim } = await import("../sim/cli.js");
     state.exitCode = await sim(
       {
@@ -131,14 +137,25 @@ export function main(): void {
 }
 
 let undiciAgent: unknown;
-function makeUndiciAgent(o: { ca?: string; connections: number; timeoutMs: number }): unknown {
+/**
+ * The production dispatcher: undici's EnvHttpProxyAgent, given the run's proxy settings
+ * (HTTP(S)_PROXY / NO_PROXY, resolved by the runner from its environment). Without a proxy it is
+ * a plain Agent; with one, requests tunnel through it (CONNECT) and the extra CA (--ca-file) still
+ * verifies the Coder server behind it.
+ */
+function makeUndiciAgent(o: DispatcherOptions): unknown {
   // Loaded lazily: undici is only needed once a command talks to Coder.
   const req = createRequire(import.meta.url);
-  const { Agent } = req("undici") as typeof import("undici");
-  undiciAgent ??= new Agent({
+  const { EnvHttpProxyAgent } = req("undici") as typeof import("undici");
+  const tls = { timeout: Math.min(o.timeoutMs, 10_000), ...(o.ca ? { ca: o.ca } : {}) };
+  undiciAgent ??= new EnvHttpProxyAgent({
+    httpProxy: o.proxy.httpProxy,
+    httpsProxy: o.proxy.httpsProxy,
+    noProxy: o.proxy.noProxy,
     connections: o.connections,
     keepAliveTimeout: 10_000,
-    connect: { timeout: Math.min(o.timeoutMs, 10_000), ...(o.ca ? { ca: o.ca } : {}) },
+    connect: tls,
+    requestTls: tls,
     headersTimeout: o.timeoutMs,
     bodyTimeout: o.timeoutMs,
   });

@@ -13,6 +13,8 @@ import { registerAutostop } from "./register/autostop.js";
 import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
+import { registerSavings } from "./register/savings.js";
+import { registerServe } from "./register/serve.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
@@ -39,6 +41,7 @@ export function buildProgram(version: string, run: RunFn, io: ProgramIo, extra: 
     .addOption(new Option("--verbose", "debug logs on stderr").conflicts("quiet"))
     .option("--quiet", "only warnings and errors on stderr")
     .option("--no-color", "no colour (also NO_COLOR, or stdout not a TTY)")
+    .option("--metrics-file <path>", "write this run's Prometheus metrics to this file, atomically (for node_exporter's textfile collector)")
     .exitOverride()
     .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -68,6 +71,8 @@ Examples:
   registerEnterprise(program, run);
   registerPrune(program, run);
   registerRollback(program, run);
+  registerSavings(program, run);
+  registerServe(program, run);
   registerSimulate(program, extra.runSimulate);
   for (const c of program.commands) enableExit(c);
   return program;

@@ -10,15 +10,18 @@ import type { Command } from "commander";
 import { DateTime } from "luxon";
 import { CoderClient, type ClientOptions } from "../coder/client.js";
 import type { FetchLike } from "../coder/http.js";
+import { proxyFor, proxySettings, type ProxySettings } from "../coder/proxy.js";
 import { resolveCredentials } from "../config/credentials.js";
 import { readRegularFile } from "../config/files.js";
 import { loadConfig } from "../config/load.js";
 import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeOf } from "../errors.js";
 import { ensurePrivateDir, resolveConfiguredPath, stateDir } from "../exec/journal.js";
 import { createLogger } from "../log/logger.js";
+import { Secrets } from "../log/redact.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
 import type { AppContext, Io, Progress } from "./context.js";
 import { defaultSleep } from "../coder/http.js";
+import { ApiCounts } from "../metrics/api-counts.js";
 
 export interface RuntimeDeps {
   io: Io;
@@ -29,11 +32,19 @@ export interface RuntimeDeps {
   clock: () => DateTime;
   /** fetch for the Coder client; production passes globalThis.fetch plus an undici dispatcher. */
   fetch: FetchLike;
-  makeDispatcher?: (o: { ca?: string; connections: number; timeoutMs: number }) => unknown;
+  makeDispatcher?: (o: DispatcherOptions) => unknown;
   signal: AbortSignal;
   interruptedBy(): "SIGINT" | "SIGTERM" | null;
   /** Overrides for tests (e.g. fast retries). */
   clientOverrides?: Partial<ClientOptions>;
+}
+
+/** What the production dispatcher is built from (see main.ts). */
+export interface DispatcherOptions {
+  ca?: string;
+  connections: number;
+  timeoutMs: number;
+  proxy: ProxySettings;
 }
 
 export interface GlobalOpts {
@@ -46,6 +57,7 @@ export interface GlobalOpts {
   quiet?: boolean;
   color?: boolean;
   caFile?: string;
+  metricsFile?: string;
 }
 
 export interface RunState {
@@ -95,14 +107,23 @@ export class Runner {
   /** Run `fn` as command `cmd` with a fully built context. */
   async run(cmd: Command, fn: CommandFn, defaultMode: Mode = "report"): Promise<void> {
     const g = cmd.optsWithGlobals<GlobalOpts>();
-    const { io, env } = this.deps;
+    const { env } = this.deps;
+    // Every string this run writes to stdout/stderr passes through the run's redaction. The
+    // token is registered as soon as it is known (the environment's now, a token file's when read).
+    const secrets = new Secrets();
+    secrets.add(env.CODER_SESSION_TOKEN);
+    secrets.add(env.CODER_TOKEN);
+    const io: Io = { ...this.deps.io, stdout: (s) => this.deps.io.stdout(secrets.redact(s)), stderr: (s) => this.deps.io.stderr(secrets.redact(s)) };
     const json = !!g.json;
     const generatedAt = this.deps.clock();
     let now = generatedAt;
     const name = commandPath(cmd);
     const color = g.color !== false && !env.NO_COLOR && io.stdoutIsTTY;
-    const secrets: string[] = [];
     let closeLogger = () => {};
+    const startedMs = performance.now();
+    const apiCounts = new ApiCounts();
+    let outcome: { mode: Mode; data: Record<string, unknown> } | null = null;
+    let logError = (msg: string) => io.stderr(`coder-agents ${name}: error: ${msg}\n`);
     try {
       if (g.now) now = parseNow(g.now);
       const loaded = loadConfig({ flagPath: g.config, env, cwd: this.deps.cwd, readFile: (p) => readRegularFile(p, "config file") });
@@ -116,9 +137,10 @@ export class Runner {
         ? { path: resolveConfiguredPath(cfg.logging.file, this.deps.home, configDir), maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
         : undefined;
       // A log file that cannot be opened is said once on stderr; it never stops the run.
-      const log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, secrets });
+      const log = createLogger({ level, stderr: { write: io.stderr, isTTY: io.stderrIsTTY }, color: io.stderrIsTTY && color, file, redact: secrets.redact });
       closeLogger = log.close;
       const logger = log.logger;
+      logError = (msg) => logger.error(msg);
       for (const w of loaded.warnings) logger.warn(w);
       logger.debug({ config: loaded.path ?? "(defaults)", config_hash: loaded.hash, now: now.toISO() }, "configuration loaded");
 
@@ -136,11 +158,13 @@ export class Runner {
         json,
         color,
         env,
+        secrets,
         cwd: this.deps.cwd,
         home: this.deps.home,
         signal: this.deps.signal,
         interruptedBy: this.deps.interruptedBy,
         sleep: defaultSleep,
+        apiCounts,
         progress: (label) => makeProgress(io, label, !g.quiet),
         client: () => {
           if (client) return client;
@@ -153,9 +177,10 @@ export class Runner {
             readFile: readText,
             fileMode,
           });
-          secrets.push(creds.token);
+          secrets.add(creds.token);
           for (const w of creds.warnings) logger.warn(w);
-          logger.debug({ url: creds.url, url_source: creds.urlSource, token_source: creds.tokenSource }, "credentials resolved");
+          const proxy = proxySettings(env);
+          logger.debug({ url: creds.url, url_source: creds.urlSource, token_source: creds.tokenSource, proxy: proxyFor(creds.url, proxy) || "(direct)" }, "credentials resolved");
           const caPath = g.caFile || env.CODER_CA_FILE;
           let ca: string | undefined;
           if (caPath) {
@@ -164,7 +189,7 @@ export class Runner {
             ca = text;
           }
           const timeoutMs = Math.round(cfg.http.timeout_seconds * 1000);
-          const dispatcher = this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs });
+          const dispatcher = this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs, proxy });
           client = new CoderClient({
             baseUrl: creds.url,
             token: creds.token,
@@ -176,6 +201,8 @@ export class Runner {
             logger,
             signal: this.deps.signal,
             userAgent: "coder-agents",
+            observer: apiCounts,
+            schemeAssumed: creds.schemeAssumed,
             ...this.deps.clientOverrides,
           });
           return client;
@@ -183,7 +210,8 @@ export class Runner {
       };
       const result = await fn(ctx);
       if (result) {
-        this.print(result, { generatedAt, now }, json);
+        outcome = { mode: result.mode, data: result.data };
+        this.print(io, result, { generatedAt, now }, json);
         this.state.exitCode = result.exitCode;
       }
       const sig = this.deps.interruptedBy();
@@ -192,32 +220,56 @@ export class Runner {
       const sig = this.deps.interruptedBy();
       const e = sig && !(err instanceof AgentError && !(err instanceof InterruptedError)) ? new InterruptedError(sig) : err;
       this.state.exitCode = exitCodeOf(e);
-      const message = redactAll(e instanceof Error ? e.message : String(e), secrets);
+      const message = secrets.redact(e instanceof Error ? e.message : String(e));
       const prefix = e instanceof AgentError ? "error" : "internal error";
       io.stderr(`coder-agents ${name}: ${prefix}: ${message}\n`);
-      if (!(e instanceof AgentError) && e instanceof Error && e.stack && env.CODER_AGENTS_DEBUG) io.stderr(redactAll(e.stack, secrets) + "\n");
+      if (!(e instanceof AgentError) && e instanceof Error && e.stack && env.CODER_AGENTS_DEBUG) io.stderr(e.stack + "\n");
       if (json) {
         const doc = errorEnvelope(name, defaultMode, { code: errorCodeOf(e), message, exitCode: this.state.exitCode }, { generatedAt, now });
         io.stdout(JSON.stringify(doc) + "\n");
       }
     } finally {
+      if (g.metricsFile) await this.writeMetrics(resolve(this.deps.cwd, g.metricsFile), name, outcome ?? { mode: defaultMode, data: null }, startedMs, apiCounts, logError);
       closeLogger();
     }
   }
 
-  print(result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean): void {
-    if (json) this.deps.io.stdout(JSON.stringify(envelope(result, meta)) + "\n");
-    else {
-      const text = result.human();
-      this.deps.io.stdout(text.endsWith("\n") ? text : text + "\n");
+  /** --metrics-file: a write failure is reported and makes an otherwise successful run exit 5. */
+  private async writeMetrics(
+    path: string,
+    command: string,
+    outcome: { mode: Mode; data: Record<string, unknown> | null },
+    startedMs: number,
+    api: ApiCounts,
+    logError: (msg: string) => void,
+  ): Promise<void> {
+    try {
+      const { writeRunMetrics } = await import("../metrics/run-metrics.js");
+      await writeRunMetrics(
+        path,
+        {
+          command,
+          mode: outcome.mode,
+          data: outcome.data,
+          exitCode: this.state.exitCode,
+          durationSeconds: (performance.now() - startedMs) / 1000,
+          endedAtSeconds: this.deps.clock().toMillis() / 1000,
+        },
+        api,
+      );
+    } catch (err) {
+      logError((err as Error).message);
+      if (this.state.exitCode === 0) this.state.exitCode = ExitCode.Partial;
     }
   }
-}
 
-function redactAll(s: string, secrets: string[]): string {
-  let out = s;
-  for (const t of secrets) if (t.length >= 4) out = out.split(t).join("[REDACTED]");
-  return out;
+  print(io: Io, result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean): void {
+    if (json) io.stdout(JSON.stringify(envelope(result, meta)) + "\n");
+    else {
+      const text = result.human();
+      io.stdout(text.endsWith("\n") ? text : text + "\n");
+    }
+  }
 }
 
 function commandPath(cmd: Command): string {

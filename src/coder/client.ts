@@ -40,14 +40,23 @@ export interface ListProgress {
   (done: number, total: number): void;
 }
 
-/** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
+/**
+ * Run `fn` over `items` with at most `limit` in flight; results keep the input order. After the
+ * first failure no new item starts (the ones in flight finish), and that failure is thrown.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i]!, i);
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
@@ -55,6 +64,9 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 const enc = encodeURIComponent;
+
+/** Pages read for one listing at most (1,000,000 rows at the smallest sensible page size). */
+const MAX_PAGES = 10_000;
 
 export class CoderClient {
   readonly http: HttpClient;
@@ -110,11 +122,18 @@ export class CoderClient {
     const total = first.count;
     onProgress?.(rows.length, total);
     if (rows.length < total && first.items.length > 0) {
+      // A count the pages cannot reach (a lying server) must not become millions of page reads:
+      // the first page that comes back empty short of `count` ends the listing (below).
       const offsets: number[] = [];
-      for (let off = first.items.length; off < total; off += limit) offsets.push(off);
+      for (let off = first.items.length; off < total && offsets.length < MAX_PAGES; off += limit) offsets.push(off);
       let done = rows.length;
       const pages = await mapLimit(offsets, this.concurrency, async (off) => {
         const p = await page(off);
+        if (p.items.length === 0) {
+          throw new SafetyAbortError(
+            `GET ${path}: the listing returned ${done} of ${total} rows the server counted (the page at offset ${off} was empty); refusing to act on a truncated listing`,
+          );
+        }
         done += p.items.length;
         onProgress?.(Math.min(done, total), total);
         return p.items;
@@ -147,6 +166,11 @@ export class CoderClient {
   createBuild(id: string, body: { transition: "start" | "stop"; reason?: string; template_version_id?: string }): Promise<WorkspaceBuild> {
     // Detached: a stop in flight when a signal arrives finishes and is recorded (SPEC §8.2).
     return this.http.request("POST", `/api/v2/workspaces/${enc(id)}/builds`, workspaceBuildSchema, { body, detached: true });
+  }
+
+  /** One page of a workspace's builds, newest first (Coder orders by build number, descending). */
+  listWorkspaceBuilds(id: string, page: { limit: number; offset: number }): Promise<WorkspaceBuild[]> {
+    return this.http.request("GET", `/api/v2/workspaces/${enc(id)}/builds`, z.array(workspaceBuildSchema), { query: page });
   }
 
   listTemplates(): Promise<Template[]> {

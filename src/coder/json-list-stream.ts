@@ -8,6 +8,20 @@
  */
 export class MalformedJsonError extends Error {}
 
+/** The document goes beyond a bound no real Coder answer reaches (see JsonListLimits). */
+export class JsonLimitError extends Error {}
+
+export interface JsonListLimits {
+  /** Longest single array element, in characters. */
+  maxElementChars: number;
+  /** Longest envelope (everything outside the array), in characters. */
+  maxEnvelopeChars: number;
+  /** Deepest nesting of arrays and objects. */
+  maxDepth: number;
+}
+
+export const DEFAULT_JSON_LIST_LIMITS: JsonListLimits = { maxElementChars: 8 * 1024 * 1024, maxEnvelopeChars: 1024 * 1024, maxDepth: 256 };
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_OBJ = 0x7b;
@@ -17,6 +31,7 @@ const CLOSE_ARR = 0x5d;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 
+const WHITESPACE_RUN = /[ \n\r\t]*/y;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 export class JsonListStream {
@@ -39,7 +54,12 @@ export class JsonListStream {
   constructor(
     private readonly key_: string,
     private readonly onElement: (value: unknown, index: number) => void,
+    private readonly limits: JsonListLimits = DEFAULT_JSON_LIST_LIMITS,
   ) {}
+
+  private deeper(): void {
+    if (++this.depth > this.limits.maxDepth) throw new JsonLimitError(`nested deeper than ${this.limits.maxDepth} levels`);
+  }
 
   /** Feeds the next decoded chunk of text. */
   push(s: string): void {
@@ -80,7 +100,13 @@ export class JsonListStream {
         this.afterColon = false;
         continue;
       }
-      if (isSpace(c)) continue;
+      if (isSpace(c)) {
+        // Skip a run of whitespace at native speed (padding between elements can be long).
+        WHITESPACE_RUN.lastIndex = i + 1;
+        WHITESPACE_RUN.test(s);
+        i = WHITESPACE_RUN.lastIndex - 1;
+        continue;
+      }
       if (this.arrayDepth >= 0 && this.depth === this.arrayDepth && this.elemStart === -1) {
         // Between elements of the target array.
         if (c === COMMA) continue;
@@ -93,7 +119,7 @@ export class JsonListStream {
         }
         if (c !== OPEN_OBJ && c !== OPEN_ARR) throw new MalformedJsonError(`${this.key_}[${this.elements}] is not an object`);
         this.elemStart = i;
-        this.depth++;
+        this.deeper();
         continue;
       }
       if (c === OPEN_OBJ || c === OPEN_ARR) {
@@ -101,12 +127,12 @@ export class JsonListStream {
           this.envelope += s.slice(outStart, i);
           outStart = -1;
           this.seenArray = true;
-          this.depth++;
+          this.deeper();
           this.arrayDepth = this.depth;
           this.afterColon = false;
           continue;
         }
-        this.depth++;
+        this.deeper();
         this.afterColon = false;
         continue;
       }
@@ -133,8 +159,14 @@ export class JsonListStream {
     if (this.elemStart !== -1) {
       this.elemCarry += s.slice(this.elemStart);
       this.elemStart = 0;
+      if (this.elemCarry.length > this.limits.maxElementChars) {
+        throw new JsonLimitError(`${this.key_}[${this.elements}] is longer than ${this.limits.maxElementChars} characters`);
+      }
     } else if (outStart !== -1 && this.arrayDepth < 0) {
       this.envelope += s.slice(outStart);
+    }
+    if (this.envelope.length > this.limits.maxEnvelopeChars) {
+      throw new JsonLimitError(`the document outside "${this.key_}" is longer than ${this.limits.maxEnvelopeChars} characters`);
     }
   }
 

@@ -725,7 +725,7 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
     });
   }
   const engine = await import("../exec/stop-engine.js");
-  const journal = candidates.length > 0 ? Journal.open(journalPathFor(ctx)) : null;
+  const journal = candidates.length > 0 ? Journal.open(journalPathFor(ctx), { redact: ctx.secrets.redactValue }) : null;
   let run: StopRun;
   try {
     run = await engine.executeStops(ctx, candidates, engine.stopEngineOptions(ctx, { command: "autostop", execute: !dry, maxStops: opts.maxStops, journal }));

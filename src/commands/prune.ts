@@ -567,7 +567,7 @@ async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: bool
   const engine = await import("../exec/stop-engine.js");
   const journalPath = journalPathFor(ctx);
   const act = async (): Promise<StopRun> => {
-    const journal = candidates.length > 0 ? Journal.open(journalPath, { onError: (e) => ctx.logger.error(e.message) }) : null;
+    const journal = candidates.length > 0 ? Journal.open(journalPath, { redact: ctx.secrets.redactValue, onError: (e) => ctx.logger.error(e.message) }) : null;
     try {
       return await engine.executeStops(
         ctx,

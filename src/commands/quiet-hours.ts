@@ -369,6 +369,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   if (candidates.length > 0) {
     const path = journalPathFor(ctx);
     journal = Journal.open(path, {
+      redact: ctx.secrets.redactValue,
       onError: (err, record) => ctx.logger.error({ err: err.message, record }, "journal write failed: the record is logged here instead"),
     });
   }

@@ -234,7 +234,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
 
   const engine = await import("../exec/stop-engine.js");
   const act = async (): Promise<StopRun> => {
-    const journal = candidates.length > 0 ? Journal.open(journalPath, { onError: (e) => ctx.logger.error(e.message) }) : null;
+    const journal = candidates.length > 0 ? Journal.open(journalPath, { redact: ctx.secrets.redactValue, onError: (e) => ctx.logger.error(e.message) }) : null;
     try {
       const o = engine.stopEngineOptions(ctx, { command: "rollback", execute, maxStops: opts.maxStarts, journal, transition: "start" });
       return await engine.executeStops(ctx, candidates, { ...o, maxStopsSource: opts.maxStarts !== undefined ? "--max-starts" : "safety.max_stops_per_run" });

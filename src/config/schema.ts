@@ -63,6 +63,15 @@ const intBetween = (min: number, max: number) =>
 /** Hours in a year, minutes in a week: the upper bounds of durations. */
 const YEAR_HOURS = 8760;
 const WEEK_MINUTES = 10080;
+/** A price per workspace-hour: finite, so sums over a year of hours stay finite too. */
+const pricePerHour = between(0, 1_000_000, "a price per hour");
+
+/** A price per workspace-hour for a template and/or an organization (by name). */
+const costRate = z
+  .object({ template: z.string().min(1).optional(), organization: z.string().min(1).optional(), rate: pricePerHour })
+  .strict()
+  .refine((r) => r.template !== undefined || r.organization !== undefined, { message: "expected a template and/or an organization for this rate" });
+export type CostRate = z.infer<typeof costRate>;
 
 export const configSchema = z
   .object({
@@ -141,6 +150,11 @@ export const configSchema = z
       exclude_templates: z.array(z.string()),
     }),
     journal: z.object({ path: z.string() }),
+    cost: z.object({
+      currency: z.string().min(1),
+      default_per_hour: pricePerHour,
+      per_hour: z.array(costRate),
+    }),
     http: z.object({
       concurrency: intBetween(1, 256),
       timeout_seconds: between(TIMEOUT_SECONDS.min, TIMEOUT_SECONDS.max, "seconds"),
@@ -149,6 +163,14 @@ export const configSchema = z
     dry_run: z.boolean(),
   })
   .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.cost.per_hour.forEach((r, i) => {
+      const key = `${r.template ?? "*"}\u0000${r.organization ?? "*"}`;
+      if (seen.has(key)) {
+        ctx.addIssue({ code: "custom", path: ["cost", "per_hour", i], message: "expected each template/organization pair once; this one is a duplicate" });
+      }
+      seen.add(key);
+    });
     if (c.quiet_hours.start_time === c.quiet_hours.end_time) {
       ctx.addIssue({
         code: "custom",
@@ -226,6 +248,7 @@ export const DEFAULT_CONFIG = {
     exclude_templates: [],
   },
   journal: { path: "" },
+  cost: { currency: "USD", default_per_hour: 0, per_hour: [] },
   http: { concurrency: 8, timeout_seconds: 30, page_size: 5000 },
   dry_run: false,
 } satisfies z.input<typeof configSchema>;

@@ -140,6 +140,8 @@ export function ensurePrivateDir(dir: string, create: boolean): void {
 export interface JournalOptions {
   /** Called with each failure and the record that could not be written (null for open errors). */
   onError?: (err: Error, record: JournalRecord | null) => void;
+  /** Scrubs secrets from each record before it is written (the run's Secrets.redactValue). */
+  redact?: <T>(record: T) => T;
 }
 
 export class Journal {
@@ -202,7 +204,7 @@ export class Journal {
       return false;
     }
     try {
-      writeSync(this.fd, JSON.stringify(record) + "\n");
+      writeSync(this.fd, JSON.stringify(this.opts.redact ? this.opts.redact(record) : record) + "\n");
       fsyncSync(this.fd);
       return true;
     } catch (err) {

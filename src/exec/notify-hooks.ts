@@ -55,7 +55,7 @@ function logFailures(ctx: AppContext, results: readonly NotificationResult[]): v
 export async function notifyAfterRun(ctx: AppContext, command: string, run: StopRun, execute: boolean, deps?: NotifyDeps): Promise<NotificationResult[]> {
   if (!execute || run.results.length === 0 || !notificationsEnabled(ctx, command)) return [];
   const verb = run.results.some((r) => r.outcome === "started") ? "started" : "stopped";
-  const results = await deliver(ctx.config.notifications, summaryNotice(command, run, verb), deps ?? notifyDeps(ctx));
+  const results = await deliver(ctx.config.notifications, ctx.secrets.redactValue(summaryNotice(command, run, verb)), deps ?? notifyDeps(ctx));
   logFailures(ctx, results);
   return results;
 }
@@ -190,7 +190,7 @@ export async function warnUpcomingStops(
   const due = selectWarnings(grace, warned, ctx.now, threshold);
   const already = grace.filter((w) => warned.has(warnKey(w))).length;
   if (due.length === 0 || !o.send) return { warned: due, already, results: [] };
-  const results = await deliver(ctx.config.notifications, warningNotice(due, ctx.now, ctx.config.quiet_hours.timezone), o.deps ?? notifyDeps(ctx));
+  const results = await deliver(ctx.config.notifications, ctx.secrets.redactValue(warningNotice(due, ctx.now, ctx.config.quiet_hours.timezone)), o.deps ?? notifyDeps(ctx));
   logFailures(ctx, results);
   const record: JournalNoticeRecord = {
     type: "notice",
@@ -202,7 +202,7 @@ export async function warnUpcomingStops(
     channels: results.map((r) => ({ channel: r.channel, ok: r.ok, error: r.error })),
     workspaces: due.map((w) => ({ id: w.id, owner: w.owner, name: w.name, window_start: w.window_start, due_at: w.due_at })),
   };
-  const journal = Journal.open(path, { onError: (e) => ctx.logger.error(e.message) });
+  const journal = Journal.open(path, { redact: ctx.secrets.redactValue, onError: (e) => ctx.logger.error(e.message) });
   journal.append(record);
   journal.close();
   return { warned: due, already, results };

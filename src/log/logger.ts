@@ -1,6 +1,6 @@
 /**
  * pino logging to stderr (human-readable lines on a TTY, JSON otherwise) and optionally to a file
- * with size-based rotation. Every string that contains the session token is redacted.
+ * with size-based rotation. Every line passes through the run's redaction (src/log/redact.ts).
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { openNoFollow } from "../exec/journal.js";
@@ -14,17 +14,11 @@ export interface LoggerOptions {
   stderr: { write(s: string): void; isTTY?: boolean };
   color: boolean;
   file?: { path: string; maxBytes: number; backupCount: number } | undefined;
-  /** Secrets to scrub from every log line. */
-  secrets: string[];
+  /** Scrubs secrets from every log line (the run's Secrets.redact). */
+  redact: (s: string) => string;
 }
 
 const LEVEL_NAMES: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
-
-export function redact(s: string, secrets: readonly string[]): string {
-  let out = s;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("[REDACTED]");
-  return out;
-}
 
 /** Maps the Python agents' level names (INFO, WARNING, CRITICAL) to pino's. */
 export function pinoLevel(level: string): string {
@@ -114,7 +108,7 @@ export function createLogger(o: LoggerOptions): { logger: Logger; close(): void 
   let fileBroken = false;
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      const line = redact(chunk.toString("utf8"), o.secrets);
+      const line = o.redact(chunk.toString("utf8"));
       try {
         o.stderr.write(human ? pretty(line, o.color) : line);
       } catch {

@@ -15,6 +15,8 @@ import { enterpriseQuietHoursDataSchema } from "./schemas/enterprise-quiet-hours
 import { pruneDataSchema } from "./schemas/prune.js";
 import { quietHoursDataSchema } from "./schemas/quiet-hours.js";
 import { rollbackDataSchema } from "./schemas/rollback.js";
+import { savingsDataSchema } from "./schemas/savings.js";
+import { serveDataSchema } from "./schemas/serve.js";
 import { ttlMonitorDataSchema, ttlMonitorFailedCycleDataSchema } from "./schemas/ttl-monitor.js";
 import { workspacesDataSchema } from "./schemas/workspaces.js";
 
@@ -45,6 +47,8 @@ export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
   "enterprise-quiet-hours": [enterpriseQuietHoursDataSchema],
   prune: [pruneDataSchema],
   rollback: [rollbackDataSchema],
+  savings: [savingsDataSchema],
+  serve: [serveDataSchema],
 };
 
 /** The full document schema of one command: the envelope plus any of its data shapes. */

@@ -1,14 +1,16 @@
 /**
  * The session token must never appear in stdout, stderr, the log file or the journal — for every
- * command, with --verbose, in human and JSON modes, on success and on failure (SPEC §3).
+ * command, with --verbose, in human and JSON modes, on success and on failure.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, scratchDir, writeConfig } from "../support/cli.js";
 import { miniScenario, startSim, type TestSim } from "../support/sim.js";
+import { startWebhook, type TestWebhook } from "../support/webhook.js";
 
 const TOKEN = "Zq9-redaction-canary-7f3c2e1d0b9a";
+const NOW = miniScenario().clock as string;
 let sim: TestSim;
 let dir: string;
 let configPath: string;
@@ -46,12 +48,15 @@ const commands: string[][] = [
   ["enterprise-quiet-hours", "--all-users"],
   ["prune", "--all", "--cleanup", "--dry-run"],
   ["rollback"],
+  ["savings", "--since", "30d"],
 ];
 
 describe("token redaction", () => {
   it.each(commands)("%s %s never shows the token", async (...args) => {
     for (const json of [false, true]) {
-      const r = await runCli([...args, "--verbose", "--config", configPath, "--url", sim.url, ...(json ? ["--json"] : [])], {
+      // At the scenario's instant (inside quiet hours), so quiet-hours --execute stops "old" and
+      // writes the journal whatever the machine's time of day.
+      const r = await runCli([...args, "--verbose", "--now", NOW, "--config", configPath, "--url", sim.url, ...(json ? ["--json"] : [])], {
         env: { CODER_SESSION_TOKEN: TOKEN },
         cwd: dir,
       });
@@ -64,7 +69,7 @@ describe("token redaction", () => {
 
   it("a rejected token is not echoed either", async () => {
     const bad = "Zq9-rejected-canary-0000000000";
-    const r = await runCli(["workspaces", "--verbose", "--config", configPath, "--url", sim.url], { env: { CODER_SESSION_TOKEN: bad }, cwd: dir });
+    const r = await runCli(["workspaces", "--verbose", "--now", NOW, "--config", configPath, "--url", sim.url], { env: { CODER_SESSION_TOKEN: bad }, cwd: dir });
     expect(r.code).toBe(4);
     expect(r.stdout + r.stderr).not.toContain(bad);
   });
@@ -74,5 +79,74 @@ describe("token redaction", () => {
     expect(files).toContain("agents.log");
     for (const f of files) expect(readFileSync(join(dir, f), "utf8")).not.toContain(TOKEN);
     expect(existsSync(join(dir, "journal.ndjson"))).toBe(true);
+  });
+});
+
+describe("a server (or proxy) that echoes the token in its error bodies", () => {
+  const ECHO = "Ek8-echoed-canary-31d0c9b7e2";
+  let echoSim: TestSim;
+  let hook: TestWebhook;
+  let edir: string;
+  let econfig: string;
+
+  beforeAll(async () => {
+    const base = miniScenario();
+    echoSim = await startSim({
+      ...base,
+      users: [{ username: "root", roles: ["owner"], token: ECHO }, ...(base.users ?? [])],
+      workspaces: [
+        { name: "a", owner: "alice", template: "python-dev", status: "running", started_at: "-3h", deadline: "+5h" },
+        { name: "b", owner: "bob", template: "python-dev", status: "running", started_at: "-3h", deadline: "+5h" },
+      ],
+    });
+    // Every stop POST fails with a body that reflects the request's token, as a misbehaving proxy would.
+    await echoSim.setFaults({
+      rules: [
+        {
+          route: "POST /api/v2/workspaces/{id}/builds",
+          status: 400,
+          body: { message: `bad request: Coder-Session-Token ${ECHO} rejected`, detail: `token=${ECHO}`, validations: [{ field: ECHO, detail: ECHO }] },
+        },
+      ],
+    });
+    hook = await startWebhook();
+    edir = scratchDir();
+    econfig = writeConfig(edir, {
+      quiet_hours: { start_time: "18:00", end_time: "08:00", timezone: "Europe/London", grace_period_hours: 1 },
+      logging: { level: "DEBUG", file: join(edir, "agents.log") },
+      journal: { path: join(edir, "journal.ndjson") },
+      notifications: { slack_webhook: `${hook.url}/slack` },
+    });
+  });
+  afterAll(async () => {
+    await hook.close();
+    await echoSim.close();
+  });
+
+  it("never reaches stdout (--json results, human), stderr, the log file, the journal or the notifications", async () => {
+    for (const json of [true, false]) {
+      const r = await runCli(["quiet-hours", "--execute", "--verbose", "--now", NOW, "--config", econfig, "--url", echoSim.url, ...(json ? ["--json"] : [])], {
+        env: { CODER_SESSION_TOKEN: ECHO },
+        cwd: edir,
+      });
+      expect(r.code, r.stderr).toBe(5); // every stop failed
+      expect(r.stdout).not.toContain(ECHO);
+      expect(r.stderr).not.toContain(ECHO);
+      if (json) {
+        const results = r.json<{ results: { outcome: string; error: string }[] }>().results;
+        expect(results).toHaveLength(2);
+        // The server's message is kept — with the token scrubbed out of it.
+        for (const x of results) expect(x.error).toContain("bad request: Coder-Session-Token [REDACTED] rejected");
+      }
+    }
+    const journal = readFileSync(join(edir, "journal.ndjson"), "utf8");
+    expect(journal).toContain("[REDACTED]");
+    expect(journal).not.toContain(ECHO);
+    const log = readFileSync(join(edir, "agents.log"), "utf8");
+    expect(log).toContain("[REDACTED]");
+    expect(log).not.toContain(ECHO);
+    expect(hook.to("/slack").length).toBeGreaterThan(0);
+    expect(JSON.stringify(hook.requests)).not.toContain(ECHO);
+    expect(JSON.stringify(hook.requests)).toContain("[REDACTED]");
   });
 });

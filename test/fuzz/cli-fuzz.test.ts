@@ -39,7 +39,8 @@ function commandFlags(): Map<string, { flag: string; takesValue: boolean }[]> {
       c.options.filter((o) => o.long && o.long !== "--help").map((o) => ({ flag: o.long!, takesValue: o.required || o.optional })),
     );
   for (const c of program.commands) {
-    if (c.name() === "simulate") continue;
+    // Long-running servers (the simulator, the dashboard) are not one-shot runs: fuzzed elsewhere or not at all.
+    if (c.name() === "simulate" || c.name() === "serve") continue;
     add(c.name(), c);
     for (const sub of c.commands) add(`${c.name()} ${sub.name()}`, sub);
   }

@@ -2,7 +2,7 @@ import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CoderClient } from "../../src/coder/client.js";
-import { ApiShapeError, CoderApiError, ExitCode, SafetyAbortError, UnreachableError } from "../../src/errors.js";
+import { ApiShapeError, CoderApiError, ConfigError, ExitCode, ResponseLimitError, SafetyAbortError, UnreachableError } from "../../src/errors.js";
 import { workspace } from "../fixtures/coder.js";
 
 const BASE = "https://coder.example.com";
@@ -200,5 +200,70 @@ describe("errors", () => {
   it("treats a 404 on entitlements as unlicensed", async () => {
     server.use(http.get(`${BASE}/api/v2/entitlements`, () => HttpResponse.json({ message: "Route not found." }, { status: 404 })));
     expect(await client().entitlements()).toBeNull();
+  });
+});
+
+describe("transport limits", () => {
+  it("a redirect to another origin is refused before anything is sent there (exit 2), and not retried", async () => {
+    const elsewhere: (string | null)[] = [];
+    server.use(
+      http.get(`${BASE}/api/v2/users/me`, () => new HttpResponse(null, { status: 302, headers: { Location: "https://collector.example.net/steal" } })),
+      http.get("https://collector.example.net/steal", ({ request }) => {
+        elsewhere.push(request.headers.get("Coder-Session-Token"));
+        return HttpResponse.json({ id: "u-1", username: "alice", roles: [] });
+      }),
+    );
+    const err = await client().me().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(ExitCode.Usage);
+    expect((err as Error).message).toMatch(/redirected \(302\) to another origin, https:\/\/collector\.example\.net; the redirect was not followed/);
+    expect(elsewhere).toEqual([]);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("a same-origin redirect is followed with the token", async () => {
+    const tokens: (string | null)[] = [];
+    server.use(
+      http.get(`${BASE}/api/v2/users/me`, () => new HttpResponse(null, { status: 308, headers: { Location: "/api/v2/users/alice" } })),
+      http.get(`${BASE}/api/v2/users/alice`, ({ request }) => {
+        tokens.push(request.headers.get("Coder-Session-Token"));
+        return HttpResponse.json({ id: "u-1", username: "alice", roles: [] });
+      }),
+    );
+    expect((await client().me()).username).toBe("alice");
+    expect(tokens).toEqual(["secret-token-123"]);
+  });
+
+  it("a page with more rows than its limit is exit 8 (E_RESPONSE_LIMIT), not retried", async () => {
+    let n = 0;
+    server.use(
+      http.get(`${BASE}/api/v2/workspaces`, () => {
+        n++;
+        return HttpResponse.json({ workspaces: [workspace(0), workspace(1), workspace(2), workspace(3)], count: 4 });
+      }),
+    );
+    const err = await client().listWorkspaces().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResponseLimitError);
+    expect((err as ResponseLimitError).exitCode).toBe(ExitCode.ApiShape);
+    expect((err as Error).message).toMatch(/more than the 3 rows asked for/);
+    expect(n).toBe(1);
+  });
+
+  it("a body beyond the bound is exit 8, for single objects and list pages", async () => {
+    server.use(
+      http.get(`${BASE}/api/v2/users/me`, () => HttpResponse.json({ id: "u-1", username: "a".repeat(5000), roles: [] })),
+      http.get(`${BASE}/api/v2/workspaces`, () => HttpResponse.json({ workspaces: [], count: 0, padding: " ".repeat(20_000) })),
+    );
+    const c = client({ maxBodyBytes: 4096, maxBytesPerRow: 1024 });
+    await expect(c.me()).rejects.toThrow(/GET \/api\/v2\/users\/me: the response is larger than 4 KiB/);
+    const err = await c.listWorkspaces().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResponseLimitError);
+  });
+
+  it("an error body is read only up to a bound, and still reported", async () => {
+    server.use(http.get(`${BASE}/api/v2/users/me`, () => new HttpResponse("x".repeat(200_000), { status: 400 })));
+    const err = await client().me().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CoderApiError);
+    expect((err as Error).message).toMatch(/^GET \/api\/v2\/users\/me: 400 x{200}$/);
   });
 });

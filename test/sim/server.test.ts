@@ -217,10 +217,23 @@ describe("builds", () => {
           { name: "stuck", owner: "bob", template: "python-dev", status: "starting", started_at: "-1m" },
         ],
       }),
-      { buildDelayMs: 200 },
+      { buildDelayMs: 600 },
     );
   });
   afterAll(() => sim.close());
+
+  /** Polls a workspace's status until it is `until` (10 s at most); returns the distinct states seen. */
+  async function watchStatus(key: string, until: string): Promise<string[]> {
+    const seen: string[] = [];
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
+      const status = (await sim.workspace(key)).status;
+      if (seen.at(-1) !== status) seen.push(status);
+      if (status === until) return seen;
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    throw new Error(`${key} never reached ${until}; seen ${seen.join(" → ")}`);
+  }
 
   const post = (id: string, body: unknown, token?: string) =>
     sim.api(`/api/v2/workspaces/${id}/builds`, { method: "POST", body: JSON.stringify(body), ...(token ? { token } : {}) });
@@ -238,9 +251,12 @@ describe("builds", () => {
     const again = await post(ws.id, { transition: "stop" });
     expect(again.status).toBe(409);
     expect((await json<ErrBody>(again)).message).toBe("A workspace build is already active.");
-    await new Promise((r) => setTimeout(r, 130));
-    expect((await sim.workspace("alice/dev")).status).toBe("stopping");
-    await new Promise((r) => setTimeout(r, 120));
+    // The job is pending for the first half of the build delay, running (workspace "stopping") for
+    // the second: watch the states go by instead of sleeping for fixed times, which a loaded
+    // machine overruns.
+    const seen = await watchStatus("alice/dev", "stopped");
+    expect(seen).toContain("stopping");
+    expect(seen.indexOf("stopping")).toBeLessThan(seen.indexOf("stopped"));
     const done = await sim.workspace("alice/dev");
     expect(done.status).toBe("stopped");
     expect(done.builds.map((b) => [b.build_number, b.transition, b.reason, b.initiator])).toEqual([
@@ -252,7 +268,7 @@ describe("builds", () => {
   it("start sets deadline = completion + ttl", async () => {
     const ws = await sim.workspace("alice/off");
     expect((await post(ws.id, { transition: "start" }, sim.tokens["alice"])).status).toBe(201);
-    await new Promise((r) => setTimeout(r, 260));
+    await watchStatus("alice/off", "running");
     const res = await json<WsJson>(await sim.api(`/api/v2/workspaces/${ws.id}`));
     expect(res.latest_build.status).toBe("running");
     expect(res.latest_build.initiator_name).toBe("alice");
@@ -285,7 +301,7 @@ describe("builds", () => {
   it("delete hides the workspace from the listing and GET gives 410", async () => {
     const ws = await sim.workspace("alice/dev");
     expect((await post(ws.id, { transition: "delete" })).status).toBe(201);
-    await new Promise((r) => setTimeout(r, 260));
+    await expect.poll(async () => (await sim.state()).workspaces.find((w) => w.id === ws.id)?.deleted, { timeout: 10_000, interval: 20 }).toBe(true);
     const list = await json<WsList>(await sim.api("/api/v2/workspaces?q=owner:alice"));
     expect(names(list)).toEqual(["alice/off"]);
     expect((await sim.api(`/api/v2/workspaces/${ws.id}`)).status).toBe(410);

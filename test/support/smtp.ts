@@ -9,23 +9,26 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 
-/** A self-signed certificate for localhost / 127.0.0.1, for tests only (valid for 100 years). */
+/**
+ * A self-signed certificate for localhost / 127.0.0.1, for tests only, valid from 2000-01-01 to
+ * 2099-12-07 so that the suite passes under any faked clock (npm run test:clock).
+ */
 export const TEST_TLS_KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgn9qcO+Fe93b+XW8K
-dLhA4VwevMoiTb8RXmT4M6ULSbWhRANCAAT1LfLzHRj1SRQglXTY49anoqGdJW8X
-hZeoI4UDLHnYe0ye4OHMa2y9Q+5iqi6ybxTLXqcHJlD1v7FDaFoZnNzC
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgKCteWobOjPbr8W5C
+zyL4r1BgYAFm5vuvByFe1QowBq+hRANCAARXK1aimBd1lPbG3cjpOyQee0aWN7EL
+pzlPy2KH1rUqwInyAjUPdaQoz5Hyx1YYJz3pUTzQN2+hjI+kKTmXdBPU
 -----END PRIVATE KEY-----
 `;
 export const TEST_TLS_CERT = `-----BEGIN CERTIFICATE-----
-MIIBmjCCAUGgAwIBAgIUX0DEWqTPyVLfVA4bKsp5zJGkxcEwCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMTE5MzMwMloYDzIxMjYxMDI4
-MTkzMzAyWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAAT1LfLzHRj1SRQglXTY49anoqGdJW8XhZeoI4UDLHnYe0ye4OHMa2y9
-Q+5iqi6ybxTLXqcHJlD1v7FDaFoZnNzCo28wbTAdBgNVHQ4EFgQU34hWdiyrC2Gv
-vYNxhzL7ZSF8YW0wHwYDVR0jBBgwFoAU34hWdiyrC2GvvYNxhzL7ZSF8YW0wDwYD
+MIIBmzCCAUGgAwIBAgIUccX5prjwRPJB7moFNtbhVK8sTP0wCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTAwMDEwMTAwMDAwMFoYDzIwOTkxMjA3
+MDAwMDAwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAARXK1aimBd1lPbG3cjpOyQee0aWN7ELpzlPy2KH1rUqwInyAjUPdaQo
+z5Hyx1YYJz3pUTzQN2+hjI+kKTmXdBPUo28wbTAdBgNVHQ4EFgQU8O/UhAkFpLW6
+FJMS2f7HdPTeAVcwHwYDVR0jBBgwFoAU8O/UhAkFpLW6FJMS2f7HdPTeAVcwDwYD
 VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
-zj0EAwIDRwAwRAIgN4iUowHl1Vq7jaQZ3w0pvQabXTajzXYnc+R3y1of1ZYCICqE
-QM911X4571iO3AQB+E7YI6xdDq3GsmXAoDUiG4gR
+zj0EAwIDSAAwRQIgIEdUpjnwem1rtxmZcRYxp10E8u9rGb4vJ91Lwh4SnzcCIQD6
+Mn0LcYLmZpu1yvkx6zZKznI4787hthDxRUcxlFy6Gg==
 -----END CERTIFICATE-----
 `;
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { JsonListStream, MalformedJsonError } from "../../src/coder/json-list-stream.js";
+import { JsonLimitError, JsonListStream, MalformedJsonError } from "../../src/coder/json-list-stream.js";
 
 function parseInChunks(text: string, key: string, cuts: number[]): { items: unknown[]; envelope: unknown } {
   const items: unknown[] = [];
@@ -72,5 +72,27 @@ describe("JsonListStream", () => {
     ["<html>proxy error</html>", "not JSON"],
   ])("rejects %j (%s)", (text) => {
     expect(() => parseInChunks(text, "workspaces", [5])).toThrow(MalformedJsonError);
+  });
+});
+
+describe("JsonListStream limits", () => {
+  const limits = { maxElementChars: 100, maxEnvelopeChars: 50, maxDepth: 4 };
+  const feed = (text: string, chunk = 7) => {
+    const items: unknown[] = [];
+    const p = new JsonListStream("workspaces", (v) => void items.push(v), limits);
+    for (let i = 0; i < text.length; i += chunk) p.push(text.slice(i, i + chunk));
+    return { items, envelope: p.end() };
+  };
+
+  it("accepts a document within every bound, long whitespace runs included", () => {
+    const pad = " \n\t\r".repeat(5_000);
+    // (Whitespace inside the array is skipped; outside it, it counts toward the envelope's bound.)
+    expect(feed(`{"workspaces":[${pad}{"a":[1]}${pad},${pad}{"b":2}${pad}], "count":2}`)).toEqual({ items: [{ a: [1] }, { b: 2 }], envelope: { workspaces: [], count: 2 } });
+  });
+
+  it("refuses nesting, an element or an envelope beyond its bound", () => {
+    expect(() => feed(`{"workspaces":[{"a":[[[1]]]}],"count":1}`)).toThrow(JsonLimitError);
+    expect(() => feed(`{"workspaces":[{"a":"${"x".repeat(200)}"}],"count":1}`)).toThrow(/workspaces\[0\] is longer than 100 characters/);
+    expect(() => feed(`{"workspaces":[],"count":1,"x":"${"y".repeat(100)}"}`)).toThrow(/outside "workspaces" is longer than 50 characters/);
   });
 });

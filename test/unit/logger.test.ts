@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createLogger, pinoLevel, redact, RotatingFile } from "../../src/log/logger.js";
+import { createLogger, pinoLevel, RotatingFile } from "../../src/log/logger.js";
+import { redact, Secrets } from "../../src/log/redact.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "logger-test-"));
 
@@ -53,7 +54,7 @@ describe("createLogger", () => {
       stderr: { write: (s) => void err.push(s), isTTY: true },
       color: false,
       file: { path, maxBytes: 10_000, backupCount: 1 },
-      secrets: ["sekret-token-value"],
+      redact: (s) => redact(s, ["sekret-token-value"]),
     });
     logger.debug({ token: "sekret-token-value" }, "using sekret-token-value");
     await new Promise((r) => setImmediate(r));
@@ -69,8 +70,27 @@ describe("createLogger", () => {
     expect(pinoLevel("WARNING")).toBe("warn");
     expect(pinoLevel("CRITICAL")).toBe("fatal");
     expect(pinoLevel("INFO")).toBe("info");
+  });
+});
+
+describe("redact", () => {
+  it("replaces a secret by value, in its raw, JSON-escaped and percent-encoded forms", () => {
     expect(redact("token=abcd", ["abcd"])).toBe("token=[REDACTED]");
     expect(redact("abc", ["abc"])).toBe("abc"); // shorter than 4: never a real token, scrubbing it would garble logs
+    const odd = 'tok"en\\value/+';
+    expect(redact(JSON.stringify({ detail: `header ${odd}` }), [odd])).toBe('{"detail":"header [REDACTED]"}');
+    expect(redact(`https://x/?t=${encodeURIComponent(odd)}`, [odd])).toBe("https://x/?t=[REDACTED]");
+  });
+
+  it("Secrets scrubs strings and keys of nested values, and secrets registered later", () => {
+    const s = new Secrets();
+    const rec = { error: "echo sekret-1234", nested: [{ "sekret-1234": "x" }], n: 3, ok: null };
+    expect(s.redactValue(rec)).toBe(rec); // nothing registered yet
+    s.add("  sekret-1234\n"); // trimmed, as a token read from a file
+    s.add("abc"); // too short to be a token: ignored
+    expect(s.list).toEqual(["sekret-1234"]);
+    expect(s.redactValue(rec)).toEqual({ error: "echo [REDACTED]", nested: [{ "[REDACTED]": "x" }], n: 3, ok: null });
+    expect(s.redact("abc sekret-1234")).toBe("abc [REDACTED]");
   });
 });
 
@@ -83,7 +103,7 @@ describe("a log file that cannot be opened", () => {
       stderr: { write: (s) => void err.push(s), isTTY: false },
       color: false,
       file: { path, maxBytes: 10_000, backupCount: 1 },
-      secrets: [],
+      redact: (s) => s,
     });
     logger.info("still logged");
     await new Promise((r) => setImmediate(r));
