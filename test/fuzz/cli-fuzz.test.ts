@@ -133,7 +133,9 @@ describe("CLI fuzz: never exit 1, never a hang, never a stack trace", () => {
       miniScenario({
         workspaces: ["a", "b", "c"].map((n, i) => ({ name: n, owner: i ? "bob" : "alice", template: "python-dev", status: "running" as const, started_at: "-5h", deadline: "+1h" })),
       }),
-      { buildDelayMs: 1 },
+      // No per-user rate limit: the harness sends thousands of requests a minute, and a 429's
+      // Retry-After wait (tested on its own elsewhere) would read as a hang here.
+      { buildDelayMs: 1, rateLimit: 0 },
     );
   });
   afterAll(async () => {
@@ -176,7 +178,7 @@ describe("CLI fuzz: never exit 1, never a hang, never a stack trace", () => {
           clockIso: () => NOW,
           signal: controller.signal,
           interruptedBy: () => (controller.signal.aborted ? "SIGTERM" : null),
-          clientOverrides: { maxRetries: 1, backoffBaseMs: 1, timeoutMs: 5_000 },
+          clientOverrides: { maxRetries: 1, backoffBaseMs: 1, maxRetryWaitMs: 1_000, timeoutMs: 5_000 },
         });
         let timer: NodeJS.Timeout | undefined;
         const hang = new Promise<"hang">((resolve) => (timer = setTimeout(() => resolve("hang"), CASE_TIMEOUT_MS)));
