@@ -69,6 +69,7 @@ export async function runCli(deps: MainDeps): Promise<number> {
         ...(opts.latencyMs !== undefined ? { latencyMs: opts.latencyMs as number } : {}),
         ...(opts.faultRate !== undefined ? { faultRate: opts.faultRate as number } : {}),
         ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit as number } : {}),
+        ...(opts.rateLimitMode !== undefined ? { rateLimitMode: opts.rateLimitMode as string } : {}),
         ...(opts.buildDelayMs !== undefined ? { buildDelayMs: opts.buildDelayMs as number } : {}),
         frozen: !!opts.frozen,
       },

@@ -55,9 +55,19 @@ export const workspaceSchema = z.object({
   ttl_ms: z.number().nullish().transform((v) => (v === undefined || v === null ? null : v)),
   last_used_at: nullableTime,
   outdated: z.boolean().optional(),
-  dormant_at: z.string().nullish(),
-  deleting_at: z.string().nullish(),
+  /** Set while the workspace is dormant (Coder never autostops or autostarts it then). */
+  dormant_at: nullableTime,
+  /** When Coder will delete the dormant workspace (template `time_til_dormant_autodelete_ms`). */
+  deleting_at: nullableTime,
   next_start_at: z.string().nullish(),
+  favorite: z.boolean().optional(),
+  /** Newer servers: a prebuilt workspace (owned by the prebuilds system user until claimed). */
+  is_prebuild: z.boolean().optional(),
+  /** Newer servers: the task this workspace runs (Coder pauses task workspaces itself). */
+  task_id: z
+    .string()
+    .nullish()
+    .transform((v) => (v ? v : null)),
 });
 export type Workspace = z.infer<typeof workspaceSchema>;
 
@@ -94,8 +104,15 @@ export const templateSchema = z.object({
   display_name: z.string().optional().default(""),
   organization_id: z.string(),
   organization_name: z.string().optional().default(""),
+  /** The latest template edit (a schedule change is at or before it). */
+  updated_at: z.string().optional(),
   default_ttl_ms: z.number().optional().default(0),
-  activity_bump_ms: z.number().optional().default(0),
+  /** Absent on servers without activity bump settings: Coder's default (1 h) applies. 0 disables bumping. */
+  activity_bump_ms: z.number().optional(),
+  /** Enterprise lifecycle settings (0 or absent: off). */
+  failure_ttl_ms: z.number().optional().default(0),
+  time_til_dormant_ms: z.number().optional().default(0),
+  time_til_dormant_autodelete_ms: z.number().optional().default(0),
   autostop_requirement: autostopRequirementSchema.nullish(),
   autostart_requirement: z.object({ days_of_week: z.array(z.string()) }).nullish(),
   allow_user_autostart: z.boolean().optional().default(true),

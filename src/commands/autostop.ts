@@ -30,7 +30,7 @@ import { dimensionActive, evaluateFilters, mergeFilters, resolveNames, type Comp
 import { describePolicy, nextWindow, policyFromConfig, graceEnd, type QuietPolicy } from "../domain/quiet-window.js";
 import {
   beyondTolerance,
-  coderCauses,
+  coderStopCauses,
   comparePredictions,
   earliestCause,
   overdue,
@@ -40,7 +40,18 @@ import {
 } from "../domain/stop-prediction.js";
 import { classifyTtl } from "../domain/ttl.js";
 import {
-  fallbackQuietStart,
+  describeBuildReason,
+  describeDormancy,
+  lifecycleFields,
+  lifecycleGuard,
+  lifecycleScope,
+  type LifecycleGuard,
+  type LifecycleScope,
+  type TemplateLifecycle,
+} from "../domain/lifecycle.js";
+import {
+  CODER_DEFAULT_QUIET_HOURS,
+  ownerScheduleFallback,
   quietStartFromResponse,
   quietStartFromSchedule,
   quietWindowAt,
@@ -61,6 +72,9 @@ export interface AutostopOptions {
   maxStops?: number | undefined;
   /** Fetch every owner's quiet hours (prune cause and drift check in the list). */
   ownerSchedules: boolean;
+  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+  includePrebuilds?: boolean | undefined;
+  includeTasks?: boolean | undefined;
 }
 
 /** An owner's quiet-hours schedule as far as this run knows it. */
@@ -81,6 +95,8 @@ interface Deployment {
   advanced: boolean;
   config: DeploymentConfig | null;
   templates: Map<string, Template>;
+  /** Ids of suspended users (Coder stops their workspaces at the next tick); null when not readable. */
+  suspended: Set<string> | null;
 }
 
 const requirementOf = (t: Template | undefined, d: Deployment) => {
@@ -100,34 +116,78 @@ export async function autostopCommand(ctx: AppContext, opts: AutostopOptions): P
   // The list and --execute rest on the builds' own deadlines and this tool's policy: they read the
   // deployment (version, licence, templates, config) only when owners' schedules are wanted too.
   const needDeployment = needOwners || opts.mode === "explain";
-  const [loaded, workspaces] = await Promise.all([needDeployment ? loadDeployment(client) : null, loadWorkspaces(ctx, client, opts)]);
-  const deployment = loaded ?? UNREAD_DEPLOYMENT;
-  if (opts.mode === "explain") return explain(ctx, client, deployment, workspaces[0]!);
-  const owners = loaded ? await ownerSchedules(ctx, client, deployment, workspaces, needOwners) : notFetched(workspaces);
+  // Coder's lifecycle rules need the templates (activity bump, failure TTL, dormancy), the licence
+  // (those TTLs are enterprise settings) and the suspended users: read once each, in every mode.
+  const [deployment, listed] = await Promise.all([loadDeployment(ctx, client, needDeployment), loadWorkspaces(ctx, client, opts)]);
+  const scope = lifecycleScope(ctx.config.lifecycle, opts);
+  if (opts.mode === "explain") return explain(ctx, client, deployment, listed[0]!, scope);
+  const workspaces = opts.mode === "schedule" ? listed : [...listed, ...(await loadFailed(ctx, client, deployment))];
+  const owners = needDeployment ? await ownerSchedules(ctx, client, deployment, workspaces, needOwners) : notFetched(workspaces);
   const running = workspaces.filter((w) => w.latest_build.status === "running");
-  const assessed = await assessAll(ctx, client, deployment, owners, running);
+  const failed = workspaces.filter((w) => w.latest_build.status === "failed");
+  const assessed = await assessAll(ctx, client, deployment, owners, [...running, ...failed], scope);
   if (opts.mode === "schedule") return scheduleResult(ctx, deployment, owners, running, assessed);
   if (opts.mode === "execute") return execute(ctx, assessed, opts);
   return listResult(ctx, assessed, opts, owners, needOwners);
 }
 
-async function loadDeployment(client: CoderClient): Promise<Deployment> {
-  const [info, entitlements, templates, config] = await Promise.all([
-    client.buildInfo(),
+/**
+ * The deployment: templates, licence and suspended users always; with `full` also the version
+ * (leeway) and the deployment config.
+ */
+async function loadDeployment(ctx: AppContext, client: CoderClient, full: boolean): Promise<Deployment> {
+  const [info, entitlements, templates, config, suspended] = await Promise.all([
+    full ? client.buildInfo() : null,
     client.entitlements(),
     client.listTemplates(),
-    client.deploymentConfig().catch((err: unknown) => {
-      if (err instanceof CoderApiError && (err.status === 403 || err.status === 404)) return null;
-      throw err;
-    }),
+    full
+      ? client.deploymentConfig().catch((err: unknown) => {
+          if (err instanceof CoderApiError && (err.status === 403 || err.status === 404)) return null;
+          throw err;
+        })
+      : null,
+    client.listUsers("status:suspended").then(
+      (users) => new Set(users.filter((u) => u.status === "suspended").map((u) => u.id)),
+      (err: unknown) => {
+        if (err instanceof CoderApiError && (err.status === 403 || err.status === 404)) {
+          ctx.logger.warn(`suspended users are not readable (${err.status}): stops of suspended owners' workspaces are not predicted`);
+          return null;
+        }
+        throw err;
+      },
+    ),
   ]);
   return {
-    version: info.version,
-    leewayHours: leewayHoursForVersion(info.version),
+    version: info?.version ?? "",
+    leewayHours: info ? leewayHoursForVersion(info.version) : DEFAULT_AUTOSTOP_LEEWAY_HOURS,
     advanced: advancedSchedulingEnabled(entitlements),
     config,
     templates: new Map(templates.map((t) => [t.id, t])),
+    suspended,
   };
+}
+
+/** The template's lifecycle settings as Coder applies them: the TTLs only with advanced scheduling. */
+function templateLifecycle(d: Deployment, templateId: string): TemplateLifecycle | null {
+  const t = d.templates.get(templateId);
+  if (!t) return null;
+  return {
+    timeTilDormantMs: d.advanced ? t.time_til_dormant_ms : 0,
+    timeTilDormantAutodeleteMs: d.advanced ? t.time_til_dormant_autodelete_ms : 0,
+    failureTtlMs: d.advanced ? t.failure_ttl_ms : 0,
+    activityBumpMs: t.activity_bump_ms ?? null,
+  };
+}
+
+/** Failed workspaces, read only when a template's failure TTL makes Coder stop them. */
+async function loadFailed(ctx: AppContext, client: CoderClient, d: Deployment): Promise<Workspace[]> {
+  if (!d.advanced || ![...d.templates.values()].some((t) => t.failure_ttl_ms > 0)) return [];
+  const progress = ctx.progress("listing failed workspaces");
+  try {
+    return await client.listWorkspaces("status:failed", (n, t) => progress.update(n, t));
+  } finally {
+    progress.done();
+  }
 }
 
 async function loadWorkspaces(ctx: AppContext, client: CoderClient, opts: AutostopOptions): Promise<Workspace[]> {
@@ -151,15 +211,6 @@ async function loadWorkspaces(ctx: AppContext, client: CoderClient, opts: Autost
   }
 }
 
-/** Stands in when the deployment was not read: no licence-dependent inference is made from it. */
-const UNREAD_DEPLOYMENT: Deployment = {
-  version: "",
-  leewayHours: DEFAULT_AUTOSTOP_LEEWAY_HOURS,
-  advanced: false,
-  config: null,
-  templates: new Map(),
-};
-
 function notFetched(workspaces: readonly Workspace[]): Map<string, OwnerSchedule> {
   const out = new Map<string, OwnerSchedule>();
   for (const w of workspaces) {
@@ -178,14 +229,19 @@ async function ownerSchedules(
 ): Promise<Map<string, OwnerSchedule>> {
   const owners = [...new Set(workspaces.map((w) => w.owner_name))].sort();
   const qhConfig = d.config?.config.user_quiet_hours_schedule;
-  const defaultSchedule = qhConfig?.default_schedule || (d.advanced ? "CRON_TZ=UTC 0 0 * * *" : "");
-  const pruneFallback = (): QuietStart =>
-    (defaultSchedule && quietStartFromSchedule(defaultSchedule, "deployment-default")) ||
-    fallbackQuietStart(ctx.config.prune_workspaces.timezone, "no readable quiet-hours schedule: midnight in prune_workspaces.timezone");
+  // The schedule Coder applies to users without their own (Coder's own default when none is configured).
+  const defaultSchedule = qhConfig?.default_schedule || (d.advanced ? CODER_DEFAULT_QUIET_HOURS : "");
+  const pruneFallback = (why: string): QuietStart =>
+    ownerScheduleFallback({
+      advanced: d.advanced,
+      deploymentDefault: d.config ? (qhConfig?.default_schedule ?? "") : null,
+      pruneZone: ctx.config.prune_workspaces.timezone,
+      why,
+    });
   const out = new Map<string, OwnerSchedule>();
   if (!d.advanced) {
     // AGPL/unlicensed: Coder sets no max_deadline; prune falls back to the default, then midnight.
-    for (const o of owners) out.set(o, { coderSchedule: null, pruneStart: pruneFallback(), response: null, source: "not-licensed", note: "quiet hours need the advanced_template_scheduling entitlement" });
+    for (const o of owners) out.set(o, { coderSchedule: null, pruneStart: pruneFallback("quiet hours not licensed"), response: null, source: "not-licensed", note: "quiet hours need the advanced_template_scheduling entitlement" });
     return out;
   }
   if (qhConfig && qhConfig.allow_user_custom === false && defaultSchedule) {
@@ -204,10 +260,10 @@ async function ownerSchedules(
     await mapLimit(owners, ctx.config.http.concurrency, async (o) => {
       try {
         const qh = await client.getQuietHours(o);
-        out.set(o, { coderSchedule: qh.raw_schedule, pruneStart: quietStartFromResponse(qh) ?? pruneFallback(), response: qh, source: "fetched", note: null });
+        out.set(o, { coderSchedule: qh.raw_schedule, pruneStart: quietStartFromResponse(qh) ?? pruneFallback(`unusable schedule ${JSON.stringify(qh.raw_schedule)}`), response: qh, source: "fetched", note: null });
       } catch (err) {
         if (!(err instanceof CoderApiError) || (err.status !== 403 && err.status !== 404)) throw err;
-        out.set(o, { coderSchedule: null, pruneStart: pruneFallback(), response: null, source: "unreadable", note: `quiet hours not readable (${err.status})` });
+        out.set(o, { coderSchedule: null, pruneStart: pruneFallback(`quiet hours not readable (${err.status})`), response: null, source: "unreadable", note: `quiet hours not readable (${err.status})` });
       }
       progress.update(++done, owners.length);
     });
@@ -226,6 +282,8 @@ interface Assessed {
   exclusion: string | null;
   qh: CategorizedWorkspace | null;
   pruneVerdict: { keep: boolean; reason: string | null } | null;
+  /** Coder's own lifecycle keeps it out of this tool's hands (dormant, prebuilt, task). */
+  guard: LifecycleGuard | null;
 }
 
 async function assessAll(
@@ -234,14 +292,15 @@ async function assessAll(
   d: Deployment,
   owners: Map<string, OwnerSchedule>,
   running: readonly Workspace[],
+  scope: LifecycleScope,
 ): Promise<Assessed[]> {
   const policy = policyFromConfig(ctx.config.quiet_hours);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
   for (const w of exclusions.expired) ctx.logger.warn(`exclusion of ${w.kind} "${w.name}" expired on ${w.expires} and is ignored`);
-  const cat = categorize(running, policy, exclusions, ctx.now);
+  const cat = categorize(running, policy, exclusions, ctx.now, scope);
   const byId = new Map(cat.items.map((i) => [i.workspace.id, i]));
   const filters = await pruneFilters(ctx, client, owners);
-  return running.map((ws) => assessOne(ctx, d, owners, policy, cat, byId.get(ws.id) ?? null, filters, ws));
+  return running.map((ws) => assessOne(ctx, d, owners, policy, cat, byId.get(ws.id) ?? null, filters, ws, scope));
 }
 
 /** The configured prune filters (prune's own merge rules; groups need one listing, only when used). */
@@ -275,14 +334,21 @@ function assessOne(
   item: CategorizedWorkspace | null,
   filters: CompiledFilters | null,
   ws: Workspace,
+  scope: LifecycleScope,
 ): Assessed {
-  const causes = coderCauses(ws.latest_build);
-  const exclusion = item?.exclusion ? describeExclusion(item.exclusion) : null;
+  const nowMs = ctx.now.toMillis();
+  const causes = coderStopCauses(ws, {
+    nowMs,
+    template: templateLifecycle(d, ws.template_id),
+    ownerSuspended: d.suspended === null ? null : d.suspended.has(ws.owner_id),
+  });
+  const guard = lifecycleGuard(ws, scope);
+  const exclusion = item?.exclusion ? describeExclusion(item.exclusion) : (guard?.reason ?? null);
   const qhCause = quietHoursCause(policy, cat, item, ctx.now);
   if (qhCause) causes.push(qhCause);
   const owner = owners.get(ws.owner_name);
   let pruneVerdict: Assessed["pruneVerdict"] = null;
-  if (filters && owner?.pruneStart) {
+  if (filters && owner?.pruneStart && !guard && ws.latest_build.status === "running") {
     pruneVerdict = evaluateFilters(ws, filters);
     if (pruneVerdict.keep) {
       const w = quietWindowAt(owner.pruneStart, ctx.now, ctx.config.prune_workspaces.default_quiet_hours_duration);
@@ -299,9 +365,11 @@ function assessOne(
       requirement: requirementOf(template, d),
       quietHoursSchedule: owner.coderSchedule,
       leewayHours: d.leewayHours,
+      nowMs,
+      templateUpdatedAt: template?.updated_at ?? null,
     });
   }
-  return { workspace: ws, causes, next: earliestCause(causes), drift, exclusion, qh: item, pruneVerdict };
+  return { workspace: ws, causes, next: earliestCause(causes), drift, exclusion, qh: item, pruneVerdict, guard };
 }
 
 /**
@@ -340,6 +408,9 @@ function pendingEntry(a: Assessed, nowMs: number) {
     excluded: a.exclusion,
     drift: a.drift?.status === "drift" ? a.drift.drift : null,
     drift_check: a.drift === null ? "not-checked" : a.drift.status,
+    drift_note: a.drift?.status === "ok" ? (a.drift.note ?? null) : a.drift?.status === "unknown" ? a.drift.reason : null,
+    lifecycle_guard: a.guard,
+    ...lifecycleFields(ws),
   });
 }
 type PendingEntry = ReturnType<typeof pendingEntry>;
@@ -353,7 +424,8 @@ function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions
     ),
   );
   let entries = sorted.map((a) => pendingEntry(a, nowMs));
-  const total = entries.length;
+  const total = entries.filter((e) => e.status === "running").length;
+  const failedListed = entries.length - total;
   if (opts.withinSeconds !== undefined) entries = entries.filter((e) => e.seconds_left !== null && e.seconds_left <= opts.withinSeconds!);
   const sources = new Set([...owners.values()].map((o) => o.source));
   const ownerSource = sources.size === 1 ? [...sources][0]! : sources.size === 0 ? (fetched ? "fetched" : "not-fetched") : "mixed";
@@ -361,6 +433,8 @@ function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions
   const data = {
     within_seconds: opts.withinSeconds ?? null,
     total_running: total,
+    /** Failed workspaces listed because a template's failure TTL makes Coder stop them. */
+    total_failed: failedListed,
     owner_schedules: ownerSource,
     summary: {
       listed: entries.length,
@@ -493,11 +567,11 @@ interface TraceStep {
   detail: string;
 }
 
-async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace): Promise<CommandResult> {
+async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace, scope: LifecycleScope): Promise<CommandResult> {
   const owners = await ownerSchedules(ctx, client, d, [ws], true);
   const owner = owners.get(ws.owner_name)!;
   const running = ws.latest_build.status === "running";
-  const [a] = running ? await assessAll(ctx, client, d, owners, [ws]) : [null];
+  const [a] = running || ws.latest_build.status === "failed" ? await assessAll(ctx, client, d, owners, [ws], scope) : [null];
   const zone = ctx.config.quiet_hours.timezone;
   const nowMs = ctx.now.toMillis();
   const t = d.templates.get(ws.template_id);
@@ -511,6 +585,27 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
   const ex = matchExclusion(ws, exclusions.active);
   trace.push({ rule: "exclusions", matched: !!ex, detail: ex ? describeExclusion(ex) : "no user, template or workspace exclusion matches" });
+
+  // Coder's own lifecycle: who made the last build, dormancy, prebuilds, tasks, and the executor's other stops.
+  const life = lifecycleFields(ws);
+  const guard = lifecycleGuard(ws, scope);
+  const ownerSuspended = d.suspended === null ? null : d.suspended.has(ws.owner_id);
+  const lifecycleCauses = (a?.causes ?? []).filter((c) => c.cause === "suspended-owner" || c.cause === "failure-ttl" || c.cause === "dormancy");
+  trace.push({ rule: "last build", matched: life.last_build_by === "coder", detail: `#${b.build_number} ${b.transition} by ${describeBuildReason(life.last_build_reason)}` });
+  trace.push({
+    rule: "Coder lifecycle",
+    matched: lifecycleCauses.length > 0 || guard !== null,
+    detail: [
+      describeDormancy(ws) ?? "not dormant",
+      life.is_prebuild ? "prebuilt workspace (Coder's reconciliation loop manages it; the lifecycle executor does not)" : null,
+      life.task_id ? `task workspace (task ${life.task_id}; Coder pauses it with task_auto_pause)` : null,
+      ownerSuspended === null ? "owner status not readable" : ownerSuspended ? `owner ${ws.owner_name} is suspended` : "owner active",
+      ...lifecycleCauses.map((c) => `${c.cause} at ${formatInstant(iso(c.atMs), zone)}: ${c.detail}`),
+      guard ? `this tool leaves it alone: ${guard.reason}` : null,
+    ]
+      .filter((x): x is string => x !== null)
+      .join("; "),
+  });
 
   // Coder's deadline / max_deadline, recomputed at the build's completion.
   const completed = b.job.completed_at ?? null;
@@ -581,11 +676,11 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
   }
 
   // Verdicts.
-  const ttl = classifyTtl(ws, nowMs, Math.round(ctx.config.ttl_monitor.warning_threshold_hours * 3600));
+  const ttl = classifyTtl(ws, nowMs, Math.round(ctx.config.ttl_monitor.warning_threshold_hours * 3600), t ? { activityBumpMs: t.activity_bump_ms ?? null } : undefined);
   const qh = a?.qh ?? null;
   const od = overdue(b, nowMs);
   const tolerance = ctx.config.autostop.overdue_tolerance_minutes;
-  const wouldExecute = running && !ex && beyondTolerance(od, tolerance);
+  const wouldExecute = running && !ex && !guard && beyondTolerance(od, tolerance);
   const graceLeft = qh?.dueAt ? Math.floor((qh.dueAt.toMillis() - nowMs) / 1000) : null;
   if (qh) {
     trace.push({
@@ -617,7 +712,7 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
     rule: "autostop --execute",
     matched: wouldExecute,
     detail: od
-      ? `${formatDuration(od.overdueSeconds)} past its ${od.source}; tolerance ${tolerance} min → ${wouldExecute ? "would be stopped" : ex ? "excluded" : "left to Coder"}`
+      ? `${formatDuration(od.overdueSeconds)} past its ${od.source}; tolerance ${tolerance} min → ${wouldExecute ? "would be stopped" : ex ? "excluded" : guard ? `left alone (${guard.kind})` : "left to Coder"}`
       : "not past its deadline or max_deadline",
   });
   const entry = a ? pendingEntry(a, nowMs) : workspaceEntry(ws, { stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline });
@@ -639,6 +734,13 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
       max_deadline_source: maxSource,
     },
     owner_quiet_hours: ownerWindow,
+    lifecycle: {
+      ...life,
+      last_build_description: describeBuildReason(life.last_build_reason),
+      owner_suspended: ownerSuspended,
+      guard,
+      coder_stops: lifecycleCauses.map((c) => ({ cause: c.cause, at: iso(c.atMs), seconds_left: Math.floor((c.atMs - nowMs) / 1000), detail: c.detail })),
+    },
     drift: a?.drift?.status === "drift" ? a.drift.drift : null,
     verdicts,
   };
@@ -709,6 +811,7 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
   const planned: { ws: Workspace; stopsAtMs: number; source: "deadline" | "max_deadline" }[] = [];
   const excluded: { entry: ReturnType<typeof workspaceEntry>; reason: string }[] = [];
   for (const a of assessed) {
+    if (a.workspace.latest_build.status !== "running") continue;
     const od = overdue(a.workspace.latest_build, nowMs);
     if (!beyondTolerance(od, tolerance) || !od) continue;
     if (a.exclusion) {

@@ -35,14 +35,14 @@ import {
 } from "../domain/prune-filters.js";
 import { planPrune, pruneReason, validateDuration, type OwnerPlan, type PrunePlan } from "../domain/prune.js";
 import {
-  fallbackQuietStart,
   formatHours,
   formatPeriod,
+  ownerScheduleFallback,
   quietStartFromResponse,
-  quietStartFromSchedule,
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
 import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { lifecycleFields, lifecycleGuard, lifecycleScope, type LifecycleGuard } from "../domain/lifecycle.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
@@ -64,6 +64,9 @@ export interface PruneOptions {
   includeStopped?: boolean;
   include?: Partial<DimensionLists>;
   exclude?: Partial<DimensionLists>;
+  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+  includePrebuilds?: boolean;
+  includeTasks?: boolean;
 }
 
 type Scope = { kind: "me" | "user" | "all"; user: string | null };
@@ -145,10 +148,17 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   // Resolve filter names (unknown → exit 2 with the known names).
   const groupMembers = await resolveFilterNames(ctx, client, filters, cliValues, workspaces, groups, warn);
 
-  // Filters.
+  // Coder's own lifecycle first (dormant, prebuilt, task workspaces are Coder's), then the filters.
+  const lifeScope = lifecycleScope(ctx.config.lifecycle, opts);
   const survivors: Workspace[] = [];
+  const guarded: { ws: Workspace; guard: LifecycleGuard }[] = [];
   const dropped = new Map<string, number>();
   for (const ws of workspaces) {
+    const guard = lifecycleGuard(ws, lifeScope);
+    if (guard) {
+      guarded.push({ ws, guard });
+      continue;
+    }
     const v = evaluateFilters(ws, { merged: filters, groupMembers });
     if (v.keep) survivors.push(ws);
     else dropped.set(v.reason!, (dropped.get(v.reason!) ?? 0) + 1);
@@ -167,8 +177,8 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
   const exitCode = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? ExitCode.Partial : ExitCode.Ok;
 
-  const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun });
-  const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun });
+  const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun, guarded });
+  const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun, guarded });
   return { command: "prune", mode, data, human, exitCode };
 }
 
@@ -318,21 +328,17 @@ async function ownerStarts(
   }
   if (misses.length === 0) return starts;
 
-  // Deployment default (one request), then the configured fallback.
-  let def: QuietStart | null = null;
-  let defWhy = "";
+  // Deployment default (one request), then the shared fallback rule.
+  let deploymentDefault: string | null = null;
   try {
     const dc = await client.deploymentConfig();
-    const raw = dc.config.user_quiet_hours_schedule?.default_schedule ?? "";
-    def = raw ? quietStartFromSchedule(raw, "deployment-default") : null;
-    if (!def) defWhy = raw ? `the deployment default ${JSON.stringify(raw)} is not a daily time` : "no deployment default schedule";
+    deploymentDefault = dc.config.user_quiet_hours_schedule?.default_schedule ?? "";
   } catch (err) {
     if (!(err instanceof CoderApiError && (err.status === 403 || err.status === 404))) throw err;
-    defWhy = `the deployment config is not readable (${err.status})`;
   }
   const zone = ctx.config.prune_workspaces.timezone;
   for (const m of misses) {
-    starts.set(m.id, def ? { ...def, note: m.why } : fallbackQuietStart(zone, `${m.why}; ${defWhy}: prune_workspaces.timezone midnight`));
+    starts.set(m.id, ownerScheduleFallback({ advanced: licensed, deploymentDefault, pruneZone: zone, why: m.why }));
   }
   return starts;
 }
@@ -351,6 +357,8 @@ interface OutputInput {
   workspacesListed: number;
   cleanup: CleanupOutcome | null;
   dryRun: boolean;
+  /** Left to Coder's own lifecycle (dormant, prebuilt, task), with the reason. */
+  guarded: { ws: Workspace; guard: LifecycleGuard }[];
 }
 
 function quietHoursJson(o: OwnerPlan) {
@@ -395,6 +403,7 @@ function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
         quiet_end: isoUtc(o.window.end),
         is_in_quiet_hours: true,
       },
+      ...lifecycleFields(ws),
     })),
   );
   return {
@@ -422,6 +431,7 @@ function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
       workspaces: o.workspaces.length,
     })),
     warnings: r.warnings,
+    lifecycle_excluded: r.guarded.map((g) => workspaceEntry(g.ws, { kind: g.guard.kind, reason: g.guard.reason, ...lifecycleFields(g.ws) })),
     ...(r.cleanup
       ? {
           cleanup_executed: !r.dryRun,
@@ -461,6 +471,7 @@ function renderHuman(ctx: AppContext, r: OutputInput & { survivors: number }): s
     `Evaluated at: ${formatInstant(isoUtc(ctx.now), "UTC")} · ${r.workspacesListed} listed, ${r.survivors} after filters, ${r.plan.owners.length} owner(s) checked`,
   );
   for (const w of r.warnings) out.push(`⚠️  ${w}`);
+  for (const g of r.guarded) out.push(`🚫 ${g.ws.owner_name}/${g.ws.name}: left alone — ${g.guard.reason}`);
   out.push("");
   if (r.plan.selected.length === 0) {
     out.push("✅ No workspaces found within quiet hours periods");

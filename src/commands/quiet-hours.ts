@@ -28,6 +28,7 @@ import {
 import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
 import { InterruptedError, UsageError } from "../errors.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
+import { lifecycleFields, lifecycleScope } from "../domain/lifecycle.js";
 import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
 import { anyFailed, describeResults } from "../exec/notify.js";
 import { upcomingQuietStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
@@ -45,6 +46,9 @@ export interface QuietHoursOptions {
   timezone?: string | undefined;
   /** --max-stops: overrides safety.max_stops_per_run for this run. */
   maxStops?: number | undefined;
+  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+  includePrebuilds?: boolean | undefined;
+  includeTasks?: boolean | undefined;
 }
 
 /** Picks the mode from the flags with the Python agent's precedence. */
@@ -79,7 +83,8 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   progress.done();
   const workspaces = [...list].sort(byOwnerThenName);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
-  const c = categorize(workspaces, policy, exclusions, ctx.now);
+  const scope = lifecycleScope(ctx.config.lifecycle, opts);
+  const c = categorize(workspaces, policy, exclusions, ctx.now, scope);
   for (const w of c.warnings) ctx.logger.warn(w);
   const view = new View(ctx, c, exclusions.active);
 
@@ -175,6 +180,8 @@ class View {
       time_remaining: formatRemaining(i.secondsRemaining),
       due_at: i.category === "quiet_hours_grace" || i.category === "quiet_hours_stopping" || (i.category === "ttl_expired" && i.dueAt) ? iso(i.dueAt) : null,
       exclusion: i.exclusion ? { kind: i.exclusion.kind, name: i.exclusion.name, reason: i.exclusion.reason, expires: i.exclusion.expires } : null,
+      lifecycle_guard: i.guard,
+      ...lifecycleFields(ws),
     });
   }
 

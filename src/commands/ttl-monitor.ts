@@ -13,6 +13,7 @@ import type { AppContext } from "../cli/context.js";
 import type { CoderClient } from "../coder/client.js";
 import type { Organization, Workspace } from "../coder/schemas.js";
 import { AgentError, CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
+import { describeBuildReason, lifecycleFields } from "../domain/lifecycle.js";
 import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
@@ -146,8 +147,27 @@ async function runReport(
     const blind = await visibilityWarning(client, scope.users === "all" ? { kind: "all" } : { kind: "user", user: scope.username ?? "" }, workspaces);
     if (blind) ctx.logger.warn(blind);
   }
-  const buckets = bucketTtl(workspaces, now.toMillis(), thresholdSeconds);
+  let buckets = bucketTtl(workspaces, now.toMillis(), thresholdSeconds);
+  if (buckets.expiring_soon.length > 0) {
+    // Expiring soon may only mean an active owner whose deadline Coder keeps bumping: the templates
+    // say by how much (one request, only when something is expiring soon).
+    const bumps = await templateBumps(ctx, client);
+    if (bumps) buckets = bucketTtl(workspaces, now.toMillis(), thresholdSeconds, (w) => ({ activityBumpMs: bumps.has(w.template_id) ? bumps.get(w.template_id)! : null }));
+  }
   return renderReport(ctx, { scope, opts, thresholdSeconds, now, cycle, buckets, total: workspaces.length });
+}
+
+/** Template id → activity_bump_ms (null: the template does not say; Coder's default applies); null when templates are not readable. */
+async function templateBumps(ctx: AppContext, client: CoderClient): Promise<Map<string, number | null> | null> {
+  try {
+    return new Map((await client.listTemplates()).map((t) => [t.id, t.activity_bump_ms ?? null]));
+  } catch (err) {
+    if (err instanceof CoderApiError && (err.status === 403 || err.status === 404)) {
+      ctx.logger.warn(`templates are not readable (${err.status}): the activity bump is not considered for expiring workspaces`);
+      return null;
+    }
+    throw err;
+  }
 }
 
 interface ReportInput {
@@ -181,6 +201,9 @@ function entry(a: TtlAnalysis<Workspace>, zone: string) {
     stops_at: r.stopsAt,
     stop_source: r.stopSource,
     stops_only_manually: r.stopsOnlyManually,
+    /** Active owner: where Coder's activity bump keeps the deadline (BUMPED_BY_ACTIVITY), else null. */
+    bumped_deadline: r.bumpedDeadline,
+    ...lifecycleFields(w),
   });
 }
 
@@ -198,6 +221,7 @@ function renderReport(ctx: AppContext, input: ReportInput): CommandResult {
     stopped: buckets.stopped.length,
     transitional: buckets.transitional.length,
     stops_only_manually: buckets.running.filter((a) => a.result.stopsOnlyManually).length,
+    bumped_by_activity: buckets.running.filter((a) => a.result.complianceStatus === "BUMPED_BY_ACTIVITY").length,
   };
   const list = (xs: TtlAnalysis<Workspace>[]) => xs.map((a) => entry(a, zone));
   const data = {
@@ -298,7 +322,7 @@ function humanReport(
     lines.push(
       renderTable(
         ["Owner", "Workspace", "TTL", "Time Remaining", "Status"],
-        ws.running.map((e) => [e.owner, e.name, e.ttl_formatted, e.stops_only_manually ? "N/A" : e.time_remaining, e.stops_only_manually ? "stops only manually (no deadline)" : "RUNNING"]),
+        ws.running.map((e) => [e.owner, e.name, e.ttl_formatted, e.stops_only_manually ? "N/A" : e.time_remaining, e.stops_only_manually ? "stops only manually (no deadline)" : e.compliance_status === "BUMPED_BY_ACTIVITY" ? "bumped by activity" : "RUNNING"]),
         color,
       ),
     );
@@ -308,7 +332,7 @@ function humanReport(
     lines.push(
       renderTable(
         ["Owner", "Workspace", "TTL", "Status", "Last Updated"],
-        ws.stopped.slice(0, STOPPED_SHOWN).map((e) => [e.owner, e.name, e.ttl_formatted, e.compliance_status, formatInstant(e.updated_at, zone)]),
+        ws.stopped.slice(0, STOPPED_SHOWN).map((e) => [e.owner, e.name, e.ttl_formatted, `${e.compliance_status}${e.last_build_reason ? ` (${describeBuildReason(e.last_build_reason)})` : ""}${e.dormant_at ? `, dormant${e.deleting_at ? `, deleted at ${formatInstant(e.deleting_at, zone)}` : ""}` : ""}`, formatInstant(e.updated_at, zone)]),
         color,
       ),
     );
@@ -320,6 +344,8 @@ function humanReport(
   if (expired > 0) lines.push(`  • ${expired} RUNNING workspace(s) have exceeded their TTL and should be stopped`);
   if (soon > 0) lines.push(`  • ${soon} RUNNING workspace(s) will expire within ${thresholdText}`);
   if (expired === 0 && soon === 0) lines.push("  • All running workspaces are within TTL compliance");
+  const bumped = (summary as { bumped_by_activity?: number }).bumped_by_activity ?? 0;
+  if (bumped > 0) lines.push(`  • ${bumped} RUNNING workspace(s) are in use: Coder keeps bumping their deadline by activity (not expiring)`);
   const manual = summary.stops_only_manually ?? 0;
   if (manual > 0) lines.push(`  • ${manual} RUNNING workspace(s) have no deadline and stop only manually`);
   if ((summary.transitional ?? 0) > 0) lines.push(`  • ${summary.transitional} workspace(s) are in transition (starting, stopping, failed…)`);

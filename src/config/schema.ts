@@ -149,6 +149,10 @@ export const configSchema = z
       include_templates: z.array(z.string()),
       exclude_templates: z.array(z.string()),
     }),
+    lifecycle: z.object({
+      include_prebuilds: z.boolean(),
+      include_task_workspaces: z.boolean(),
+    }),
     journal: z.object({ path: z.string() }),
     cost: z.object({
       currency: z.string().min(1),
@@ -247,6 +251,7 @@ export const DEFAULT_CONFIG = {
     include_templates: [],
     exclude_templates: [],
   },
+  lifecycle: { include_prebuilds: false, include_task_workspaces: false },
   journal: { path: "" },
   cost: { currency: "USD", default_per_hour: 0, per_hour: [] },
   http: { concurrency: 8, timeout_seconds: 30, page_size: 5000 },

@@ -5,6 +5,7 @@
  * normal_running.
  */
 import { effectiveStop } from "./deadlines.js";
+import { DEFAULT_SCOPE, deadlineReached, lifecycleGuard, type LifecycleGuard, type LifecycleScope } from "./lifecycle.js";
 import { DateTime } from "luxon";
 import type { Workspace } from "../coder/schemas.js";
 import {
@@ -135,6 +136,8 @@ export interface CategorizedWorkspace {
   /** Inside quiet hours with its grace over. */
   quietDue: boolean;
   exclusion: ExclusionRule | null;
+  /** Coder's own lifecycle keeps it out of this tool's hands (dormant, prebuilt, task): category `excluded`. */
+  guard: LifecycleGuard | null;
 }
 
 export interface Categorization {
@@ -204,8 +207,18 @@ export function startedAtOf(ws: Workspace): DateTime | null {
   return parse(ws.latest_build.created_at);
 }
 
-/** Categorises the running workspaces at `now` (non-running rows are ignored). */
-export function categorize(workspaces: readonly Workspace[], policy: QuietPolicy, exclusions: ExclusionSet, now: DateTime): Categorization {
+/**
+ * Categorises the running workspaces at `now` (non-running rows are ignored). Workspaces Coder's
+ * own lifecycle keeps (dormant; prebuilt and task workspaces unless `scope` includes them) are
+ * `excluded` with the reason, before the configured exclusions.
+ */
+export function categorize(
+  workspaces: readonly Workspace[],
+  policy: QuietPolicy,
+  exclusions: ExclusionSet,
+  now: DateTime,
+  scope: LifecycleScope = DEFAULT_SCOPE,
+): Categorization {
   const zone = policy.zone;
   const window = currentWindow(policy, now);
   const recent = mostRecentWindow(policy, now);
@@ -227,9 +240,14 @@ export function categorize(workspaces: readonly Workspace[], policy: QuietPolicy
     const due = window ? dueAt(policy, window, startedAt) : null;
     const quietDue = !!due && nowMs >= due.toMillis();
     const base = { workspace: ws, startedAt, deadline, maxDeadline, stopsAt, secondsRemaining, dueAt: due, quietDue };
+    const guard = lifecycleGuard(ws, scope);
+    if (guard) {
+      items.push({ ...base, dueAt: null, quietDue: false, category: "excluded", reasons: [guard.reason], exclusion: null, guard });
+      continue;
+    }
     const exclusion = matchExclusion(ws, exclusions.active);
     if (exclusion) {
-      items.push({ ...base, dueAt: null, quietDue: false, category: "excluded", reasons: [describeExclusion(exclusion)], exclusion });
+      items.push({ ...base, dueAt: null, quietDue: false, category: "excluded", reasons: [describeExclusion(exclusion)], exclusion, guard: null });
       continue;
     }
     const reasons: string[] = [];
@@ -237,7 +255,7 @@ export function categorize(workspaces: readonly Workspace[], policy: QuietPolicy
     const expiredBy = [
       ["deadline", parse(deadline)],
       ["max_deadline", parse(maxDeadline)],
-    ].find(([, t]) => t && (t as DateTime).toMillis() <= nowMs) as [string, DateTime] | undefined;
+    ].find(([, t]) => t && deadlineReached((t as DateTime).toMillis(), nowMs)) as [string, DateTime] | undefined;
     if (expiredBy) {
       category = "ttl_expired";
       const [field, t] = expiredBy;
@@ -267,7 +285,7 @@ export function categorize(workspaces: readonly Workspace[], policy: QuietPolicy
       category = "normal_running";
       reasons.push(window ? "Running normally" : policy.enabled ? "Running normally: outside quiet hours" : "Running normally: quiet hours disabled");
     }
-    items.push({ ...base, category, reasons, exclusion: null });
+    items.push({ ...base, category, reasons, exclusion: null, guard: null });
   }
   return { now, policy, window, recentWindow: recent, nextWindow: next, graceEndsAt, graceOver, items, warnings };
 }

@@ -8,14 +8,19 @@
  *   quiet hours), also when the deadline was capped to it;
  * - `quiet-hours-policy`: when this tool's quiet-hours agent would stop it (window start + grace);
  * - `prune`: the start of the owner's prune window (`prune --cleanup` stops running workspaces inside
- *   `[quiet start, quiet start + duration)`).
- * Ties go to Coder's own causes first (they happen without anyone running this tool).
+ *   `[quiet start, quiet start + duration)`);
+ * - `suspended-owner`, `failure-ttl`, `dormancy`: Coder's lifecycle executor stops a workspace whose
+ *   owner is suspended, a failed build past the template's failure TTL, and a workspace idle past the
+ *   template's time_til_dormant, at the tick these hold (see ./lifecycle.ts).
+ * Ties go to Coder's own causes first (they happen without anyone running this tool). Coder's
+ * executor never stops a prebuilt or a dormant workspace: neither has Coder causes.
  */
 import { effectiveStop, parseMs } from "./deadlines.js";
-export type StopCause = "ttl" | "autostop-requirement" | "quiet-hours-policy" | "prune";
+import { coderLifecycleStops, isDormant, isPrebuild, type LifecycleWorkspace, type TemplateLifecycle } from "./lifecycle.js";
+export type StopCause = "ttl" | "autostop-requirement" | "suspended-owner" | "failure-ttl" | "dormancy" | "quiet-hours-policy" | "prune";
 
-/** Ordering of causes when two fall on the same instant. */
-export const CAUSE_ORDER: readonly StopCause[] = ["ttl", "autostop-requirement", "quiet-hours-policy", "prune"];
+/** Ordering of causes when two fall on the same instant (Coder's executor checks autostop, then failed cleanup, then dormancy). */
+export const CAUSE_ORDER: readonly StopCause[] = ["ttl", "autostop-requirement", "suspended-owner", "failure-ttl", "dormancy", "quiet-hours-policy", "prune"];
 
 export interface CauseTime {
   cause: StopCause;
@@ -40,6 +45,21 @@ export function coderCauses(build: { deadline: string | null; max_deadline: stri
           : "Coder's max_deadline (template autostop requirement at the owner's quiet hours)",
     });
   }
+  return out;
+}
+
+/**
+ * Every stop Coder itself will make: the build's deadline and max_deadline, and the lifecycle
+ * executor's other stops (suspended owner, failure TTL, dormancy). None for a prebuilt workspace
+ * (the reconciliation loop's business) or a dormant one (never autostopped).
+ */
+export function coderStopCauses(
+  ws: LifecycleWorkspace,
+  opts: { nowMs: number; template: TemplateLifecycle | null; ownerSuspended: boolean | null },
+): CauseTime[] {
+  if (isPrebuild(ws) || isDormant(ws)) return [];
+  const out = ws.latest_build.job.status === "failed" ? [] : coderCauses(ws.latest_build);
+  for (const s of coderLifecycleStops(ws, opts)) out.push({ cause: s.cause, atMs: s.atMs, detail: `${s.detail} (build reason ${s.reason})` });
   return out;
 }
 

@@ -4,8 +4,14 @@
  * `deadline` and `max_deadline`. Pure: `now` and the threshold are inputs.
  *
  * Statuses:
- * - `EXPIRED`: running and past its deadline or max_deadline (remaining < 0 ms);
- * - `EXPIRING_SOON`: running and 0 <= remaining <= threshold (exactly 0 included);
+ * - `EXPIRED`: running and at or past its deadline or max_deadline (remaining <= 0 ms: Coder's
+ *   executor stops a workspace when its tick is not before the deadline, so the deadline instant
+ *   itself is expired, as in quiet-hours);
+ * - `EXPIRING_SOON`: running and 0 < remaining <= threshold;
+ * - `BUMPED_BY_ACTIVITY` (in the `running` bucket): it would be expiring soon, but its owner is
+ *   active (used in the last 15 min) and Coder keeps bumping the deadline by the template's
+ *   `activity_bump_ms`, and no max_deadline within the threshold caps it (Coder's own autostop
+ *   reminder skips such workspaces, `shouldRemindAutostop`);
  * - `RUNNING`: running with time left beyond the threshold, or with no deadline at all
  *   (`stops_only_manually`: Coder will never stop it by itself);
  * - `STOPPED`: the latest build is a completed stop;
@@ -15,6 +21,7 @@
 
 /** The fields of a Coder workspace the classification reads. */
 import { effectiveStop, type StopSource } from "./deadlines.js";
+import { activityBump, deadlineReached } from "./lifecycle.js";
 
 export { effectiveStop, type StopSource };
 
@@ -32,6 +39,11 @@ export interface TtlWorkspaceInput {
   latest_build: { status: string; deadline: string | null; max_deadline: string | null };
 }
 
+/** What the classification knows of the workspace's template: its activity bump (null: Coder's default, 1 h; 0: off). */
+export interface TtlTemplateInfo {
+  activityBumpMs: number | null;
+}
+
 export type TtlBucket = "expired" | "expiring_soon" | "running" | "stopped" | "transitional";
 
 /** What stops a running workspace first: its deadline (TTL) or its max_deadline (autostop requirement). */
@@ -47,6 +59,8 @@ export interface TtlClassification {
   secondsRemaining: number | null;
   /** Running with neither deadline nor max_deadline: Coder never stops it by itself. */
   stopsOnlyManually: boolean;
+  /** Active owner: where activity keeps the deadline (ISO), null when not bumped by activity. */
+  bumpedDeadline: string | null;
 }
 
 /** Seconds from `nowMs` to `atMs`, floored so that any instant already past is negative. */
@@ -54,18 +68,28 @@ export function secondsLeft(atMs: number, nowMs: number): number {
   return Math.floor((atMs - nowMs) / 1000);
 }
 
-/** Classifies one workspace at `nowMs` with a warning threshold of `thresholdSeconds`. */
-export function classifyTtl(ws: TtlWorkspaceInput, nowMs: number, thresholdSeconds: number): TtlClassification {
+/**
+ * Classifies one workspace at `nowMs` with a warning threshold of `thresholdSeconds`. Without
+ * `template` the activity bump is not considered (nothing is known of the template).
+ */
+export function classifyTtl(ws: TtlWorkspaceInput, nowMs: number, thresholdSeconds: number, template?: TtlTemplateInfo): TtlClassification {
   const status = ws.latest_build.status;
   const stop = effectiveStop(ws.latest_build);
   const secondsRemaining = stop.atMs === null ? null : secondsLeft(stop.atMs, nowMs);
-  const base = { stopsAt: stop.at, stopSource: stop.source, secondsRemaining, stopsOnlyManually: false };
+  const base = { stopsAt: stop.at, stopSource: stop.source, secondsRemaining, stopsOnlyManually: false, bumpedDeadline: null };
   if (status === "stopped") return { ...base, bucket: "stopped", complianceStatus: "STOPPED" };
   if (status !== "running") return { ...base, bucket: "transitional", complianceStatus: status.toUpperCase() };
   if (stop.atMs === null) return { ...base, bucket: "running", complianceStatus: "RUNNING", stopsOnlyManually: true };
-  const diffMs = stop.atMs - nowMs;
-  if (diffMs < 0) return { ...base, bucket: "expired", complianceStatus: "EXPIRED" };
-  if (diffMs <= thresholdSeconds * 1000) return { ...base, bucket: "expiring_soon", complianceStatus: "EXPIRING_SOON" };
+  if (deadlineReached(stop.atMs, nowMs)) return { ...base, bucket: "expired", complianceStatus: "EXPIRED" };
+  if (stop.atMs - nowMs <= thresholdSeconds * 1000) {
+    if (template) {
+      const bump = activityBump(ws, nowMs, template.activityBumpMs, thresholdSeconds * 1000);
+      if (bump.active && !bump.trappedByMaxDeadline && bump.bumpedDeadlineMs !== null) {
+        return { ...base, bucket: "running", complianceStatus: "BUMPED_BY_ACTIVITY", bumpedDeadline: new Date(bump.bumpedDeadlineMs).toISOString() };
+      }
+    }
+    return { ...base, bucket: "expiring_soon", complianceStatus: "EXPIRING_SOON" };
+  }
   return { ...base, bucket: "running", complianceStatus: "RUNNING" };
 }
 
@@ -87,10 +111,15 @@ export interface TtlBuckets<W extends TtlWorkspaceInput = TtlWorkspaceInput> {
  * Classifies every workspace and sorts the buckets as the Python report did: `expired` most overdue
  * first, `expiring_soon` soonest first (ties by owner/name); the other buckets keep listing order.
  */
-export function bucketTtl<W extends TtlWorkspaceInput>(workspaces: readonly W[], nowMs: number, thresholdSeconds: number): TtlBuckets<W> {
+export function bucketTtl<W extends TtlWorkspaceInput>(
+  workspaces: readonly W[],
+  nowMs: number,
+  thresholdSeconds: number,
+  templateOf?: (w: W) => TtlTemplateInfo | undefined,
+): TtlBuckets<W> {
   const out: TtlBuckets<W> = { expired: [], expiring_soon: [], running: [], stopped: [], transitional: [] };
   for (const w of workspaces) {
-    const result = classifyTtl(w, nowMs, thresholdSeconds);
+    const result = classifyTtl(w, nowMs, thresholdSeconds, templateOf?.(w));
     out[result.bucket].push({ workspace: w, result });
   }
   const bySeconds = (a: TtlAnalysis<W>, b: TtlAnalysis<W>) =>

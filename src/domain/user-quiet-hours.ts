@@ -121,6 +121,39 @@ export function fallbackQuietStart(zone: string, note: string): QuietStart {
   };
 }
 
+/**
+ * Coder's own default quiet hours: the `--default-quiet-hours-schedule` option's default, and what a
+ * server with advanced template scheduling uses when none is configured.
+ */
+export const CODER_DEFAULT_QUIET_HOURS = "CRON_TZ=UTC 0 0 * * *";
+
+/**
+ * The quiet-hours start of an owner whose own schedule is not usable (not readable, not licensed,
+ * not a daily time). The one rule every command uses (`prune` for the owner's window, `autostop`
+ * for the prune cause and `--explain`):
+ * 1. the deployment's `user_quiet_hours_schedule.default_schedule`, when it was read and is a daily time;
+ * 2. none configured (read as "") on a deployment with advanced template scheduling: Coder's own
+ *    default, midnight UTC (`CRON_TZ=UTC 0 0 * * *`), which is what Coder itself applies;
+ * 3. otherwise (not licensed, so Coder has no quiet hours; the deployment config is not readable;
+ *    the default is not a daily time): midnight in `prune_workspaces.timezone`.
+ * `deploymentDefault` null means the deployment config could not be read; `why` says why the
+ * owner's own schedule was not used.
+ */
+export function ownerScheduleFallback(input: { advanced: boolean; deploymentDefault: string | null; pruneZone: string; why: string }): QuietStart {
+  const raw = input.deploymentDefault;
+  if (raw) {
+    const qs = quietStartFromSchedule(raw, "deployment-default");
+    if (qs) return { ...qs, note: input.why };
+    return fallbackQuietStart(input.pruneZone, `${input.why}; the deployment default ${JSON.stringify(raw)} is not a daily time: prune_workspaces.timezone midnight`);
+  }
+  if (raw === "" && input.advanced) {
+    const qs = quietStartFromSchedule(CODER_DEFAULT_QUIET_HOURS, "deployment-default")!;
+    return { ...qs, note: `${input.why}; no deployment default configured: Coder's own default ${CODER_DEFAULT_QUIET_HOURS}` };
+  }
+  const whyNot = raw === null ? "the deployment config is not readable" : "no deployment default schedule";
+  return fallbackQuietStart(input.pruneZone, `${input.why}; ${whyNot}: prune_workspaces.timezone midnight`);
+}
+
 /** An owner's window relative to the evaluated instant. */
 export interface QuietWindow {
   /** The most recent start at or before `now`, in the owner's zone. */

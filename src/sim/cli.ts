@@ -13,6 +13,7 @@ export interface SimulateOptions {
   latencyMs?: number;
   faultRate?: number;
   rateLimit?: number;
+  rateLimitMode?: string;
   frozen?: boolean;
   buildDelayMs?: number;
   host?: string;
@@ -37,6 +38,10 @@ export async function runSimulate(opts: SimulateOptions, io: SimulateIo): Promis
     io.stderr(`simulate: --port must be 0 (any free port) to 65535, got ${opts.port}\n`);
     return 2;
   }
+  if (opts.rateLimitMode !== undefined && opts.rateLimitMode !== "user" && opts.rateLimitMode !== "ip-path") {
+    io.stderr(`simulate: --rate-limit-mode must be "user" or "ip-path", got ${JSON.stringify(opts.rateLimitMode)}\n`);
+    return 2;
+  }
   let sim;
   try {
     const scenario = await loadScenario(opts.scenario ?? "demo");
@@ -48,6 +53,7 @@ export async function runSimulate(opts: SimulateOptions, io: SimulateIo): Promis
       ...(opts.latencyMs !== undefined ? { latencyMs: opts.latencyMs } : {}),
       ...(opts.faultRate !== undefined ? { faultRate: opts.faultRate } : {}),
       ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}),
+      ...(opts.rateLimitMode !== undefined ? { rateLimitMode: opts.rateLimitMode as "user" | "ip-path" } : {}),
       ...(opts.frozen !== undefined ? { frozenClock: opts.frozen } : {}),
       ...(opts.buildDelayMs !== undefined ? { buildDelayMs: opts.buildDelayMs } : {}),
     });

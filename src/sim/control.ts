@@ -137,7 +137,7 @@ export function controlRouter(): Router<Handler> {
     if (!parsed.success) return err(400, "invalid workspace", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     try {
       const ws = ctx.store.addWorkspace(parsed.data, "workspace");
-      return ok(workspaceJson(ctx.store, ws), 201);
+      return ok(workspaceJson(ctx.store, ws, ws.ownerId), 201);
     } catch (e) {
       return err(400, (e as Error).message);
     }

@@ -96,6 +96,9 @@ export function generateEntities(scenario: Scenario, requested: ScenarioGenerate
       display_name: `Template ${i + 1}`,
       default_ttl_ms: pick(rand, TTLS_H) * H,
       activity_bump_ms: H,
+      time_til_dormant_ms: 0,
+      time_til_dormant_autodelete_ms: 0,
+      failure_ttl_ms: 0,
       autostop_requirement: withRequirement
         ? { days_of_week: i % 2 === 0 ? ["saturday"] : ["monday", "tuesday", "wednesday", "thursday", "friday"], weeks: 1 }
         : null,
@@ -163,6 +166,7 @@ export function generateEntities(scenario: Scenario, requested: ScenarioGenerate
       autostart_schedule: rand() < 0.3 ? "CRON_TZ=Europe/London 30 8 * * 1-5" : null,
       outdated: rand() < 0.1,
       favorite: false,
+      is_prebuild: false,
     };
     out.workspaces.push(ws);
   }

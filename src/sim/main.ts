@@ -2,6 +2,7 @@
 /**
  * Standalone entry for debugging: `node dist/sim/main.js --scenario demo --port 3000`.
  * Flags: --scenario NAME|FILE --port N --clock ISO --latency-ms N --fault-rate P --rate-limit N
+ *        --rate-limit-mode user|ip-path
  *        --frozen --build-delay-ms N --host H
  */
 import { parseArgs } from "node:util";
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     "latency-ms": { type: "string" },
     "fault-rate": { type: "string" },
     "rate-limit": { type: "string" },
+    "rate-limit-mode": { type: "string" },
     frozen: { type: "boolean" },
     "build-delay-ms": { type: "string" },
     host: { type: "string" },
@@ -29,6 +31,7 @@ const opts = {
   ...(values["latency-ms"] !== undefined ? { latencyMs: num(values["latency-ms"]) ?? 0 } : {}),
   ...(values["fault-rate"] !== undefined ? { faultRate: num(values["fault-rate"]) ?? 0 } : {}),
   ...(values["rate-limit"] !== undefined ? { rateLimit: num(values["rate-limit"]) ?? 0 } : {}),
+  ...(values["rate-limit-mode"] !== undefined ? { rateLimitMode: values["rate-limit-mode"] } : {}),
   ...(values.frozen !== undefined ? { frozen: values.frozen } : {}),
   ...(values["build-delay-ms"] !== undefined ? { buildDelayMs: num(values["build-delay-ms"]) ?? 0 } : {}),
   ...(values.host !== undefined ? { host: values.host } : {}),

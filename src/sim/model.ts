@@ -24,7 +24,13 @@ export interface User {
   token: string;
   status: "active" | "dormant" | "suspended";
   createdAt: number;
+  /** A system user (e.g. `prebuilds`): owns workspaces but is left out of user and member lists. */
+  system?: boolean;
 }
+
+/** Coder's prebuilds system user (coderd/database: PrebuildsSystemUserID). */
+export const PREBUILDS_USER_ID = "c42fdf75-3097-471c-8c33-fb52454d81c0";
+export const PREBUILDS_USERNAME = "prebuilds";
 
 export interface Group {
   id: string;
@@ -43,6 +49,12 @@ export interface Template {
   orgId: string;
   defaultTtlMs: number;
   activityBumpMs: number;
+  /** Inactivity (since last_used_at) after which the lifecycle executor marks a workspace dormant; 0 = never. */
+  timeTilDormantMs: number;
+  /** Time a workspace stays dormant before it is deleted; 0 = never. */
+  timeTilDormantAutodeleteMs: number;
+  /** A failed start build is stopped after this long; 0 = never. */
+  failureTtlMs: number;
   autostopDays: string[];
   autostopWeeks: number;
   autostartDays: string[];
@@ -85,6 +97,9 @@ export interface Workspace {
   autostart: string | null;
   lastUsedAt: number | null;
   dormantAt: number | null;
+  deletingAt: number | null;
+  /** The Coder task this workspace runs (AI tasks), or null. */
+  taskId: string | null;
   outdated: boolean;
   favorite: boolean;
   params: Record<string, string>;

@@ -1,9 +1,9 @@
 /** Turns store records into Coder's JSON shapes (codersdk.* in coderd/apidoc/swagger.json). */
 import type { Build, Group, Org, Template, User, Workspace } from "./model.js";
-import { latestBuild, workspaceStatus } from "./model.js";
+import { PREBUILDS_USER_ID, latestBuild, workspaceStatus } from "./model.js";
 import { formatHHmm, nextDaily, normalizeDaily, parseDaily } from "./schedule.js";
 import type { Store } from "./store.js";
-import { iso } from "./time.js";
+import { iso, isoAtOffset } from "./time.js";
 
 type Json = Record<string, unknown>;
 
@@ -120,9 +120,9 @@ export function templateJson(store: Store, t: Template): Json {
     allow_user_autostart: t.allowUserAutostart,
     allow_user_autostop: t.allowUserAutostop,
     allow_user_cancel_workspace_jobs: true,
-    failure_ttl_ms: 0,
-    time_til_dormant_ms: 0,
-    time_til_dormant_autodelete_ms: 0,
+    failure_ttl_ms: t.failureTtlMs,
+    time_til_dormant_ms: t.timeTilDormantMs,
+    time_til_dormant_autodelete_ms: t.timeTilDormantAutodeleteMs,
     require_active_version: false,
     max_port_share_level: "public",
     cors_behavior: "simple",
@@ -200,7 +200,11 @@ export function buildJson(store: Store, ws: Workspace, b: Build): Json {
   };
 }
 
-export function workspaceJson(store: Store, ws: Workspace): Json {
+/**
+ * A workspace as `requesterId` sees it: like Coder's convertWorkspace, `favorite` is true only
+ * for the requester's own favourites.
+ */
+export function workspaceJson(store: Store, ws: Workspace, requesterId: string): Json {
   const owner = store.userById.get(ws.ownerId);
   const org = store.orgById.get(ws.orgId);
   const template = store.templateById.get(ws.templateId);
@@ -230,15 +234,16 @@ export function workspaceJson(store: Store, ws: Workspace): Json {
     outdated: ws.outdated,
     name: ws.name,
     last_used_at: ws.lastUsedAt === null ? "0001-01-01T00:00:00Z" : iso(ws.lastUsedAt),
-    deleting_at: null,
+    deleting_at: nullableIso(ws.deletingAt),
     dormant_at: nullableIso(ws.dormantAt),
     health: { healthy: true, failing_agents: [] },
     automatic_updates: "never",
     allow_renames: false,
-    favorite: ws.favorite,
+    favorite: ws.favorite && ws.ownerId === requesterId,
     next_start_at: null,
-    is_prebuild: false,
+    is_prebuild: ws.ownerId === PREBUILDS_USER_ID,
   };
+  if (ws.taskId !== null) out["task_id"] = ws.taskId;
   if (ws.autostart) out["autostart_schedule"] = ws.autostart;
   if (ttl !== null) out["ttl_ms"] = ttl;
   return out;
@@ -247,12 +252,14 @@ export function workspaceJson(store: Store, ws: Workspace): Json {
 export function quietHoursJson(store: Store, u: User): Json {
   const { raw, userSet } = store.quietHoursOf(u);
   const s = parseDaily(raw);
+  const next = nextDaily(s, store.clock.now());
   return {
     raw_schedule: normalizeDaily(s),
     user_set: userSet,
     user_can_set: store.deployment.allowUserCustom,
     time: formatHHmm(s),
     timezone: s.zone,
-    next: iso(nextDaily(s, store.clock.now())),
+    // Coder computes Next in the schedule's own location, so the offset is the schedule's.
+    next: isoAtOffset(next, s.tz.offset(next)),
   };
 }

@@ -34,6 +34,8 @@ export interface ApiRoute {
   feature?: "advanced_template_scheduling" | "template_rbac";
 }
 
+const FORBIDDEN_DETAIL =
+  "You don't have permission to view this content. If you believe this is a mistake, please contact your administrator or try signing in with different credentials.";
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BUILD_REASONS = ["dashboard", "cli", "ssh_connection", "vscode_connection", "jetbrains_connection"];
 const TRANSITIONS = ["start", "stop", "delete"];
@@ -143,6 +145,11 @@ async function postBuild(ctx: Ctx): Promise<Reply> {
   if (b["orphan"] === true && transition !== "delete") {
     return err(400, "Orphan is only permitted when deleting a workspace.");
   }
+  // wsbuilder.authorize: a caller who may read the workspace but not build it (template admin,
+  // auditor) gets a 403 naming the transition; Coder's detail is the generic forbidden text.
+  if (ws.ownerId !== ctx.user.id && !ctx.store.buildsAnyWorkspace(ctx.user)) {
+    return err(403, `You do not have permission to ${String(transition)} this workspace.`, FORBIDDEN_DETAIL);
+  }
   if (isJobActive(latestBuild(ws))) return err(409, "A workspace build is already active.");
   const build = ctx.store.createBuild(
     ws,
@@ -190,7 +197,7 @@ export function apiRouter(): Router<ApiRoute> {
           template_rbac: feature(true),
           audit_log: feature(true),
           multiple_organizations: feature(ctx.store.orgs.length > 1),
-          user_limit: { ...feature(true), limit: 10_000, actual: ctx.store.users.length },
+          user_limit: { ...feature(true), limit: 10_000, actual: ctx.store.listedUsers().length },
         },
         warnings: [],
         errors: [],
@@ -217,7 +224,7 @@ export function apiRouter(): Router<ApiRoute> {
     const search = values.get("search")?.[0];
     const status = values.get("status")?.flatMap((s) => s.split(","));
     const role = values.get("role")?.[0];
-    const users = [...ctx.store.users]
+    const users = ctx.store.listedUsers()
       .filter((u) => !search || u.username.toLowerCase().includes(search) || u.email.toLowerCase().includes(search))
       .filter((u) => !status || status.includes(u.status))
       .filter((u) => !role || (role === "member" ? true : u.roles.includes(role)))
@@ -278,7 +285,7 @@ export function apiRouter(): Router<ApiRoute> {
     const name = (ctx.params["name"] ?? "").toLowerCase();
     const ws = (ctx.store.workspacesByOwner.get(u.id) ?? []).find((w) => w.name.toLowerCase() === name && !isDeleted(w));
     if (!ws || !canSee(ctx, ws)) return NOT_FOUND;
-    return ok(workspaceJson(ctx.store, ws));
+    return ok(workspaceJson(ctx.store, ws, ctx.user.id));
   }));
 
   r.add("GET", "/api/v2/workspaces", authed((ctx) => {
@@ -294,12 +301,12 @@ export function apiRouter(): Router<ApiRoute> {
     } else candidates = store.listedWorkspaces();
     const matched = candidates.filter(pred);
     const page = limit > 0 ? matched.slice(offset, offset + limit) : matched.slice(offset);
-    return ok({ workspaces: page.map((w) => workspaceJson(store, w)), count: matched.length });
+    return ok({ workspaces: page.map((w) => workspaceJson(store, w, user.id)), count: matched.length });
   }));
 
   r.add("GET", "/api/v2/workspaces/{id}", authed((ctx) => {
     const ws = workspaceParam(ctx, ctx.url.searchParams.get("include_deleted") === "true");
-    return isReply(ws) ? ws : ok(workspaceJson(ctx.store, ws));
+    return isReply(ws) ? ws : ok(workspaceJson(ctx.store, ws, ctx.user.id));
   }));
 
   r.add("GET", "/api/v2/workspaces/{id}/builds", authed((ctx) => {
@@ -343,7 +350,7 @@ export function apiRouter(): Router<ApiRoute> {
   r.add("GET", "/api/v2/organizations/{org}/members", authed((ctx) => {
     const org = orgParam(ctx);
     if (!org) return NOT_FOUND;
-    return ok(ctx.store.users.filter((u) => u.orgIds.includes(org.id)).map((u) => memberJson(org, u)));
+    return ok(ctx.store.listedUsers().filter((u) => u.orgIds.includes(org.id)).map((u) => memberJson(org, u)));
   }));
 
   const groupsFor = (ctx: Ctx, orgId?: string) => {

@@ -34,6 +34,12 @@ const deploymentSchema = z.strictObject({
   default_quiet_hours: z.string().default("CRON_TZ=UTC 0 0 * * *"),
   allow_user_custom: z.boolean().default(true),
   rate_limit_per_minute: z.number().int().min(0).default(512),
+  /**
+   * How the API rate limit is keyed: "user" (per user and path; owners may bypass with
+   * X-Coder-Bypass-Ratelimit) or "ip-path" (Coder v2.15–v2.28: per client address and path, the
+   * limiter runs before authentication so the bypass header is ignored).
+   */
+  rate_limit_mode: z.enum(["user", "ip-path"]).default("user"),
   build_delay_ms: z.number().int().min(0).optional(),
 });
 
@@ -69,6 +75,9 @@ const templateSchema = z.strictObject({
   icon: z.string().optional(),
   default_ttl_ms: z.number().int().min(0).default(0),
   activity_bump_ms: z.number().int().min(0).default(3_600_000),
+  time_til_dormant_ms: z.number().int().min(0).default(0),
+  time_til_dormant_autodelete_ms: z.number().int().min(0).default(0),
+  failure_ttl_ms: z.number().int().min(0).default(0),
   autostop_requirement: z
     .strictObject({ days_of_week: z.array(weekday).default([]), weeks: z.number().int().min(0).max(16).default(1) })
     .nullish(),
@@ -78,9 +87,29 @@ const templateSchema = z.strictObject({
   deprecated: z.boolean().default(false),
 });
 
+/** Coder's BuildReason values (codersdk.BuildReason plus the newer automatic and task reasons). */
+export const BUILD_REASONS = [
+  "initiator",
+  "autostart",
+  "autostop",
+  "dormancy",
+  "autodelete",
+  "dashboard",
+  "cli",
+  "ssh_connection",
+  "vscode_connection",
+  "jetbrains_connection",
+  "task_auto_pause",
+  "task_manual_pause",
+  "task_resume",
+] as const;
+
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { message: "expected a UUID" });
+
 export const scenarioWorkspaceSchema = z.strictObject({
   name: z.string().min(1),
-  owner: z.string().min(1),
+  /** Username; optional only for a prebuilt workspace (`is_prebuild: true`), owned by `prebuilds`. */
+  owner: z.string().min(1).optional(),
   template: z.string().min(1),
   status: z.enum(WORKSPACE_STATUSES).default("running"),
   /** Override the transition derived from status (e.g. a failed "stop"). */
@@ -93,10 +122,15 @@ export const scenarioWorkspaceSchema = z.strictObject({
   last_used_at: timeValue.nullish(),
   autostart_schedule: z.string().nullish(),
   build_number: z.number().int().min(1).optional(),
-  reason: z.string().optional(),
+  reason: z.enum(BUILD_REASONS).optional(),
   initiator: z.string().optional(),
   outdated: z.boolean().default(false),
   dormant_at: timeValue.nullish(),
+  /** Default: dormant_at + the template's time_til_dormant_autodelete_ms (when both are set). */
+  deleting_at: timeValue.nullish(),
+  /** Owned by Coder's `prebuilds` system user (is_prebuild in Coder's JSON). */
+  is_prebuild: z.boolean().default(false),
+  task_id: uuid.nullish(),
   favorite: z.boolean().default(false),
   parameters: z.record(z.string(), z.string()).optional(),
   job_error: z.string().optional(),

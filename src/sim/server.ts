@@ -26,11 +26,15 @@ export interface SimulatorOptions {
   faultRate?: number;
   /** Requests per user per path per minute; overrides the scenario; 0 disables. */
   rateLimit?: number;
+  /** How the rate limit is keyed (overrides the scenario's deployment.rate_limit_mode). */
+  rateLimitMode?: RateLimitMode;
   frozenClock?: boolean;
   /** Overrides the scenario clock (ISO instant). */
   clock?: string;
   buildDelayMs?: number;
 }
+
+export type RateLimitMode = "user" | "ip-path";
 
 export interface SimulatorStats {
   total: number;
@@ -80,6 +84,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const faults = new FaultInjector(scenario.generate?.seed ?? 7);
   if (opts.latencyMs || opts.faultRate) faults.merge({ latency_ms: opts.latencyMs ?? 0, fault_rate: opts.faultRate ?? 0 });
   const limiter = new RateLimiter(opts.rateLimit ?? scenario.deployment.rate_limit_per_minute);
+  const rateLimitMode: RateLimitMode = opts.rateLimitMode ?? scenario.deployment.rate_limit_mode;
   const api = apiRouter();
   const control = controlRouter();
   const versionHeader = { "X-Coder-Build-Version": store.deployment.version };
@@ -126,13 +131,17 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
     const rl: Record<string, string> = {};
     if (limiter.limit > 0) {
-      const bypass = String(req.headers["x-coder-bypass-ratelimit"] ?? "").toLowerCase() === "true";
+      // ip-path (Coder v2.15–v2.28, coder/coder#20857): the limiter ran before the API key was
+      // read, so the key is the client address and the owner bypass header does nothing.
+      const byUser = rateLimitMode === "user";
+      const bypass = byUser && String(req.headers["x-coder-bypass-ratelimit"] ?? "").toLowerCase() === "true";
       if (bypass && !(user && store.isOwner(user))) {
         send(err(428, '"X-Coder-Bypass-Ratelimit" header can only be specified with the \'owner\' role.'));
         return;
       }
       if (!bypass) {
-        const key = `${user?.id ?? req.socket.remoteAddress ?? "?"} ${url.pathname}`;
+        const who = byUser ? (user?.id ?? req.socket.remoteAddress ?? "?") : (req.socket.remoteAddress ?? "?");
+        const key = `${who} ${url.pathname}`;
         const hit = limiter.hit(key);
         rl["X-RateLimit-Limit"] = String(hit.limit);
         rl["X-RateLimit-Remaining"] = String(hit.remaining);

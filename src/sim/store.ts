@@ -13,6 +13,8 @@ import {
   type Transition,
   type User,
   type Workspace,
+  PREBUILDS_USERNAME,
+  PREBUILDS_USER_ID,
   isDeleted,
   latestBuild,
 } from "./model.js";
@@ -36,6 +38,9 @@ interface InFlight {
   realStart: number;
   delayMs: number;
 }
+
+/** Coder's built-in per-organization group. */
+export const EVERYONE_GROUP = "Everyone";
 
 const STATUS_TO_BUILD: Record<WorkspaceStatus, { transition: Transition; job: JobStatus }> = {
   pending: { transition: "start", job: "pending" },
@@ -94,9 +99,42 @@ export class Store {
     return u.roles.includes("owner");
   }
 
-  /** Sees every workspace (owner, template admin). */
+  /** Reads every workspace and user (owner, template admin, auditor). */
   seesAllWorkspaces(u: User): boolean {
-    return u.roles.includes("owner") || u.roles.includes("template-admin");
+    return u.roles.includes("owner") || u.roles.includes("template-admin") || u.roles.includes("auditor");
+  }
+
+  /** May start/stop/delete any workspace (owner only; template admins and auditors read). */
+  buildsAnyWorkspace(u: User): boolean {
+    return u.roles.includes("owner");
+  }
+
+  /** Users the API lists (system users such as `prebuilds` are left out, as Coder does). */
+  listedUsers(): User[] {
+    return this.users.filter((u) => !u.system);
+  }
+
+  /** Coder's prebuilds system user, created on first use. */
+  prebuildsUser(): User {
+    const existing = this.userById.get(PREBUILDS_USER_ID);
+    if (existing) return existing;
+    const user: User = {
+      id: PREBUILDS_USER_ID,
+      username: PREBUILDS_USERNAME,
+      name: "Prebuilds",
+      email: "prebuilds@system",
+      roles: [],
+      orgIds: this.orgs.map((o) => o.id),
+      quietHours: null,
+      token: "",
+      status: "active",
+      createdAt: Date.parse("2024-01-01T00:00:00Z"),
+      system: true,
+    };
+    this.users.push(user);
+    this.userById.set(user.id, user);
+    this.userByName.set(PREBUILDS_USERNAME, user);
+    return user;
   }
 
   /** All non-deleted workspaces, ordered by owner username then name. */
@@ -141,6 +179,7 @@ export class Store {
 
   addUser(u: ScenarioUser, path: string): User {
     const key = u.username.toLowerCase();
+    if (key === PREBUILDS_USERNAME) throw new ScenarioError(`${path}: "${PREBUILDS_USERNAME}" is Coder's system user; give a prebuilt workspace is_prebuild: true instead`);
     if (this.userByName.has(key)) throw new ScenarioError(`${path}: duplicate user "${u.username}"`);
     const orgIds = (u.organizations ?? [this.orgs[0]?.name ?? DEFAULT_ORG]).map((name, i) => {
       const org = this.findOrg(name);
@@ -177,14 +216,19 @@ export class Store {
   /** Adds a workspace; relative times are resolved against `base` (default: the clock now). */
   addWorkspace(w: ScenarioWorkspace, path: string, base?: number): Workspace {
     const now = base ?? this.clock.now();
-    const owner = this.findUser(w.owner);
+    const prebuild = w.is_prebuild || w.owner?.toLowerCase() === PREBUILDS_USERNAME;
+    if (w.is_prebuild && w.owner !== undefined && w.owner.toLowerCase() !== PREBUILDS_USERNAME) {
+      throw new ScenarioError(`${path}.owner: a prebuilt workspace is owned by "${PREBUILDS_USERNAME}", not "${w.owner}"`);
+    }
+    if (w.owner === undefined && !prebuild) throw new ScenarioError(`${path}.owner: required (unless is_prebuild is true)`);
+    const owner = prebuild ? this.prebuildsUser() : this.findUser(w.owner ?? "");
     if (!owner) throw new ScenarioError(`${path}.owner: unknown user "${w.owner}"`);
     const tmplMatches = this.templates.filter((t) => t.name.toLowerCase() === w.template.toLowerCase());
     const template = tmplMatches.find((t) => owner.orgIds.includes(t.orgId)) ?? tmplMatches[0];
     if (!template) throw new ScenarioError(`${path}.template: unknown template "${w.template}"`);
     const list = this.workspacesByOwner.get(owner.id) ?? [];
     if (list.some((x) => x.name.toLowerCase() === w.name.toLowerCase() && !isDeleted(x))) {
-      throw new ScenarioError(`${path}.name: ${w.owner} already has a workspace "${w.name}"`);
+      throw new ScenarioError(`${path}.name: ${owner.username} already has a workspace "${w.name}"`);
     }
     const t = (v: string | null | undefined) => (v === null || v === undefined ? null : resolveTime(v, now));
     const startedAt = t(w.started_at) ?? now - 3_600_000;
@@ -233,11 +277,15 @@ export class Store {
       autostart: w.autostart_schedule ?? null,
       lastUsedAt: w.last_used_at === undefined ? startedAt : t(w.last_used_at),
       dormantAt: t(w.dormant_at),
+      deletingAt: null,
+      taskId: w.task_id ?? null,
       outdated: w.outdated,
       favorite: w.favorite,
       params: w.parameters ?? {},
       builds: [build],
     };
+    if (w.deleting_at !== undefined) ws.deletingAt = t(w.deleting_at);
+    else if (ws.dormantAt !== null && template.timeTilDormantAutodeleteMs > 0) ws.deletingAt = ws.dormantAt + template.timeTilDormantAutodeleteMs;
     this.workspaceById.set(ws.id, ws);
     list.push(ws);
     this.workspacesByOwner.set(owner.id, list);
@@ -408,6 +456,9 @@ export function buildStore(scenario: Scenario, clock: SimClock, buildDelayMs: nu
       orgId: org.id,
       defaultTtlMs: t.default_ttl_ms,
       activityBumpMs: t.activity_bump_ms,
+      timeTilDormantMs: t.time_til_dormant_ms,
+      timeTilDormantAutodeleteMs: t.time_til_dormant_autodelete_ms,
+      failureTtlMs: t.failure_ttl_ms,
       autostopDays: t.autostop_requirement?.days_of_week ?? [],
       autostopWeeks: Math.max(1, t.autostop_requirement?.weeks ?? 1),
       autostartDays: t.autostart_requirement?.days_of_week ?? ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
@@ -427,7 +478,16 @@ export function buildStore(scenario: Scenario, clock: SimClock, buildDelayMs: nu
     ...scenario.groups.map((g, i) => ({ g, path: `scenario.groups[${i}]` })),
     ...(generated?.groups ?? []).map((g, i) => ({ g, path: `generated group ${i}` })),
   ];
+  // Every organization has Coder's built-in "Everyone" group: id = organization id, members = all
+  // of the organization's (non-system) members.
+  for (const org of store.orgs) {
+    const memberIds = store.listedUsers().filter((u) => u.orgIds.includes(org.id)).map((u) => u.id);
+    store.groups.push({ id: org.id, name: EVERYONE_GROUP, displayName: "", orgId: org.id, memberIds });
+  }
   for (const { g, path } of groups) {
+    if (g.name.toLowerCase() === EVERYONE_GROUP.toLowerCase()) {
+      throw new ScenarioError(`${path}.name: "${EVERYONE_GROUP}" is the built-in group of every organization; choose another name`);
+    }
     const org = store.findOrg(g.organization ?? store.orgs[0]?.name ?? DEFAULT_ORG);
     if (!org) throw new ScenarioError(`${path}.organization: unknown organization "${g.organization}"`);
     const memberIds = g.members.map((m, i) => {

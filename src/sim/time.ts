@@ -44,8 +44,30 @@ export function resolveTime(text: string, base: number): number {
   return t;
 }
 
+/**
+ * RFC 3339 in UTC as Go's time.Time marshals it (RFC3339Nano): trailing zeros of the fraction are
+ * trimmed and a whole second has no fraction ("2026-01-05T19:30:00Z", "…:00.25Z").
+ */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return trimFraction(new Date(ms).toISOString());
+}
+
+function trimFraction(text: string): string {
+  return text.replace(/\.(\d*?)0*(Z|[+-]\d\d:\d\d)$/, (_m, digits: string, zone: string) => (digits ? `.${digits}${zone}` : zone));
+}
+
+/**
+ * RFC 3339 at a UTC offset (minutes east of UTC), as Go formats a time in a location: "Z" when
+ * the offset is zero, else "+11:00" / "-05:30".
+ */
+export function isoAtOffset(ms: number, offsetMinutes: number): string {
+  if (offsetMinutes === 0) return iso(ms);
+  const local = new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, -1);
+  const sign = offsetMinutes < 0 ? "-" : "+";
+  const abs = Math.abs(offsetMinutes);
+  const hh = String(Math.floor(abs / 60)).padStart(2, "0");
+  const mm = String(abs % 60).padStart(2, "0");
+  return trimFraction(`${local}${sign}${hh}:${mm}`);
 }
 
 /** Formats milliseconds as a relative offset understood by parseOffset (used by the generator). */

@@ -147,7 +147,8 @@ describe.concurrent("prune against the simulator", () => {
     });
 
     it.each([
-      ["--include-group", "nope-group", "known groups: engineering/developers, engineering/oncall"],
+      // Each organization also has Coder's built-in "Everyone" group (id = the organization id).
+      ["--include-group", "nope-group", "known groups: engineering/developers, engineering/Everyone, engineering/oncall, research/Everyone"],
       ["--include-template", "nope-tpl", "known templates: go-dev, go-research, python-dev"],
       ["--include-user", "nope-user", "no such user"],
     ])("unknown name in %s is exit 2 with the known names", async (flag, value, known) => {

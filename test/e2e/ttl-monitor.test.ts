@@ -54,16 +54,16 @@ describe("ttl-monitor", () => {
     const doc = docSchema.parse(r.json());
     expect(doc.scope).toMatchObject({ users: "all", organizations: null });
     expect(doc.threshold_seconds).toBe(3600);
-    expect(names(doc.workspaces.expired)).toEqual(["alice/exp", "alice/maxexp"]);
+    expect(names(doc.workspaces.expired)).toEqual(["alice/exp", "alice/maxexp", "alice/edge"]);
     expect(doc.workspaces.expired[1]).toMatchObject({ stop_source: "max_deadline", seconds_remaining: -300, compliance_status: "EXPIRED" });
-    // D24: exactly 0 s left is EXPIRING_SOON; soonest first.
-    expect(names(doc.workspaces.expiring_soon)).toEqual(["alice/edge", "alice/soon"]);
-    expect(doc.workspaces.expiring_soon[0]!.seconds_remaining).toBe(0);
+    // Exactly 0 s left is EXPIRED: Coder stops a workspace when its tick is not before the deadline.
+    expect(doc.workspaces.expired[2]).toMatchObject({ seconds_remaining: 0, compliance_status: "EXPIRED" });
+    expect(names(doc.workspaces.expiring_soon)).toEqual(["alice/soon"]);
     const manual = doc.workspaces.running.find((w) => w.name === "manual")!;
     expect(manual).toMatchObject({ compliance_status: "RUNNING", stops_only_manually: true, seconds_remaining: null });
     expect(names(doc.workspaces.stopped)).toEqual(["bob/off"]);
     expect(doc.workspaces.transitional.map((w) => w.compliance_status).sort()).toEqual(["FAILED", "STARTING"]);
-    expect(doc.summary).toEqual({ expired: 2, expiring_soon: 2, running: 3, stopped: 1, transitional: 2, stops_only_manually: 1 });
+    expect(doc.summary).toEqual({ expired: 3, expiring_soon: 1, running: 3, stopped: 1, transitional: 2, stops_only_manually: 1, bumped_by_activity: 0 });
     expect(doc.total_workspaces).toBe(10);
   });
 
@@ -71,7 +71,7 @@ describe("ttl-monitor", () => {
     const r = await cli(["ttl-monitor", "--all", "--json", "--threshold", "90m"]);
     const doc = docSchema.parse(r.json());
     expect(doc.threshold_seconds).toBe(5400);
-    expect(names(doc.workspaces.expiring_soon)).toEqual(["alice/edge", "alice/soon", "bob/later"]);
+    expect(names(doc.workspaces.expiring_soon)).toEqual(["alice/soon", "bob/later"]);
   });
 
   it("defaults to the current user's workspaces, server-side", async () => {
@@ -129,14 +129,14 @@ describe("ttl-monitor", () => {
       "TTL COMPLIANCE REPORT",
       "Scope: Users: All Users, Organizations: All",
       "SUMMARY:",
-      "  Expired: 2",
+      "  Expired: 3",
       "🔴 RUNNING WORKSPACES THAT SHOULD BE STOPPED (TTL EXPIRED):",
       "🟡 RUNNING WORKSPACES EXPIRING SOON:",
       "🟢 RUNNING WORKSPACES:",
       "⚫ STOPPED WORKSPACES:",
       "stops only manually",
       "RECOMMENDATIONS:",
-      "  • 2 RUNNING workspace(s) have exceeded their TTL and should be stopped",
+      "  • 3 RUNNING workspace(s) have exceeded their TTL and should be stopped",
     ]) {
       expect(r.stdout).toContain(s);
     }
@@ -151,7 +151,7 @@ describe("ttl-monitor", () => {
     expect(r.code).toBe(6);
     const doc = docSchema.parse(r.json());
     expect(doc.workspaces.expired).toEqual([]);
-    expect(doc.summary.expired).toBe(2);
+    expect(doc.summary.expired).toBe(3);
     expect(doc.hidden_sections).toEqual(["expired"]);
   });
 });
@@ -167,7 +167,7 @@ describe("ttl_monitor.enabled: false", () => {
     expect(monitor.stdout).toBe("");
     const once = await run(["--all", "--json"]);
     expect(once.code).toBe(0);
-    expect(docSchema.parse(once.json()).summary.expired).toBe(2);
+    expect(docSchema.parse(once.json()).summary.expired).toBe(3);
   });
 });
 

@@ -37,7 +37,8 @@ describe("generate", () => {
     console.log(`generate 10k workspaces: ${ms.toFixed(0)} ms`);
     expect(store.workspaceById.size).toBe(10_000);
     expect(store.users.length).toBe(2_001); // + the default admin owner
-    expect(store.groups.length).toBe(50);
+    // 50 generated groups plus each organization's built-in "Everyone" group.
+    expect(store.groups.length).toBe(50 + store.orgs.length);
     expect(store.orgs.length).toBe(5);
     expect(store.templates.length).toBe(40);
     const statuses = new Map<string, number>();

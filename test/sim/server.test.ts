@@ -146,7 +146,7 @@ describe("simulator over HTTP (demo)", () => {
       user_can_set: true,
       time: "18:00",
       timezone: "Europe/London",
-      next: "2026-01-06T18:00:00.000Z",
+      next: "2026-01-06T18:00:00Z",
     });
     const dana = await json<Record<string, unknown>>(await sim.api("/api/v2/users/dana/quiet-hours"));
     expect(dana["raw_schedule"]).toBe("CRON_TZ=UTC 0 0 * * *");
@@ -170,9 +170,10 @@ describe("simulator over HTTP (demo)", () => {
     const groups = await json<{ name: string; members: { username: string }[] }[]>(await sim.api("/api/v2/groups"));
     expect(groups.find((g) => g.name === "sre")?.members.map((m) => m.username)).toEqual(["on-call-engineer", "erik", "admin"]);
     const orgGroups = await json<{ name: string }[]>(await sim.api("/api/v2/organizations/engineering/groups"));
-    expect(orgGroups.map((g) => g.name)).toEqual(["developers"]);
+    // Every organization also has Coder's built-in "Everyone" group.
+    expect(orgGroups.map((g) => g.name)).toEqual(["Everyone", "developers"]);
     const filtered = await json<{ name: string }[]>(await sim.api("/api/v2/groups?organization=research"));
-    expect(filtered.map((g) => g.name)).toEqual(["data-science"]);
+    expect(filtered.map((g) => g.name)).toEqual(["Everyone", "data-science"]);
   });
 
   it("GET a deleted workspace → 410; with include_deleted → 200", async () => {
@@ -414,7 +415,7 @@ describe("licensing, rate limit, faults, clock", () => {
       await sim.setClock("2026-01-06T09:30:00Z");
       expect(sim.now().toISOString()).toBe("2026-01-06T09:30:00.000Z");
       const qh = await json<{ next: string }>(await sim.api("/api/v2/users/alice/quiet-hours"));
-      expect(qh.next).toBe("2026-01-06T18:00:00.000Z");
+      expect(qh.next).toBe("2026-01-06T18:00:00Z");
       await sim.setClock("+1h");
       expect(sim.now().toISOString()).toBe("2026-01-06T10:30:00.000Z");
       await sim.setClock("2026-01-06T10:30:00Z", false);
@@ -435,7 +436,7 @@ describe("licensing, rate limit, faults, clock", () => {
     );
     try {
       const before = await sim.workspace("alice/w");
-      expect(before.max_deadline).toBe("2026-01-10T18:00:00.000Z");
+      expect(before.max_deadline).toBe("2026-01-10T18:00:00Z");
       await sim.setQuietHours("alice", "CRON_TZ=America/Chicago 0 3 * * *");
       const qh = await json<{ raw_schedule: string }>(await sim.api("/api/v2/users/alice/quiet-hours"));
       expect(qh.raw_schedule).toBe("CRON_TZ=America/Chicago 0 3 * * *");

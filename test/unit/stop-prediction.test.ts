@@ -90,7 +90,7 @@ describe("checkDrift", () => {
     const r = checkDrift({ ...base, actualMaxDeadline: "2026-01-06T00:00:00Z", quietHoursSchedule: "CRON_TZ=UTC 0 18 * * *" });
     expect(r).toEqual({
       status: "drift",
-      drift: { expected_max_deadline: "2026-01-05T18:00:00.000Z", actual_max_deadline: "2026-01-06T00:00:00Z", difference_seconds: -21600 },
+      drift: { expected_max_deadline: "2026-01-05T18:00:00.000Z", actual_max_deadline: "2026-01-06T00:00:00.000Z", difference_seconds: -21600 },
     });
   });
   it("accounts for the zone: London 18:00 in summer is 17:00 UTC", () => {

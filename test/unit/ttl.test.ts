@@ -25,7 +25,7 @@ describe("classifyTtl", () => {
   it.each([
     ["deadline 1 ms ago", at_ms(-1), null, "EXPIRED", -1],
     ["deadline 2h ago", at(-7200), null, "EXPIRED", -7200],
-    ["deadline exactly now (D24: 0 is expiring soon)", at(0), null, "EXPIRING_SOON", 0],
+    ["deadline exactly now: Coder stops when the tick is not before the deadline (coderd/autobuild/lifecycle_executor.go isEligibleForAutostop)", at(0), null, "EXPIRED", 0],
     ["deadline in 30 min", at(1800), null, "EXPIRING_SOON", 1800],
     ["deadline exactly at the threshold", at(3600), null, "EXPIRING_SOON", 3600],
     ["deadline 1 s past the threshold", at(3601), null, "RUNNING", 3601],

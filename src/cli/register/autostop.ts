@@ -11,6 +11,8 @@ interface Opts {
   maxStops?: number;
   within?: number;
   ownerSchedules?: boolean;
+  includePrebuilds?: boolean;
+  includeTasks?: boolean;
 }
 
 export function registerAutostop(program: Command, run: RunFn): void {
@@ -25,12 +27,17 @@ export function registerAutostop(program: Command, run: RunFn): void {
     .option("--execute", "stop workspaces still running more than autostop.overdue_tolerance_minutes past Coder's own deadline/max_deadline")
     .option("--dry-run", "with --execute: show what would be stopped, stop nothing")
     .option("--max-stops <n>", "with --execute: raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
+    .option("--include-prebuilds", "also act on (and predict this tool's stops of) prebuilt workspaces, left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
+    .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
     .addHelpText(
       "after",
       `
 Causes: ttl (Coder's deadline), autostop-requirement (Coder's max_deadline from the template's
 requirement at the owner's quiet hours), quiet-hours-policy (this tool's quiet-hours agent: window
-start + grace), prune (the owner's prune window; needs the owner's quiet hours: --owner-schedules).
+start + grace), prune (the owner's prune window; needs the owner's quiet hours: --owner-schedules),
+and Coder's lifecycle executor's other stops at its next minute tick: suspended-owner, failure-ttl
+(a failed build past the template's failure TTL), dormancy (idle past time_til_dormant). Dormant
+workspaces are never stopped; prebuilt and task workspaces are left to Coder unless included.
 Owners' quiet hours cost one request per owner; without --owner-schedules they are only known when
 the deployment does not allow custom schedules (everyone has the default).
 
@@ -63,6 +70,8 @@ Examples:
               dryRun: !!opts.dryRun,
               maxStops: opts.maxStops,
               ownerSchedules: !!opts.ownerSchedules,
+              includePrebuilds: opts.includePrebuilds,
+              includeTasks: opts.includeTasks,
             });
         },
         mode === "execute" ? (opts.dryRun ? "dry-run" : "execute") : "report",

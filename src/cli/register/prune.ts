@@ -10,6 +10,8 @@ interface PruneFlags {
   dryRun?: boolean;
   maxStops?: number;
   includeStopped?: boolean;
+  includePrebuilds?: boolean;
+  includeTasks?: boolean;
   includeOrg?: string[];
   excludeOrg?: string[];
   includeGroup?: string[];
@@ -31,6 +33,8 @@ export function registerPrune(program: Command, run: RunFn): void {
     .option("--cleanup", "stop the running workspaces found (through the stop engine: re-checked, rate-limited, journaled)")
     .option("--dry-run", "with --cleanup: show what would be stopped, change nothing (also config dry_run: true)")
     .option("--max-stops <n>", "raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
+    .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
+    .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
     .option("--include-stopped", "also list workspaces that are not running (stopped, failed, starting…); --cleanup still stops only running ones")
     .option("--include-org <name>", "only workspaces in this organization (name or id; repeatable)", collect)
     .option("--exclude-org <name>", "never workspaces in this organization (repeatable)", collect)
@@ -72,6 +76,8 @@ Examples:
             dryRun: !!o.dryRun,
             ...(o.maxStops !== undefined ? { maxStops: o.maxStops } : {}),
             includeStopped: !!o.includeStopped,
+            includePrebuilds: !!o.includePrebuilds,
+            includeTasks: !!o.includeTasks,
             include: { organizations: o.includeOrg ?? [], groups: o.includeGroup ?? [], users: o.includeUser ?? [], templates: o.includeTemplate ?? [] },
             exclude: { organizations: o.excludeOrg ?? [], groups: o.excludeGroup ?? [], users: o.excludeUser ?? [], templates: o.excludeTemplate ?? [] },
           });

@@ -12,6 +12,8 @@ interface Opts {
   force?: boolean;
   timezone?: string;
   maxStops?: number;
+  includePrebuilds?: boolean;
+  includeTasks?: boolean;
 }
 
 export function registerQuietHours(program: Command, run: RunFn): void {
@@ -27,6 +29,8 @@ export function registerQuietHours(program: Command, run: RunFn): void {
     .option("--force", "with --execute: also stop TTL-expired workspaces outside quiet hours (never excluded ones)")
     .option("--timezone <tz>", "IANA time zone of the quiet-hours window for this run (overrides quiet_hours.timezone)")
     .option("--max-stops <n>", "circuit breaker for this run: abort (exit 7) when more stops are planned (default safety.max_stops_per_run)", intArg("--max-stops"))
+    .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
+    .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
     .addHelpText(
       "after",
       `
@@ -35,7 +39,8 @@ the window is [start, end) in quiet_hours.timezone on quiet_hours.days; a worksp
 during the window gets its own grace period. --execute stops "stopping now" workspaces and
 TTL-expired ones whose grace is over inside the window; --force adds every TTL-expired one.
 Excluded users, templates (id, name or display name) and workspaces (owner/name) are never
-stopped. Every stop is re-checked first, rate-limited and recorded in the journal.
+stopped. Dormant workspaces are never stopped; prebuilt and task workspaces are left to Coder
+unless included. Every stop is re-checked first, rate-limited and recorded in the journal.
 
 Examples:
   coder-agents quiet-hours                          # status
@@ -51,7 +56,15 @@ Examples:
           const m = await import("../../commands/quiet-hours.js");
           const mode = m.pickMode(opts);
           return (ctx) =>
-            m.quietHoursCommand(ctx, { mode, dryRun: !!opts.dryRun, force: !!opts.force, timezone: opts.timezone, maxStops: opts.maxStops });
+            m.quietHoursCommand(ctx, {
+              mode,
+              dryRun: !!opts.dryRun,
+              force: !!opts.force,
+              timezone: opts.timezone,
+              maxStops: opts.maxStops,
+              includePrebuilds: opts.includePrebuilds,
+              includeTasks: opts.includeTasks,
+            });
         },
         opts.execute && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun ? "dry-run" : "execute") : "report",
       );

@@ -11,6 +11,9 @@ export function registerSimulate(program: Command, runSimulate: (cmd: Command, o
     .addOption(new Option("--latency-ms <n>", "added latency per API request").argParser(intArg("--latency-ms")))
     .addOption(new Option("--fault-rate <p>", "fraction of API requests answered with 503 (0..1)").argParser(floatArg("--fault-rate")))
     .addOption(new Option("--rate-limit <n>", "API requests per user per path per minute (0 disables)").argParser(intArg("--rate-limit")))
+    .addOption(
+      new Option("--rate-limit-mode <mode>", "key the rate limit by user (bypass header honoured for owners) or by client address and path (Coder v2.15–v2.28)").choices(["user", "ip-path"]),
+    )
     .addOption(new Option("--build-delay-ms <n>", "how long a build takes to complete").argParser(intArg("--build-delay-ms")))
     .option("--frozen", "keep the simulated clock still instead of advancing with real time")
     .addHelpText(

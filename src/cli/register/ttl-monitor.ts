@@ -44,7 +44,9 @@ export function registerTtlMonitor(program: Command, run: RunFn): void {
     .addHelpText(
       "after",
       `
-Statuses: EXPIRED (running, past deadline or max_deadline), EXPIRING_SOON (0 <= time left <= threshold),
+Statuses: EXPIRED (running, at or past deadline or max_deadline), EXPIRING_SOON (0 < time left <=
+threshold), BUMPED_BY_ACTIVITY (would be expiring soon, but the owner used it in the last 15 min and
+Coder keeps bumping the deadline by the template's activity bump; not counted by --fail-on),
 RUNNING (flagged "stops only manually" without any deadline), STOPPED; other states (STARTING,
 STOPPING, PENDING, FAILED, ...) are listed as themselves. ttl_monitor.report_expired /
 report_expiring_soon = false hide those tables (counts stay; --fail-on still evaluates them).

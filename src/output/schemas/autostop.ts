@@ -1,8 +1,8 @@
 /** JSON data of `autostop` (SPEC §7.4): pending stops, schedules, the explain trace, and execute results. */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema } from "./common.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema } from "./common.js";
 
-export const stopCauseSchema = z.enum(["ttl", "autostop-requirement", "quiet-hours-policy", "prune"]);
+export const stopCauseSchema = z.enum(["ttl", "autostop-requirement", "suspended-owner", "failure-ttl", "dormancy", "quiet-hours-policy", "prune"]);
 
 export const driftSchema = z.object({
   expected_max_deadline: z.string().nullable(),
@@ -25,12 +25,18 @@ export const pendingWorkspaceSchema = workspaceEntrySchema.extend({
   excluded: z.string().nullable(),
   drift: driftSchema.nullable(),
   drift_check: z.enum(["ok", "drift", "unknown", "not-checked"]),
-});
+  /** Why the check is silent (Coder's template-update rule) or could not decide; null otherwise. */
+  drift_note: z.string().nullable(),
+  /** Left to Coder's own lifecycle (dormant, prebuilt, task): this tool's causes do not apply, --execute skips it. */
+  lifecycle_guard: lifecycleGuardSchema.nullable(),
+}).merge(lifecycleFieldsSchema);
 
 /** `--list-pending` (default). */
 export const autostopDataSchema = z.object({
   within_seconds: z.number().nullable(),
   total_running: z.number().int(),
+  /** Failed workspaces listed because a template's failure TTL makes Coder stop them. */
+  total_failed: z.number().int(),
   /** How owners' quiet hours were known: fetched, deployment-default, not-licensed, not-fetched, unreadable, mixed. */
   owner_schedules: z.string(),
   summary: z.object({
@@ -103,6 +109,14 @@ export const autostopExplainDataSchema = z.object({
       dst_shift: z.boolean(),
     })
     .nullable(),
+  lifecycle: lifecycleFieldsSchema.extend({
+    last_build_description: z.string(),
+    /** null: suspended users are not readable with this token. */
+    owner_suspended: z.boolean().nullable(),
+    guard: lifecycleGuardSchema.nullable(),
+    /** Coder's lifecycle executor's stops besides the deadline: suspended-owner, failure-ttl, dormancy. */
+    coder_stops: z.array(z.object({ cause: stopCauseSchema, at: isoInstant, seconds_left: z.number().int(), detail: z.string() })),
+  }),
   drift: driftSchema.nullable(),
   verdicts: z.object({
     "quiet-hours": z.object({ category: z.string(), reasons: z.array(z.string()), due_at: isoInstant.nullable(), grace_seconds_left: z.number().int().nullable() }),

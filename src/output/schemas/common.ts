@@ -35,3 +35,18 @@ export const notificationResultSchema = z.object({
   target: z.string(),
   error: z.string().nullable(),
 });
+
+/** Coder's lifecycle state of a workspace, added to every report's entries. */
+export const lifecycleFieldsSchema = z.object({
+  dormant_at: z.string().nullable(),
+  /** When Coder deletes the dormant workspace. */
+  deleting_at: z.string().nullable(),
+  is_prebuild: z.boolean(),
+  task_id: z.string().nullable(),
+  last_build_reason: z.string().nullable(),
+  /** Who made the latest build: Coder itself (autostart, autostop, dormancy, autodelete, task_auto_pause), a CLI (`cli`: this tool or `coder`), the user, or unknown. */
+  last_build_by: z.enum(["coder", "cli", "user", "unknown"]),
+});
+
+/** Why this tool leaves a workspace to Coder's own lifecycle. */
+export const lifecycleGuardSchema = z.object({ kind: z.enum(["dormant", "prebuild", "task"]), reason: z.string() });

@@ -1,6 +1,6 @@
 /** JSON data of `prune` (SPEC §7.6): the Python agent's keys plus owners, filters and, with --cleanup, results/summary (§7.2). */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema } from "./common.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema } from "./common.js";
 
 const dimensionLists = z.object({
   organizations: z.array(z.string()),
@@ -47,7 +47,7 @@ export const pruneWorkspaceSchema = workspaceEntrySchema.extend({
     quiet_end: isoInstant,
     is_in_quiet_hours: z.literal(true),
   }),
-});
+}).merge(lifecycleFieldsSchema);
 
 export const pruneDataSchema = z.object({
   timestamp: isoInstant,
@@ -76,6 +76,8 @@ export const pruneDataSchema = z.object({
     }),
   ),
   warnings: z.array(z.string()),
+  /** Workspaces left to Coder's own lifecycle (dormant; prebuilt and task unless included), with the reason. */
+  lifecycle_excluded: z.array(workspaceEntrySchema.extend({ kind: lifecycleGuardSchema.shape.kind, reason: z.string() }).merge(lifecycleFieldsSchema)),
   cleanup_executed: z.boolean().optional(),
   run_id: z.string().optional(),
   results: z.array(resultEntrySchema).optional(),

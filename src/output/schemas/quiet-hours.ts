@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { CATEGORY_KEYS, type QuietCategory } from "../../domain/categorize.js";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema } from "./common.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema } from "./common.js";
 
 const nullableInstant = isoInstant.nullable();
 
@@ -35,7 +35,9 @@ export const quietWorkspaceEntrySchema = workspaceEntrySchema.extend({
   exclusion: z
     .object({ kind: z.enum(["user", "template", "workspace"]), name: z.string(), reason: z.string().nullable(), expires: z.string().nullable() })
     .nullable(),
-});
+  /** Left to Coder's own lifecycle (category `excluded`): dormant, prebuilt, task. */
+  lifecycle_guard: lifecycleGuardSchema.nullable(),
+}).merge(lifecycleFieldsSchema);
 
 const categoriesSchema = z.object({
   quiet_hours_stopping: z.array(quietWorkspaceEntrySchema),

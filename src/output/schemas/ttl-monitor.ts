@@ -1,6 +1,6 @@
 /** JSON data of `ttl-monitor` (SPEC §7.3): the Python report keys plus scope, threshold and transitional workspaces. */
 import { z } from "zod";
-import { isoInstant, workspaceEntrySchema } from "./common.js";
+import { isoInstant, workspaceEntrySchema, lifecycleFieldsSchema } from "./common.js";
 
 /** One analysed workspace: the common entry keys plus the Python `analyze_workspace_ttl` keys. */
 export const ttlWorkspaceSchema = workspaceEntrySchema.extend({
@@ -19,14 +19,16 @@ export const ttlWorkspaceSchema = workspaceEntrySchema.extend({
   seconds_remaining: z.number().int().nullable(),
   is_expired: z.boolean(),
   deadline_formatted: z.string(),
-  /** EXPIRED | EXPIRING_SOON | RUNNING | STOPPED | the upper-cased transitional status (STARTING, FAILED…). */
+  /** EXPIRED | EXPIRING_SOON | RUNNING | BUMPED_BY_ACTIVITY (running bucket) | STOPPED | the upper-cased transitional status (STARTING, FAILED…). */
   compliance_status: z.string(),
   /** The effective stop instant and where it comes from. */
   stops_at: z.string().nullable(),
   stop_source: z.enum(["deadline", "max_deadline"]).nullable(),
   /** Running with neither deadline nor max_deadline: Coder never stops it by itself. */
   stops_only_manually: z.boolean(),
-});
+  /** BUMPED_BY_ACTIVITY: where Coder's activity bump keeps the deadline (now + bump, capped at max_deadline); else null. */
+  bumped_deadline: z.string().nullable(),
+}).merge(lifecycleFieldsSchema);
 
 export const ttlScopeSchema = z.object({
   /** "current" (the token's user), "user" (--user) or "all". */
@@ -58,6 +60,8 @@ export const ttlMonitorDataSchema = z.object({
     stopped: z.number().int(),
     transitional: z.number().int(),
     stops_only_manually: z.number().int(),
+    /** Running workspaces whose owner is active: Coder keeps bumping the deadline (not expiring soon). */
+    bumped_by_activity: z.number().int(),
   }),
   workspaces: z.object({
     expired: z.array(ttlWorkspaceSchema),
