@@ -49,7 +49,7 @@ import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { moreLine } from "../output/table-fit.js";
-import { withSearch } from "./search.js";
+import { listSearched } from "./search.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
 import { defaultLockDeps, runLockPath, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
@@ -128,8 +128,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   const q = [opts.includeStopped ? "" : "status:running", scope.user ? `owner:${scope.user}` : ""].filter(Boolean).join(" ");
   const progress = ctx.progress("listing workspaces");
   const [workspaces, entitlements, groups] = await Promise.all([
-    client
-      .listWorkspaces(withSearch(ctx, q), (d, t) => progress.update(d, t))
+    listSearched(ctx, client, q, (d, t) => progress.update(d, t))
       .catch((err: unknown) => {
         // Coder rejects a search query it cannot parse (e.g. a --user with ":" or spaces): the name is the problem.
         if (scope.kind === "user" && err instanceof CoderApiError && err.status === 400) {

@@ -19,7 +19,7 @@ import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBucket
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
-import { withSearch } from "./search.js";
+import { listSearched } from "./search.js";
 import { INTERVAL_MINUTES } from "../config/limits.js";
 import { Cadence } from "../exec/cadence.js";
 
@@ -126,7 +126,7 @@ async function listScope(ctx: AppContext, client: CoderClient, scope: TtlScope):
   const out: Workspace[] = [];
   try {
     for (const q of scope.queries) {
-      const rows = await client.listWorkspaces(withSearch(ctx, q), (d, t) => progress.update(d, t));
+      const rows = await listSearched(ctx, client, q, (d, t) => progress.update(d, t));
       for (const w of rows) if (!seen.has(w.id)) (seen.add(w.id), out.push(w));
     }
   } finally {
