@@ -7,6 +7,9 @@
 # the connection to Coder when credentials are set. Safe to run again: every step replaces what an
 # earlier run installed. It never enables or starts units itself; it prints the commands.
 set -euo pipefail
+# Whatever the caller's umask (000 under some provisioning tools), nothing installed is writable by
+# group or others: installed code that anyone can change runs as the service account.
+umask 022
 
 readonly MIN_NODE="20.18.0"
 readonly MIN_NPM="9.0.0"
@@ -152,7 +155,9 @@ for item in package.json package-lock.json bin dist scenarios schema agents_conf
 done
 say "📦 Installing production dependencies into $LIB_DIR"
 (cd "$STAGE" && "$NPM_BIN" ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
-chmod -R a+rX "$STAGE"
+# Readable by all, writable only by the installing user, even for files copied from a checkout
+# whose modes are looser.
+chmod -R u+rwX,go+rX,go-w "$STAGE"
 if [[ -d "$LIB_DIR" ]]; then
   OLD="$PREFIX/lib/.coder-agents.old.$$"
   mv "$LIB_DIR" "$OLD"

@@ -81,6 +81,8 @@ export interface AppContext {
   /** A progress line on stderr, shown only when stderr is a TTY and output is not --quiet. */
   progress(label: string): Progress;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** A monotonic clock in ms (schedules; never steps with the wall clock). Default performance.now. */
+  monotonic?: () => number;
   /** Coder API requests and retries of this process by status (for --metrics-file and serve's /metrics). */
   apiCounts?: ApiCounts;
 }

@@ -3,7 +3,7 @@
  * JSON envelope) and records the exit code. Errors become one clear message on stderr (and an
  * error envelope on stdout with --json) plus the exit code of SPEC §5.
  */
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { rootCertificates } from "node:tls";
 import type { Command } from "commander";
@@ -12,9 +12,10 @@ import { CoderClient, type ClientOptions } from "../coder/client.js";
 import type { FetchLike } from "../coder/http.js";
 import { proxyFor, proxySettings, type ProxySettings } from "../coder/proxy.js";
 import { resolveCredentials } from "../config/credentials.js";
+import { readRegularFile } from "../config/files.js";
 import { loadConfig } from "../config/load.js";
 import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeOf } from "../errors.js";
-import { resolveConfiguredPath } from "../exec/journal.js";
+import { ensurePrivateDir, resolveConfiguredPath, stateDir } from "../exec/journal.js";
 import { createLogger } from "../log/logger.js";
 import { Secrets } from "../log/redact.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
@@ -73,15 +74,8 @@ export interface RunState {
 
 export type CommandFn = (ctx: AppContext) => Promise<CommandResult | null>;
 
-const readText = (path: string): string | null => {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw err;
-  }
-};
+/** Config, token, URL and CA files: regular files only, size-limited (a FIFO or /dev/zero is exit 2, never a hang). */
+const readText = (path: string): string | null => readRegularFile(path, "file");
 const fileMode = (path: string): number | null => {
   try {
     return statSync(path).mode;
@@ -90,10 +84,24 @@ const fileMode = (path: string): number | null => {
   }
 };
 
+/** The instants `--now` accepts: years 1970 to 2999 (zone arithmetic and ISO output hold there). */
+const NOW_MIN = Date.UTC(1970, 0, 1);
+const NOW_MAX = Date.UTC(3000, 0, 1);
+
 export function parseNow(text: string): DateTime {
-  const dt = DateTime.fromISO(text, { setZone: true });
-  if (!dt.isValid || !/[zZ]|[+-]\d\d:?\d\d$/.test(text.trim())) {
+  const t = text.trim();
+  const dt = DateTime.fromISO(t, { setZone: true });
+  const zone = /(?:[zZ]|([+-])(\d\d):?(\d\d))$/.exec(t);
+  if (!dt.isValid || !zone) {
     throw new UsageError(`--now: expected an ISO 8601 instant with a zone, e.g. 2026-01-05T19:30:00Z (got "${text}")`);
+  }
+  // Real UTC offsets lie within ±14:00 (ISO 8601 allows up to ±23:59; luxon even accepts +25:00).
+  if (zone[1] && (Number(zone[2]) * 60 + Number(zone[3]) > 14 * 60 || Number(zone[3]) > 59)) {
+    throw new UsageError(`--now: the UTC offset ${zone[1]}${zone[2]}:${zone[3]} is out of range (offsets lie between -14:00 and +14:00; got "${text}")`);
+  }
+  const ms = dt.toMillis();
+  if (ms < NOW_MIN || ms >= NOW_MAX) {
+    throw new UsageError(`--now: expected an instant between 1970-01-01 and 2999-12-31 (got "${text}")`);
   }
   return dt.toUTC();
 }
@@ -127,8 +135,11 @@ export class Runner {
     try {
       if (g.now) now = parseNow(g.now);
       if (g.json && g.output && g.output !== "json") throw new UsageError(`--json is -o json: it cannot be combined with -o ${g.output}`);
-      const loaded = loadConfig({ flagPath: g.config, env, cwd: this.deps.cwd, readFile: readText, allowUnknown: !!g.allowUnknownConfig });
+      const loaded = loadConfig({ flagPath: g.config, env, cwd: this.deps.cwd, readFile: (p) => readRegularFile(p, "config file"), allowUnknown: !!g.allowUnknownConfig });
       const cfg = loaded.config;
+      // The state directory (journal, run locks, emergency-stop file) is private: an existing one
+      // left group- or world-accessible is tightened to 0700.
+      ensurePrivateDir(stateDir(env, this.deps.home), false);
       const configDir = loaded.path ? dirname(resolve(this.deps.cwd, loaded.path)) : this.deps.cwd;
       const level = g.verbose ? "debug" : g.quiet ? "warn" : cfg.logging.level;
       const file = cfg.logging.file

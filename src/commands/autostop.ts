@@ -18,7 +18,7 @@
 import { tableView } from "../cli/context.js";
 import { DateTime } from "luxon";
 import { renderTable } from "../output/table.js";
-import { withSearch } from "./search.js";
+import { listSearched } from "./search.js";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
 import type { DeploymentConfig, Group, QuietHours, Template, Workspace } from "../coder/schemas.js";
@@ -207,7 +207,7 @@ async function loadWorkspaces(ctx: AppContext, client: CoderClient, opts: Autost
   }
   const progress = ctx.progress("listing running workspaces");
   try {
-    return await client.listWorkspaces(withSearch(ctx, "status:running")!, (d, t) => progress.update(d, t));
+    return await listSearched(ctx, client, "status:running", (d, t) => progress.update(d, t));
   } finally {
     progress.done();
   }

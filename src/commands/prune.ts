@@ -49,9 +49,9 @@ import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { moreLine } from "../output/table-fit.js";
-import { withSearch } from "./search.js";
+import { listSearched } from "./search.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
-import { defaultLockDeps, lockPathFor, withRunLock } from "../exec/lock.js";
+import { defaultLockDeps, runLockPath, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { anyFailed } from "../exec/notify.js";
 
@@ -128,7 +128,15 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   const q = [opts.includeStopped ? "" : "status:running", scope.user ? `owner:${scope.user}` : ""].filter(Boolean).join(" ");
   const progress = ctx.progress("listing workspaces");
   const [workspaces, entitlements, groups] = await Promise.all([
-    client.listWorkspaces(withSearch(ctx, q), (d, t) => progress.update(d, t)).finally(() => progress.done()),
+    listSearched(ctx, client, q, (d, t) => progress.update(d, t))
+      .catch((err: unknown) => {
+        // Coder rejects a search query it cannot parse (e.g. a --user with ":" or spaces): the name is the problem.
+        if (scope.kind === "user" && err instanceof CoderApiError && err.status === 400) {
+          throw new UsageError(`--user ${scope.user}: not a valid Coder username (${err.message})`);
+        }
+        throw err;
+      })
+      .finally(() => progress.done()),
     client.entitlements(),
     dimensionActive(filters, "groups") ? listGroupsOrExplain(client) : Promise.resolve([] as Group[]),
   ]);
@@ -604,6 +612,6 @@ async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: bool
   const run =
     opts.dryRun || candidates.length === 0
       ? await act()
-      : await withRunLock(lockPathFor(journalPath), "prune --cleanup", defaultLockDeps((m) => ctx.logger.warn(m)), act);
+      : await withRunLock(runLockPath(ctx), "prune --cleanup", defaultLockDeps((m) => ctx.logger.warn(m)), act);
   return { candidates, listedNotRunning, run };
 }

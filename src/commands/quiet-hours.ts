@@ -38,7 +38,7 @@ import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../outpu
 import { renderTable } from "../output/table.js";
 import { limitItems, moreLine } from "../output/table-fit.js";
 import { tableView } from "../cli/context.js";
-import { withSearch } from "./search.js";
+import { listSearched } from "./search.js";
 
 export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
 
@@ -79,7 +79,7 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   const policy = policyFromConfig(ctx.config.quiet_hours, opts.timezone);
   const client = ctx.client();
   const progress = ctx.progress("listing running workspaces");
-  const list = await client.listWorkspaces(withSearch(ctx, "status:running"), (d, t) => progress.update(d, t));
+  const list = await listSearched(ctx, client, "status:running", (d, t) => progress.update(d, t));
   progress.done();
   const workspaces = [...list].sort(byOwnerThenName);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);

@@ -18,8 +18,8 @@ import type { Workspace } from "../coder/schemas.js";
 import { ConfigError, CoderApiError, ExitCode, UsageError } from "../errors.js";
 import {
   Journal,
-  readJournal,
   journalPathFor,
+  scanJournalNewestFirst,
   type JournalRecord,
   type JournalRunRecord,
   type JournalWorkspaceRecord,
@@ -93,6 +93,45 @@ export function alreadyUndone(records: readonly JournalRecord[]): Map<string, st
   return out;
 }
 
+/**
+ * The journal records rollback needs, in file order, read newest first as a stream so a journal
+ * of any size is never held whole: run records (small), the stops of the runs in question and
+ * the starts of earlier rollbacks (which always come after the stops they undid). Reading stops
+ * once the answer cannot change: for `--run`, at that run's `run` record (its workspace records
+ * follow it); for `since`, at the first run record older than `since` once every newer workspace
+ * record's run has been seen.
+ */
+export function rollbackRecords(
+  path: string,
+  o: { run?: string | undefined; since: DateTime },
+  scan: { chunkBytes?: number } = {},
+): { records: JournalRecord[]; skipped: number; missing: boolean } {
+  const newestFirst: JournalRecord[] = [];
+  const t = o.since.toMillis();
+  const unseenRuns = new Set<string>();
+  const { skipped, missing } = scanJournalNewestFirst(
+    path,
+    (r) => {
+      if (r.type === "run") {
+        newestFirst.push(r);
+        unseenRuns.delete(r.run_id);
+        if (o.run) return r.run_id !== o.run;
+        return !(Date.parse(r.started_at) < t && unseenRuns.size === 0);
+      }
+      if (r.type !== "workspace") return true;
+      const undo = r.action === "start" && r.outcome === "started";
+      const stop = r.action === "stop" && r.outcome === "stopped" && (!o.run || r.run_id === o.run);
+      if (undo || stop) {
+        newestFirst.push(r);
+        if (stop) unseenRuns.add(r.run_id);
+      }
+      return true;
+    },
+    scan,
+  );
+  return { records: newestFirst.reverse(), skipped, missing };
+}
+
 /** The runs to undo: `--run`, or every stopping execute run started at or after `since`. */
 export function selectRuns(records: readonly JournalRecord[], opts: { run?: string | undefined; since: DateTime }): JournalRunRecord[] {
   const runs = records.filter((r): r is JournalRunRecord => r.type === "run");
@@ -139,9 +178,9 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
   }
 
   const journalPath = journalPathFor(ctx);
-  let contents: ReturnType<typeof readJournal>;
+  let contents: ReturnType<typeof rollbackRecords>;
   try {
-    contents = readJournal(journalPath);
+    contents = rollbackRecords(journalPath, { run: opts.run, since });
   } catch (err) {
     throw new ConfigError(
       `the journal ${journalPath} cannot be read (${(err as Error).message}); nothing was started. Check journal.path / XDG_STATE_HOME and that this user owns the file`,

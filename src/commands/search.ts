@@ -4,7 +4,8 @@
  * terms. A command that lists only running workspaces refuses a `status:` term of its own.
  */
 import type { AppContext } from "../cli/context.js";
-import { UsageError } from "../errors.js";
+import type { CoderClient } from "../coder/client.js";
+import { CoderApiError, UsageError } from "../errors.js";
 
 /** The command's query `base` with the operator's --search appended. */
 export function withSearch(ctx: Pick<AppContext, "output">, base: string | undefined): string | undefined {
@@ -14,4 +15,27 @@ export function withSearch(ctx: Pick<AppContext, "output">, base: string | undef
     throw new UsageError(`--search: this command lists only ${base.match(/status:(\S+)/)![1]} workspaces; drop the status: term from "${search}"`);
   }
   return [base, search].filter(Boolean).join(" ");
+}
+
+/**
+ * Lists workspaces with the command's query `base` plus the operator's --search. Coder answers 400
+ * to a query it cannot parse: with --search given, that is the operator's input (exit 2 naming the
+ * flag), not a bug of the tool.
+ */
+export async function listSearched(
+  ctx: Pick<AppContext, "output">,
+  client: Pick<CoderClient, "listWorkspaces">,
+  base: string | undefined,
+  onProgress?: (done: number, total: number) => void,
+): ReturnType<CoderClient["listWorkspaces"]> {
+  const q = withSearch(ctx, base);
+  try {
+    return await client.listWorkspaces(q, onProgress);
+  } catch (err) {
+    const search = ctx.output.search;
+    if (search && err instanceof CoderApiError && err.status === 400) {
+      throw new UsageError(`--search "${search}": Coder rejected the query (${err.message})`);
+    }
+    throw err;
+  }
 }

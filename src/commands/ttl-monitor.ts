@@ -19,7 +19,9 @@ import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBucket
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
-import { withSearch } from "./search.js";
+import { listSearched } from "./search.js";
+import { INTERVAL_MINUTES } from "../config/limits.js";
+import { Cadence } from "../exec/cadence.js";
 
 export interface TtlMonitorOptions {
   user?: string | undefined;
@@ -124,7 +126,7 @@ async function listScope(ctx: AppContext, client: CoderClient, scope: TtlScope):
   const out: Workspace[] = [];
   try {
     for (const q of scope.queries) {
-      const rows = await client.listWorkspaces(withSearch(ctx, q), (d, t) => progress.update(d, t));
+      const rows = await listSearched(ctx, client, q, (d, t) => progress.update(d, t));
       for (const w of rows) if (!seen.has(w.id)) (seen.add(w.id), out.push(w));
     }
   } finally {
@@ -362,17 +364,19 @@ function humanReport(
  */
 async function monitor(ctx: AppContext, opts: TtlMonitorOptions, thresholdSeconds: number): Promise<null> {
   const minutes = opts.intervalMinutes ?? ctx.config.ttl_monitor.check_interval_minutes;
-  if (!(minutes > 0)) throw new UsageError("--interval: expected minutes > 0");
-  const intervalMs = Math.max(100, Math.round(minutes * 60_000));
+  const { min, max } = INTERVAL_MINUTES;
+  if (!(minutes >= min && minutes <= max)) throw new UsageError(`--interval: expected minutes between ${min} and ${max}`);
+  const intervalMs = Math.round(minutes * 60_000);
   const client = ctx.client();
-  const startClock = ctx.clock().toMillis();
-  const offsetMs = ctx.now.toMillis() - startClock; // keeps --now's offset from the wall clock
+  // Cycles are scheduled on the monotonic clock; the wall clock only labels them.
+  const cadence = new Cadence(intervalMs, ctx.monotonic ?? (() => performance.now()));
+  const offsetMs = ctx.now.toMillis() - ctx.clock().toMillis(); // keeps --now's offset from the wall clock
+  const wait = () => cadence.waitForSlot((ms) => ctx.sleep(ms, ctx.signal));
   if (!ctx.json) {
     ctx.io.stdout(`${ctx.headerLine(ctx.config.quiet_hours.timezone)}\nStarting TTL monitoring (checking every ${formatMinutes(minutes)})\nPress Ctrl+C to stop\n`);
   }
   let scope: TtlScope | null = null;
   let cycle = 0;
-  let slot = 0;
   while (!ctx.signal.aborted) {
     cycle += 1;
     const cycleNow = DateTime.fromMillis(ctx.clock().toMillis() + offsetMs, { zone: "utc" });
@@ -384,36 +388,18 @@ async function monitor(ctx: AppContext, opts: TtlMonitorOptions, thresholdSecond
     } catch (err) {
       if (ctx.signal.aborted) break;
       if (err instanceof UsageError || err instanceof ConfigError || !(err instanceof AgentError)) throw err;
-      slot = nextSlot(startClock, intervalMs, slot, ctx.clock().toMillis());
-      const nextAt = DateTime.fromMillis(startClock + slot * intervalMs + offsetMs, { zone: "utc" });
+      const inMs = cadence.advance();
+      const nextAt = DateTime.fromMillis(ctx.clock().toMillis() + inMs + offsetMs, { zone: "utc" });
       reportFailure(ctx, cycle, cycleNow, err, nextAt);
       ctx.logger.warn({ cycle, err: err.message }, "TTL check failed; retrying at the next interval");
-      if (!(await waitUntil(ctx, startClock + slot * intervalMs))) break;
+      if (!(await wait()) || ctx.signal.aborted) break;
       continue;
     }
-    slot = nextSlot(startClock, intervalMs, slot, ctx.clock().toMillis());
-    if (!(await waitUntil(ctx, startClock + slot * intervalMs))) break;
+    cadence.advance();
+    if (!(await wait()) || ctx.signal.aborted) break;
   }
   if (!ctx.json) ctx.io.stdout("Monitoring stopped by user\n");
   return null;
-}
-
-/** The next slot index whose start lies in the future (skipping slots an overrunning cycle missed). */
-function nextSlot(startMs: number, intervalMs: number, slot: number, nowMs: number): number {
-  let s = slot + 1;
-  if (startMs + s * intervalMs <= nowMs) s = Math.floor((nowMs - startMs) / intervalMs) + 1;
-  return s;
-}
-
-/** Sleeps until the wall-clock instant `atMs`; false when interrupted. */
-async function waitUntil(ctx: AppContext, atMs: number): Promise<boolean> {
-  const ms = atMs - ctx.clock().toMillis();
-  try {
-    if (ms > 0) await ctx.sleep(ms, ctx.signal);
-  } catch {
-    return false;
-  }
-  return !ctx.signal.aborted;
 }
 
 function reportFailure(ctx: AppContext, cycle: number, at: DateTime, err: AgentError, nextAt: DateTime): void {

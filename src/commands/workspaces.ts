@@ -6,7 +6,7 @@ import type { CommandResult } from "../output/envelope.js";
 import { byOwnerThenName, workspaceEntry } from "../output/envelope.js";
 import { formatInstant } from "../output/format.js";
 import { renderTable } from "../output/table.js";
-import { withSearch } from "./search.js";
+import { listSearched } from "./search.js";
 
 export interface WorkspacesOptions {
   all: boolean;
@@ -16,7 +16,7 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
   const client = ctx.client();
   const [info, me] = await Promise.all([client.buildInfo(), client.me()]);
   const progress = ctx.progress("listing workspaces");
-  const list = await client.listWorkspaces(withSearch(ctx, opts.all ? undefined : "status:running"), (d, t) => progress.update(d, t));
+  const list = await listSearched(ctx, client, opts.all ? undefined : "status:running", (d, t) => progress.update(d, t));
   progress.done();
   const workspaces = [...list].sort(byOwnerThenName);
   const zone = ctx.config.quiet_hours.timezone;

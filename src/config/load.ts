@@ -155,9 +155,11 @@ export function envOverrides(env: Record<string, string | undefined>): Record<st
   if (env.QUIET_HOURS_END) qh.end_time = env.QUIET_HOURS_END;
   if (env.QUIET_HOURS_TIMEZONE) qh.timezone = env.QUIET_HOURS_TIMEZONE;
   if (env.GRACE_PERIOD_HOURS !== undefined && env.GRACE_PERIOD_HOURS !== "") {
-    const n = Number(env.GRACE_PERIOD_HOURS);
+    // Plain decimal hours only: Number() would read "   " as 0 and "0x10" as 16.
+    const text = env.GRACE_PERIOD_HOURS.trim();
+    const n = /^\d+(\.\d+)?$|^\.\d+$/.test(text) ? Number(text) : NaN;
     if (!Number.isFinite(n)) {
-      throw new ConfigError(`environment GRACE_PERIOD_HOURS: expected a number of hours, got "${env.GRACE_PERIOD_HOURS}"`);
+      throw new ConfigError(`environment GRACE_PERIOD_HOURS: expected a decimal number of hours such as 1 or 0.5, got "${env.GRACE_PERIOD_HOURS}"`);
     }
     qh.grace_period_hours = n;
   }
@@ -172,6 +174,36 @@ function formatPath(path: PropertyKey[]): string {
     .join("");
 }
 
+/** Nesting deeper than any valid configuration (the schema's deepest value is 4 levels down). */
+export const MAX_CONFIG_DEPTH = 32;
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * Rejects what no valid configuration contains and what would hurt the code that walks it: values
+ * nested deeper than MAX_CONFIG_DEPTH (the recursive merge and validation would exhaust the stack)
+ * and the keys `__proto__`, `constructor` and `prototype` (a merge would write them onto an
+ * object's prototype). Iterative, so any depth JSON.parse accepts is checked safely.
+ */
+export function checkStructure(root: unknown, where: string): void {
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: root, path: "", depth: 0 }];
+  while (stack.length > 0) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > MAX_CONFIG_DEPTH) {
+      throw new ConfigError(`${where}: ${path || "the top level"}: nested more than ${MAX_CONFIG_DEPTH} levels deep; no configuration value is`);
+    }
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push({ v: x, path: `${path}[${i}]`, depth: depth + 1 }));
+      continue;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      const p = path ? `${path}.${k}` : k;
+      if (FORBIDDEN_KEYS.has(k)) throw new ConfigError(`${where}: key "${p}" is not allowed (no configuration key is named "${k}")`);
+      stack.push({ v: x, path: p, depth: depth + 1 });
+    }
+  }
+}
+
 /** Loads the effective configuration or throws ConfigError (exit 2) naming file, key and expectation. */
 export function loadConfig(s: ConfigSources): LoadedConfig {
   let raw: unknown = {};
@@ -182,6 +214,7 @@ export function loadConfig(s: ConfigSources): LoadedConfig {
     try {
       text = s.readFile(c.path);
     } catch (err) {
+      if (err instanceof ConfigError) throw err;
       throw new ConfigError(`config file ${c.path}: cannot be read (${(err as Error).message})`);
     }
     if (text === null) {
@@ -194,6 +227,7 @@ export function loadConfig(s: ConfigSources): LoadedConfig {
       throw new ConfigError(`config file ${c.path}: invalid JSON (${(err as Error).message})`);
     }
     if (!isObject(raw)) throw new ConfigError(`config file ${c.path}: expected a JSON object at the top level`);
+    checkStructure(raw, `config file ${c.path}`);
     path = c.path;
     pathSource = c.source;
     break;

@@ -4,6 +4,7 @@
  */
 import { DateTime, IANAZone } from "luxon";
 import { z } from "zod";
+import { INTERVAL_MINUTES, TIMEOUT_SECONDS } from "./limits.js";
 
 const hhmm = z
   .string()
@@ -45,12 +46,29 @@ const webhookUrl = z.string().refine(
 const dayName = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
 export type DayName = z.infer<typeof dayName>;
 
-const nonNegative = z.number().min(0, { message: "expected a number >= 0" });
-const positiveInt = z.number().int().min(1, { message: "expected an integer >= 1" });
+/**
+ * Every number has a sane range: a duration of 1e308 hours overflows date arithmetic, a timer
+ * above 2^31-1 ms fires at once, a value that rounds to 0 ms times out every request, and a
+ * concurrency of 1e15 allocates without end. Each range is stated in the message.
+ */
+const between = (min: number, max: number, what: string, o: { gtMin?: boolean } = {}) => {
+  const message = `expected ${what} ${o.gtMin ? ">" : ">="} ${min} and <= ${max}`;
+  const base = z.number({ message: `expected a number (${what})` });
+  return (o.gtMin ? base.gt(min, { message }) : base.min(min, { message })).max(max, { message });
+};
+const intBetween = (min: number, max: number) =>
+  z.number().int({ message: `expected a whole number >= ${min} and <= ${max}` }).min(min, { message: `expected a whole number >= ${min} and <= ${max}` }).max(max, {
+    message: `expected a whole number >= ${min} and <= ${max}`,
+  });
+/** Hours in a year, minutes in a week: the upper bounds of durations. */
+const YEAR_HOURS = 8760;
+const WEEK_MINUTES = 10080;
+/** A price per workspace-hour: finite, so sums over a year of hours stay finite too. */
+const pricePerHour = between(0, 1_000_000, "a price per hour");
 
 /** A price per workspace-hour for a template and/or an organization (by name). */
 const costRate = z
-  .object({ template: z.string().min(1).optional(), organization: z.string().min(1).optional(), rate: nonNegative })
+  .object({ template: z.string().min(1).optional(), organization: z.string().min(1).optional(), rate: pricePerHour })
   .strict()
   .refine((r) => r.template !== undefined || r.organization !== undefined, { message: "expected a template and/or an organization for this rate" });
 export type CostRate = z.infer<typeof costRate>;
@@ -62,7 +80,7 @@ export const configSchema = z
       start_time: hhmm,
       end_time: hhmm,
       timezone: zone,
-      grace_period_hours: nonNegative,
+      grace_period_hours: between(0, 168, "hours"),
       days: z.array(dayName).min(1, { message: "expected at least one day" }).nullable(),
       excluded_users: z.array(exclusion),
       excluded_templates: z.array(exclusion),
@@ -70,23 +88,23 @@ export const configSchema = z
     }),
     ttl_monitor: z.object({
       enabled: z.boolean(),
-      warning_threshold_hours: nonNegative,
-      check_interval_minutes: z.number().positive({ message: "expected a number > 0" }),
+      warning_threshold_hours: between(0, YEAR_HOURS, "hours"),
+      check_interval_minutes: between(INTERVAL_MINUTES.min, INTERVAL_MINUTES.max, "minutes"),
       report_expired: z.boolean(),
       report_expiring_soon: z.boolean(),
     }),
     autostop: z.object({
       enabled: z.boolean(),
-      batch_size: positiveInt,
+      batch_size: intBetween(1, 100_000),
       notification_enabled: z.boolean(),
-      max_concurrent_stops: positiveInt,
-      overdue_tolerance_minutes: nonNegative,
+      max_concurrent_stops: intBetween(1, 256),
+      overdue_tolerance_minutes: between(0, WEEK_MINUTES, "minutes"),
     }),
     notifications: z.object({
       email_enabled: z.boolean(),
       slack_webhook: webhookUrl,
       teams_webhook: webhookUrl,
-      notification_threshold_minutes: nonNegative,
+      notification_threshold_minutes: between(0, WEEK_MINUTES, "minutes"),
       smtp: z.object({
         host: z.string(),
         port: z.number().int().min(1).max(65535),
@@ -104,16 +122,16 @@ export const configSchema = z
         .transform((v) => v.toLowerCase())
         .pipe(z.enum(["trace", "debug", "info", "warning", "warn", "error", "critical", "fatal", "silent"])),
       file: z.string(),
-      max_size_mb: z.number().positive({ message: "expected a number > 0" }),
-      backup_count: z.number().int().min(0, { message: "expected an integer >= 0" }),
+      max_size_mb: between(0.001, 102_400, "megabytes"),
+      backup_count: intBetween(0, 1000),
     }),
     safety: z.object({
-      max_stops_per_minute: positiveInt,
-      max_stops_per_run: positiveInt,
+      max_stops_per_minute: intBetween(1, 1_000_000),
+      max_stops_per_run: intBetween(1, 10_000_000),
       emergency_stop_enabled: z.boolean(),
       emergency_stop_file: z.string(),
       rollback_enabled: z.boolean(),
-      rollback_window_hours: z.number().positive({ message: "expected a number > 0" }),
+      rollback_window_hours: between(0, YEAR_HOURS, "hours", { gtMin: true }),
     }),
     prune_workspaces: z.object({
       enabled: z.boolean(),
@@ -138,13 +156,13 @@ export const configSchema = z
     journal: z.object({ path: z.string() }),
     cost: z.object({
       currency: z.string().min(1),
-      default_per_hour: nonNegative,
+      default_per_hour: pricePerHour,
       per_hour: z.array(costRate),
     }),
     http: z.object({
-      concurrency: positiveInt,
-      timeout_seconds: z.number().positive({ message: "expected a number > 0" }),
-      page_size: positiveInt,
+      concurrency: intBetween(1, 256),
+      timeout_seconds: between(TIMEOUT_SECONDS.min, TIMEOUT_SECONDS.max, "seconds"),
+      page_size: intBetween(1, 100_000),
     }),
     dry_run: z.boolean(),
   })

@@ -12,7 +12,7 @@
  * records hold workspace data only.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { DateTime } from "luxon";
 import type { StopOutcome, StopSummary } from "./types.js";
@@ -106,6 +106,37 @@ export function newRunId(at: DateTime): string {
   return `${at.toUTC().toFormat("yyyyMMdd'T'HHmmss'Z'")}-${randomBytes(3).toString("hex")}`;
 }
 
+/**
+ * Opens `path` for appending (read-write, created 0600) without following a symlink at the path
+ * itself: a pre-existing link (planted, or left by an admin) would otherwise redirect the
+ * records to its target and get that target's mode changed. Refused with a clear message.
+ */
+export function openNoFollow(path: string, what: string): number {
+  try {
+    return openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP") {
+      throw new Error(`${path} is a symbolic link; refusing to follow it for the ${what} (remove the link, or point the setting at the real file)`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Makes the state directory private as promised (0700): created so if missing, and an existing
+ * one that is group- or world-accessible is tightened when this user owns it. Never throws: an
+ * unusable directory is reported by whatever then fails to write into it.
+ */
+export function ensurePrivateDir(dir: string, create: boolean): void {
+  try {
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (st.isDirectory() && (st.mode & 0o077) !== 0 && (process.getuid === undefined || st.uid === process.getuid())) chmodSync(dir, 0o700);
+  } catch {
+    /* missing or not ours: nothing to tighten */
+  }
+}
+
 export interface JournalOptions {
   /** Called with each failure and the record that could not be written (null for open errors). */
   onError?: (err: Error, record: JournalRecord | null) => void;
@@ -130,7 +161,7 @@ export class Journal {
     const j = new Journal(path, opts);
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      const fd = openSync(path, "a+", 0o600);
+      const fd = openNoFollow(path, "journal");
       j.fd = fd;
       const st = fstatSync(fd);
       // Only the journal's own regular file is tightened: never chmod a device or FIFO it points at.
@@ -235,6 +266,105 @@ export function readJournal(path: string): JournalContents {
     }
   }
   return { records, skipped, missing: false };
+}
+
+/** A journal line longer than this is not a record (records are about 1 KB): skipped without being held. */
+export const MAX_JOURNAL_LINE_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The journal's lines, newest first, read backwards in fixed-size chunks: memory stays bounded by
+ * one chunk plus one line whatever the file's size, and a caller that has what it needs stops
+ * early (breaking out of the loop) without reading the older part at all. An over-long line
+ * yields null (counted as skipped by the caller). Throws on read errors; a missing file yields nothing.
+ */
+export function* journalLinesNewestFirst(path: string, o: { chunkBytes?: number; maxLineBytes?: number } = {}): Generator<string | null> {
+  const chunkBytes = o.chunkBytes ?? READ_CHUNK_BYTES;
+  const maxLine = o.maxLineBytes ?? MAX_JOURNAL_LINE_BYTES;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path} is a directory`), { code: "EISDIR" });
+    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+    let pos = st.size;
+    // The end of the line being assembled (its later parts), newest part last.
+    let parts: Buffer[] = [];
+    let partLen = 0;
+    let overlong = false;
+    const emit = (head: Buffer): string | null | undefined => {
+      if (overlong || partLen + head.length > maxLine) {
+        overlong = false;
+        parts = [];
+        partLen = 0;
+        return null;
+      }
+      const line = parts.length === 0 ? head.toString("utf8") : Buffer.concat([head, ...parts]).toString("utf8");
+      parts = [];
+      partLen = 0;
+      return line.trim() === "" ? undefined : line;
+    };
+    const buf = Buffer.alloc(chunkBytes);
+    while (pos > 0) {
+      const len = Math.min(chunkBytes, pos);
+      pos -= len;
+      let n = 0;
+      while (n < len) {
+        const r = readSync(fd, buf, n, len - n, pos + n);
+        if (r === 0) throw new Error(`${path} shrank while being read`);
+        n += r;
+      }
+      let end = len;
+      for (let i = len - 1; i >= 0; i--) {
+        if (buf[i] !== 0x0a) continue;
+        const line = emit(Buffer.from(buf.subarray(i + 1, end)));
+        if (line !== undefined) yield line;
+        end = i;
+      }
+      if (end > 0) {
+        if (overlong || partLen + end > maxLine) {
+          overlong = true;
+          parts = [];
+          partLen = 0;
+        } else {
+          parts.unshift(Buffer.from(buf.subarray(0, end)));
+          partLen += end;
+        }
+      }
+    }
+    const first = emit(Buffer.alloc(0));
+    if (first !== undefined) yield first;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Visits the journal's records newest first (streamed, see journalLinesNewestFirst) until `visit`
+ * returns false. Lines that are not records are counted as skipped.
+ */
+export function scanJournalNewestFirst(path: string, visit: (r: JournalRecord) => boolean, o: { chunkBytes?: number } = {}): { skipped: number; missing: boolean } {
+  if (!existsSync(path)) return { skipped: 0, missing: true };
+  let skipped = 0;
+  for (const line of journalLinesNewestFirst(path, o)) {
+    let v: unknown;
+    try {
+      v = line === null ? null : (JSON.parse(line) as unknown);
+    } catch {
+      v = null;
+    }
+    if (!isRecord(v)) {
+      skipped++;
+      continue;
+    }
+    if (!visit(v)) break;
+  }
+  return { skipped, missing: false };
 }
 
 /** The records of one run, in file order. */

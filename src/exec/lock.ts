@@ -1,8 +1,8 @@
 /**
  * The run lock: overlapping scheduled runs of mutating commands (quiet-hours --execute, autostop
  * --execute, prune --cleanup, rollback --execute) never act at the same time. One lock file sits
- * next to the journal, so every mutating command sharing a journal shares the lock (and the
- * journal's view of what was already done).
+ * per Coder deployment in the state directory (see deploymentLockPath), so every mutating run
+ * against one deployment on this host shares it, whatever journal each run writes.
  *
  * The lock is a file created with O_EXCL holding `{pid, hostname, command, started_at}`. A lock
  * left by a dead process on this host (SIGKILL, OOM, power loss) is taken over with a warning; a
@@ -11,8 +11,10 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { dirname } from "node:path";
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
 import { AgentError, ExitCode } from "../errors.js";
+import { ensurePrivateDir, stateDir } from "./journal.js";
 
 /** What the lock file records about its holder. */
 export interface LockOwner {
@@ -82,9 +84,23 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** The lock file that belongs to a journal file. */
-export function lockPathFor(journalPath: string): string {
-  return `${journalPath}.lock`;
+/**
+ * The deployment's key: scheme, host (lower-cased, default port dropped) and path without
+ * trailing slashes, so `HTTPS://Coder.Example.com:443/` and `https://coder.example.com` are one.
+ */
+export function deploymentKey(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, "")}`;
+}
+
+/**
+ * The run lock of one Coder deployment on this host: `<state dir>/locks/<sha256 of the URL>.lock`.
+ * Every mutating run against that deployment takes it, whatever journal it writes to, so a
+ * systemd run and an admin's shell with another journal can never both stop the same workspaces.
+ */
+export function deploymentLockPath(stateDirPath: string, url: string): string {
+  const hash = createHash("sha256").update(deploymentKey(url)).digest("hex").slice(0, 24);
+  return join(stateDirPath, "locks", `${hash}.lock`);
 }
 
 /** A held lock; release() removes the file (only if it is still ours). Idempotent. */
@@ -255,4 +271,14 @@ export async function withRunLock<T>(path: string, command: string, deps: LockDe
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The run lock of the deployment this run talks to (one per Coder URL on this host, in the state
+ * directory, whatever the journal path), with the state directory made private first.
+ */
+export function runLockPath(ctx: { env: Record<string, string | undefined>; home: string; client(): { baseUrl: string } }): string {
+  const dir = stateDir(ctx.env, ctx.home);
+  ensurePrivateDir(dir, true);
+  return deploymentLockPath(dir, ctx.client().baseUrl);
 }

@@ -13,8 +13,8 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
 import { isoUtc } from "../output/format.js";
-import { Journal, readJournal, journalPathFor, resolveConfiguredPath, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
-import { acquireRunLock, defaultLockDeps, lockPathFor, RunLockedError, type RunLock } from "./lock.js";
+import { Journal, journalPathFor, resolveConfiguredPath, scanJournalNewestFirst, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
+import { acquireRunLock, defaultLockDeps, RunLockedError, runLockPath, type RunLock } from "./lock.js";
 import {
   channelsOf,
   defaultNotifyDeps,
@@ -69,9 +69,9 @@ export async function guardedStops(
   o: { command: string; execute: boolean; planned: number; journalPath?: string | null | undefined },
   inner: () => Promise<StopRun>,
 ): Promise<StopRun & { notifications: NotificationResult[] }> {
-  const path = lockPathFor(o.journalPath ?? journalPathFor(ctx));
   let lock: RunLock | null = null;
   if (o.execute && o.planned > 0) {
+    const path = runLockPath(ctx);
     try {
       lock = acquireRunLock(path, o.command, defaultLockDeps((m) => ctx.logger.warn(m)));
     } catch (err) {
@@ -115,6 +115,33 @@ export function warnedAlready(records: readonly JournalRecord[]): Set<string> {
   return out;
 }
 
+/** When a record was written (ISO), for reading the journal back only as far as needed. */
+function recordTime(r: JournalRecord): number {
+  return Date.parse(r.type === "run" ? r.started_at : r.at);
+}
+
+/**
+ * The warned workspace/window pairs that matter for `grace`, read from the journal newest first
+ * as a stream: a warning for one of these windows cannot be older than the earliest window start
+ * less the warning threshold, so reading stops a day before that (clock slack) and a journal of
+ * any size is never loaded whole.
+ */
+export function warnedSince(path: string, grace: readonly GraceWorkspace[], thresholdMinutes: number, scan: { chunkBytes?: number } = {}): Set<string> {
+  const earliest = grace.reduce((m, w) => Math.min(m, Date.parse(w.window_start)), Infinity);
+  const cutoff = earliest - thresholdMinutes * 60_000 - 86_400_000;
+  const notices: JournalRecord[] = [];
+  scanJournalNewestFirst(
+    path,
+    (r) => {
+      if (recordTime(r) < cutoff) return false;
+      if (r.type === "notice") notices.push(r);
+      return true;
+    },
+    scan,
+  );
+  return warnedAlready(notices);
+}
+
 /** Which grace workspaces to warn now: due within the threshold, not yet due, not warned this window. Pure. */
 export function selectWarnings(grace: readonly GraceWorkspace[], warned: ReadonlySet<string>, now: DateTime, thresholdMinutes: number): GraceWorkspace[] {
   const t = now.toMillis();
@@ -148,7 +175,7 @@ export async function warnUpcomingStops(
   const path = o.journalPath ?? journalPathFor(ctx);
   let warned: Set<string>;
   try {
-    warned = warnedAlready(readJournal(path).records);
+    warned = warnedSince(path, grace, ctx.config.notifications.notification_threshold_minutes);
   } catch (err) {
     // Without the journal nobody knows who was warned already: sending would repeat the warning
     // every run. Each channel reports the warning as not sent (exit 5); the stops are done.

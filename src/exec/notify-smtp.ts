@@ -61,7 +61,10 @@ class ReplyReader {
 
   attach(sock: Socket | TLSSocket): void {
     this.detach();
+    // A new connection layer (after STARTTLS) starts clean: anything received before the
+    // handshake, complete lines included, was sent in the clear and may have been injected.
     this.buf = "";
+    this.lines = [];
     const onData = (d: Buffer) => {
       this.buf += d.toString("utf8");
       let i: number;

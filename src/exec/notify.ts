@@ -7,7 +7,7 @@
  * Webhook URLs are secrets (they embed the credential): they are never logged or printed, only
  * their host.
  */
-import { readFileSync } from "node:fs";
+import { readRegularFile } from "../config/files.js";
 import type { DateTime } from "luxon";
 import type { AgentsConfig } from "../config/schema.js";
 import { formatDuration, formatInstant } from "../output/format.js";
@@ -59,7 +59,11 @@ export interface NotifyDeps {
 export function defaultNotifyDeps(timeoutMs: number, resolvePath: (p: string) => string = (p) => p): NotifyDeps {
   return {
     fetch: (url, init) => fetch(url, init),
-    readFile: (p) => readFileSync(resolvePath(p), "utf8"),
+    readFile: (p) => {
+      const text = readRegularFile(resolvePath(p), "file");
+      if (text === null) throw Object.assign(new Error("not found"), { code: "ENOENT" });
+      return text;
+    },
     now: () => new Date(),
     timeoutMs,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

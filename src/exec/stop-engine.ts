@@ -15,7 +15,8 @@
  * 3. A failed action is an outcome (`failed` with Coder's error); the run goes on.
  * 4. SIGINT/SIGTERM: no new actions start; in-flight ones finish and are recorded; the rest are
  *    `skipped` "interrupted".
- * 5. Once Coder stops answering (a re-read's connection still failing after retries) or rejects the token, the
+ * 5. Once Coder stops answering (a re-read's connection still failing after retries, or
+ *    SERVER_ERRORS_TO_HALT re-reads in a row answered 5xx/429 after retries) or rejects the token, the
  *    workspaces not yet attempted fail at once with that reason rather than each retrying a dead
  *    server; in-flight ones finish.
  *
@@ -251,6 +252,8 @@ interface ActOutcome {
 }
 
 const JOB_ACTIVE = new Set(["pending", "running", "canceling"]);
+/** Re-reads failing in a row with 5xx/429 (after retries) that halt the run as an outage. */
+export const SERVER_ERRORS_TO_HALT = 3;
 
 /** One workspace: re-read, check, rate-limit, POST, interpret. */
 class Actor {
@@ -260,6 +263,8 @@ class Actor {
    * its own retry budget on a dead server.
    */
   private halted: string | null = null;
+  /** Re-reads in a row that Coder answered with a server error (5xx/429, after the client's retries). */
+  private serverErrorsInARow = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -289,12 +294,17 @@ class Actor {
     } catch (err) {
       if (ctx.signal.aborted) return interrupted();
       if (err instanceof CoderApiError && (err.status === 404 || err.status === 410)) return { outcome: "skipped", error: "deleted", buildId: null };
-      // Only a dead connection or a rejected token speaks for every workspace; a 5xx on one
-      // workspace's read may be about that workspace alone.
+      // A dead connection or a rejected token speaks for every workspace. A 5xx on one
+      // workspace's read may be about that workspace alone, but SERVER_ERRORS_TO_HALT of them in
+      // a row (each already retried by the client) is an outage: halted like a timeout outage.
       if (err instanceof UnreachableError) this.halted ??= `Coder stopped answering earlier in this run (${message(err)})`;
       else if (err instanceof CoderApiError && err.status === 401) this.halted ??= `Coder rejected the token earlier in this run (${message(err)})`;
+      else if (err instanceof CoderApiError && (err.status >= 500 || err.status === 429) && ++this.serverErrorsInARow >= SERVER_ERRORS_TO_HALT) {
+        this.halted ??= `Coder answered ${this.serverErrorsInARow} re-reads in a row with server errors earlier in this run (${message(err)})`;
+      }
       return { outcome: "failed", error: `could not re-read the workspace before the ${this.transition}, so nothing was done: ${message(err)}`, buildId: null };
     }
+    this.serverErrorsInARow = 0;
     const skip = this.changed(planned, current);
     if (skip) return { outcome: "skipped", error: skip, buildId: null, observed: current };
     try {

@@ -2,7 +2,8 @@
  * pino logging to stderr (human-readable lines on a TTY, JSON otherwise) and optionally to a file
  * with size-based rotation. Every line passes through the run's redaction (src/log/redact.ts).
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { openNoFollow } from "../exec/journal.js";
 import { Writable } from "node:stream";
 import pino, { type Logger } from "pino";
 
@@ -36,7 +37,7 @@ export class RotatingFile {
     private readonly maxBytes: number,
     private readonly backupCount: number,
   ) {
-    this.fd = openSync(path, "a", 0o600);
+    this.fd = openNoFollow(path, "log file");
     this.size = fstatSync(this.fd).size;
   }
   write(line: string): void {
@@ -59,7 +60,7 @@ export class RotatingFile {
       }
       renameSync(this.path, `${this.path}.1`);
     }
-    this.fd = openSync(this.path, "a", 0o600);
+    this.fd = openNoFollow(this.path, "log file");
     this.size = 0;
   }
   close(): void {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, scratchDir } from "../support/cli.js";
@@ -85,6 +85,27 @@ describe("install.sh", () => {
       "coder-agents-ttl-report.timer",
     ]);
     expect(readFileSync(join(prefix, "share", "coder-agents", "cron-examples.txt"), "utf8")).toContain(`${bin} quiet-hours --execute`);
+  });
+
+  it("under umask 000 nothing it installs is group- or world-writable", { timeout: 180_000 }, async () => {
+    const dir = scratchDir();
+    const prefix = join(dir, "prefix");
+    const units = join(dir, "systemd");
+    const r = await exec("bash", ["-c", 'umask 000 && exec bash "$0" "$@"', INSTALL, "--skip-build", "--no-check", "--prefix", prefix, "--systemd-dir", units]);
+    expect(r.code, r.stderr).toBe(0);
+    const loose: string[] = [];
+    let entries = 0;
+    const walk = (p: string) => {
+      const st = lstatSync(p);
+      entries++;
+      if (!st.isSymbolicLink() && (st.mode & 0o022) !== 0) loose.push(`${p} ${(st.mode & 0o777).toString(8)}`);
+      if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+    };
+    walk(prefix);
+    walk(units);
+    expect(entries).toBeGreaterThan(100);
+    expect(loose).toEqual([]);
+    expect(lstatSync(join(prefix, "bin", "coder-agents")).mode & 0o777).toBe(0o755);
   });
 
   it("--help, unknown options and a too-old Node", async () => {

@@ -189,6 +189,12 @@ describe("output for large fleets", () => {
     const clash = await cli(["--config", SHIPPED_CONFIG, "quiet-hours", "--categorize", "--search", "status:stopped"]);
     expect(clash.code).toBe(2);
     expect(clash.stderr).toContain("--search: this command lists only running workspaces");
+    // A query Coder cannot parse is the operator's input: exit 2 naming --search, never exit 1.
+    for (const cmd of [["quiet-hours", "--categorize"], ["ttl-monitor", "--all"], ["autostop"], ["ls"]]) {
+      const bad = await cli(["--config", SHIPPED_CONFIG, ...cmd, "--search", "x;6:nope"]);
+      expect(bad.code, `${cmd.join(" ")}: ${bad.stderr}`).toBe(2);
+      expect(bad.stderr).toContain('--search "x;6:nope": Coder rejected the query');
+    }
   });
 
   it("list/ls alias workspaces; autostop --duration 2h is --within 2h", async () => {

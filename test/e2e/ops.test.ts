@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readJournal } from "../../src/exec/journal.js";
+import { deploymentLockPath } from "../../src/exec/lock.js";
 import { runCli, scratchDir, writeConfig } from "../support/cli.js";
 import { miniScenario, startSim, type TestSim } from "../support/sim.js";
 
@@ -114,7 +115,8 @@ describe("operations", () => {
     expect(stoppedFirst).toBeGreaterThanOrEqual(1);
     expect(stoppedFirst).toBeLessThan(8);
     expect(j1.records.some((r) => r.type === "run-end")).toBe(false);
-    expect(existsSync(`${journalPath}.lock`)).toBe(true); // left behind by the dead process
+    const lockPath = deploymentLockPath(join(dir, ".state", "coder-agents"), sim.url);
+    expect(existsSync(lockPath)).toBe(true); // left behind by the dead process
 
     const next = await qh();
     expect(next.code, next.stderr).toBe(0);
@@ -122,7 +124,7 @@ describe("operations", () => {
     await settle(sim);
     const stops = await buildsByTool(sim, "stop");
     expect(Object.values(stops)).toEqual(Array(8).fill(1));
-    expect(existsSync(`${journalPath}.lock`)).toBe(false);
+    expect(existsSync(lockPath)).toBe(false);
 
     // Rollback restarts every workspace the journal says it stopped (a stop in flight at the
     // moment of the kill has no record and is left alone), once.
@@ -167,7 +169,9 @@ describe("operations", () => {
     const { writeFileSync } = await import("node:fs");
     const { hostname } = await import("node:os");
     // This test process is alive: its pid in the lock means "a run is in progress".
-    writeFileSync(join(dir, "journal.ndjson.lock"), JSON.stringify({ pid: process.pid, hostname: hostname(), command: "prune", started_at: "2026-01-05T19:59:00Z" }));
+    const lockPath = deploymentLockPath(join(dir, ".state", "coder-agents"), sim.url);
+    mkdirSync(dirname(lockPath), { recursive: true });
+    writeFileSync(lockPath, JSON.stringify({ pid: process.pid, hostname: hostname(), command: "prune", started_at: "2026-01-05T19:59:00Z" }));
     await sim.resetStats();
     const r = await runCli(["quiet-hours", "--execute", "--url", sim.url, "--config", cfg, "--now", NOW], { env: { CODER_SESSION_TOKEN: sim.ownerToken }, cwd: dir });
     expect(r.code).toBe(7);

@@ -268,6 +268,14 @@ describe("errors", () => {
     expect(err.message).toMatch(/: workspaces:/);
   });
 
+  it("reports a negative `count` as exit 8 naming the field, never as an empty listing", async () => {
+    server.use(http.get(`${BASE}/api/v2/workspaces`, () => HttpResponse.json({ workspaces: [], count: -5 })));
+    const err = (await client().listWorkspaces().catch((e: unknown) => e)) as ApiShapeError;
+    expect(err).toBeInstanceOf(ApiShapeError);
+    expect(err.exitCode).toBe(ExitCode.ApiShape);
+    expect(err.message).toMatch(/count/);
+  });
+
   it("treats a 404 on entitlements as unlicensed", async () => {
     server.use(http.get(`${BASE}/api/v2/entitlements`, () => HttpResponse.json({ message: "Route not found." }, { status: 404 })));
     expect(await client().entitlements()).toBeNull();

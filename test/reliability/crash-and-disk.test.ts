@@ -2,7 +2,7 @@
  * Reliability (issue 8): Coder going away in the middle of a run, and a full disk under the
  * journal and the log file.
  */
-import { existsSync, mkdirSync, statSync, symlinkSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { envelopeSchema } from "../../src/output/schema.js";
@@ -75,8 +75,8 @@ describe("the Coder server killed mid-run", () => {
 
 describe("a full disk under the journal and the log file", () => {
   // ENOSPC, portably enough: /dev/full (Linux) accepts open() and fails every write with ENOSPC,
-  // exactly like a full file system. The journal path is a symlink to it inside a scratch dir (so
-  // the run lock, <journal>.lock, is an ordinary file); the log file is /dev/full itself.
+  // exactly like a full file system. The journal and the log file are /dev/full itself (a symlink
+  // to it would be refused: the journal never follows one; the run lock lives in the state dir).
   // Without /dev/full the journal goes under a plain file (ENOTDIR), a failure of the same kind.
   const devFull = existsSync("/dev/full");
 
@@ -84,9 +84,7 @@ describe("a full disk under the journal and the log file", () => {
     const sim = await startSim(dueScenario(3), { buildDelayMs: 20 });
     try {
       const dir = scratchDir();
-      mkdirSync(join(dir, "state"));
-      const journal = join(dir, "state", "journal.ndjson");
-      if (devFull) symlinkSync("/dev/full", journal);
+      const journal = "/dev/full";
       const modeBefore = devFull ? statSync("/dev/full").mode : 0;
       const cfg = reliabilityConfig(
         dir,

@@ -127,7 +127,7 @@ describe("dropped connections", () => {
     const r = await cli(sim.url, cfg.path, ["quiet-hours", "--execute"], { cwd: dir });
     await sim.clearFaults();
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stdout).toMatch(/alice\/p1[^\n]*\n[^]*?Result: ❌ Failed: POST \/api\/v2\/workspaces\/[^ ]+\/builds: cannot reach http:\/\/127\.0\.0\.1:\d+: [^;]+\(not retried: the request is not idempotent\); the workspace was unchanged when checked/);
+    expect(r.stdout).toMatch(/alice\/p1 +│ ❌ Failed: POST \/api\/v2\/workspaces\/[^ ]+\/builds: cannot reach http:\/\/127\.0\.0\.1:\d+: [^;]+\(not retried: the request is not idempotent\); the workspace was unchanged when checked/);
     expect(r.stdout).toContain("📊 Operation completed: 1/2 workspaces stopped successfully (1 failed)");
     expect((await sim.stats()).requests[POSTS]).toBe(2);
     const state = await sim.state();

@@ -52,6 +52,11 @@ export interface SmtpServerOptions {
   auth?: { user: string; pass: string };
   /** Answer MAIL FROM with this error reply, e.g. "451 try later". */
   failMail?: string;
+  /**
+   * Lines sent in the clear right behind the STARTTLS "220", in the same packet, before the TLS
+   * handshake (a man in the middle injecting replies): a client must discard them.
+   */
+  injectAfterStarttls?: string[];
 }
 
 export interface TestSmtp {
@@ -133,7 +138,7 @@ export async function startSmtp(opts: SmtpServerOptions = {}): Promise<TestSmtp>
       const verb = line.split(" ")[0]!.toUpperCase();
       if (verb === "EHLO" || verb === "HELO") ehlo();
       else if (verb === "STARTTLS" && opts.starttls && !tls) {
-        send("220 2.0.0 Ready to start TLS");
+        sock.write(["220 2.0.0 Ready to start TLS", ...(opts.injectAfterStarttls ?? [])].map((l) => `${l}\r\n`).join(""));
         raw.removeAllListeners("data");
         const secure = new TLSSocket(raw, { isServer: true, key: TEST_TLS_KEY, cert: TEST_TLS_CERT });
         secure.on("error", () => {});

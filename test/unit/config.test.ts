@@ -85,7 +85,7 @@ describe("validation", () => {
     ['{"quiet_hours":{"timezone":"Mars/Olympus"}}', /quiet_hours\.timezone: expected an IANA time zone.*Mars\/Olympus/],
     ['{"quiet_hours":{"start_time":"25:00"}}', /quiet_hours\.start_time: expected a time "HH:MM"/],
     ['{"quiet_hours":{"start_time":"6pm"}}', /quiet_hours\.start_time/],
-    ['{"quiet_hours":{"grace_period_hours":-1}}', /quiet_hours\.grace_period_hours: expected a number >= 0/],
+    ['{"quiet_hours":{"grace_period_hours":-1}}', /quiet_hours\.grace_period_hours: expected hours >= 0 and <= 168 \(got -1\)/],
     ['{"quiet_hours":{"start_time":"08:00","end_time":"08:00"}}', /quiet_hours\.end_time: expected end_time to differ/],
     ['{"quiet_hours":{"enabled":"yes"}}', /quiet_hours\.enabled: expected boolean, got string/],
     ['{"safety":{"max_stops_per_run":0}}', /safety\.max_stops_per_run/],

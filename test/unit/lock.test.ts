@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { acquireRunLock, lockPathFor, pidAlive, RunLockedError, withRunLock, type LockDeps } from "../../src/exec/lock.js";
+import { acquireRunLock, deploymentLockPath, pidAlive, RunLockedError, withRunLock, type LockDeps } from "../../src/exec/lock.js";
 import { ExitCode } from "../../src/errors.js";
 
 function deps(over: Partial<LockDeps> = {}): LockDeps & { warnings: string[] } {
@@ -134,8 +134,13 @@ describe("run lock", () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  it("lockPathFor puts the lock next to the journal; pidAlive knows this process", () => {
-    expect(lockPathFor("/var/lib/coder-agents/journal.ndjson")).toBe("/var/lib/coder-agents/journal.ndjson.lock");
+  it("the lock is per deployment (normalised URL) under the state directory; pidAlive knows this process", () => {
+    const a = deploymentLockPath("/var/lib/coder-agents", "https://coder.example.com");
+    expect(a).toMatch(/^\/var\/lib\/coder-agents\/locks\/[0-9a-f]{24}\.lock$/);
+    expect(deploymentLockPath("/var/lib/coder-agents", "HTTPS://Coder.Example.com:443/")).toBe(a);
+    expect(deploymentLockPath("/var/lib/coder-agents", "https://coder.example.com/")).toBe(a);
+    expect(deploymentLockPath("/var/lib/coder-agents", "https://other.example.com")).not.toBe(a);
+    expect(deploymentLockPath("/var/lib/coder-agents", "https://coder.example.com:8443")).not.toBe(a);
     expect(pidAlive(process.pid)).toBe(true);
     expect(pidAlive(-1)).toBe(false);
   });

@@ -161,6 +161,20 @@ describe("SMTP", () => {
     expect(m.raw).toMatch(/^Date: Mon, 05 Jan 2026 18:35:00 \+0000$/m);
   });
 
+  it("discards replies received in the clear before the TLS handshake (injected after the STARTTLS 220)", async () => {
+    const mitm = await startSmtp({ starttls: true, auth: { user: "bot", pass: "s3cret" }, injectAfterStarttls: ["250-injected.example", "250 AUTH PLAIN"] });
+    try {
+      await sendMail({ ...base, port: mitm.port, starttls: true, username: "bot", password: "s3cret", ca: TEST_TLS_CERT }, msg);
+      expect(mitm.messages).toHaveLength(1);
+      expect(mitm.messages[0]!.tls).toBe(true);
+      expect(mitm.messages[0]!.authUser).toBe("bot");
+      // Every reply was matched to its own command: EHLO twice, then AUTH, MAIL, RCPT×2, DATA.
+      expect(mitm.commands.map((c) => c.split(" ")[0])).toEqual(["EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"]);
+    } finally {
+      await mitm.close();
+    }
+  });
+
   it("refuses to continue when STARTTLS is required but not offered", async () => {
     await expect(sendMail({ ...base, port: plain.port, starttls: true }, msg)).rejects.toThrow(/does not offer STARTTLS/);
   });

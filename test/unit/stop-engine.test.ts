@@ -24,6 +24,7 @@ function fakeCoder(workspaces: Workspace[], post: PostFn = () => ({})) {
   let maxInFlight = 0;
   let getOverride: ((id: string) => Workspace | Error | undefined) | null = null;
   const client = {
+    baseUrl: "http://127.0.0.1:3000",
     async getWorkspace(id: string) {
       calls.push(`GET ${id}`);
       const o = getOverride?.(id);

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import type { RunFn } from "../program.js";
 import { checkOneMode } from "../modes.js";
 import { collect, durationArg } from "../args.js";
+import { INTERVAL_MINUTES } from "../../config/limits.js";
 
 interface Opts {
   report?: boolean;
@@ -19,7 +20,10 @@ interface Opts {
 
 function minutesArg(v: string): number {
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--interval: expected minutes > 0 (fractions allowed), got "${v}"`);
+  const { min, max } = INTERVAL_MINUTES;
+  if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+    throw new InvalidArgumentError(`--interval: expected minutes between ${min} and ${max} (one week), fractions allowed, got "${v}"`);
+  }
   return n;
 }
 
