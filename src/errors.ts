@@ -1,5 +1,5 @@
 /**
- * Exit codes (SPEC §5) and the typed errors that map to them. This is the only place exit numbers
+ * Exit codes and the typed errors that map to them. This is the only place exit numbers
  * are written; everything else throws one of these errors or returns an ExitCode.
  */
 export const ExitCode = {

@@ -1,5 +1,5 @@
 /**
- * The commander program: global options (SPEC §3) and every command of SPEC §7. Kept free of
+ * The commander program: global options and every command. Kept free of
  * heavy imports so `--help` starts fast; command implementations load on first use.
  */
 import { Argument, Command, Option } from "commander";

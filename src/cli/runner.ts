@@ -1,7 +1,7 @@
 /**
  * Builds the AppContext from the global options, runs a command, prints its result (human or the
  * JSON envelope) and records the exit code. Errors become one clear message on stderr (and an
- * error envelope on stdout with --json) plus the exit code of SPEC §5.
+ * error envelope on stdout with --json) plus its exit code (src/errors.ts).
  */
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";

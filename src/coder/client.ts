@@ -159,7 +159,7 @@ export class CoderClient {
    * decides (see createBuildCompat).
    */
   createBuild(id: string, body: { transition: "start" | "stop"; reason?: string; template_version_id?: string }): Promise<WorkspaceBuild> {
-    // Detached: a stop in flight when a signal arrives finishes and is recorded (SPEC §8.2).
+    // Detached: a stop in flight when a signal arrives finishes and is recorded.
     return this.http.request("POST", `/api/v2/workspaces/${enc(id)}/builds`, workspaceBuildSchema, { body, detached: true });
   }
 

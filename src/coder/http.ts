@@ -65,7 +65,7 @@ export interface RequestOptions {
   allowStatus?: number[];
   /**
    * Not cancelled by the run's abort signal (only by the timeout): a stop POST in flight when
-   * SIGINT/SIGTERM arrives must finish and be recorded (SPEC §8.2).
+   * SIGINT/SIGTERM arrives must finish and be recorded.
    */
   detached?: boolean;
   /** Reads a successful (2xx) body instead of the default text + JSON.parse. */

@@ -1,5 +1,5 @@
 /**
- * `autostop` (SPEC §7.4): which running workspaces will be stopped, when, and why.
+ * `autostop`: which running workspaces will be stopped, when, and why.
  *
  * - `--list-pending` (default): every running workspace with its next stop (`stops_at`), the `cause`
  *   and `seconds_left`, soonest first (`--within` limits it).

@@ -1,5 +1,5 @@
 /**
- * `enterprise-quiet-hours` (SPEC §7.5): the deployment's quiet-hours policy, licensing, templates
+ * `enterprise-quiet-hours`: the deployment's quiet-hours policy, licensing, templates
  * with an autostop requirement, and a user's (or every user's) quiet-hours schedule.
  *
  * Failure policy: a missing permission or licence is a *finding*, shown as such in its section

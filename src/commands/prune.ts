@@ -1,5 +1,5 @@
 /**
- * `prune` (SPEC §7.6): the workspaces of owners who are now inside their own quiet-hours window,
+ * `prune`: the workspaces of owners who are now inside their own quiet-hours window,
  * with organization / group / user / template filters, and `--cleanup` to stop the running ones
  * through the shared stop engine.
  *
@@ -266,7 +266,7 @@ async function resolveFilterNames(
       }).then((results) => {
         const unknown = results.filter((n): n is string => n !== null);
         const where = (v: string) => (cliValues.has(v) ? `--${filters.include.users.includes(v) ? "include" : "exclude"}-user` : configKeyOf("users", filters.include.users.includes(v) ? "include" : "exclude"));
-        // An unknown user to include would silently select nothing: a usage error (SPEC §5).
+        // An unknown user to include would silently select nothing: a usage error.
         const inc = unknown.filter((v) => filters.include.users.includes(v));
         if (inc.length) throw new UsageError(`unknown user ${inc.map((v) => `"${v}" (${where(v)})`).join(", ")}: no such user on this deployment`);
         // An unknown user to exclude protects nobody; it is harmless unless it is a typo: warn loudly.
@@ -561,7 +561,7 @@ function renderCleanup(ctx: AppContext, c: CleanupOutcome, dryRun: boolean): str
 
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup through the shared stop engine (SPEC §8.2)
+// Cleanup through the shared stop engine
 // ---------------------------------------------------------------------------------------------
 
 export interface CleanupOutcome {

@@ -1,5 +1,5 @@
 /**
- * `quiet-hours` (SPEC §7.2): the quiet hours agent. One mode runs, with the Python agent's
+ * `quiet-hours`: the quiet hours agent. One mode runs, with the Python agent's
  * precedence: --enterprise > --status > --report > --categorize > --execute > status (default).
  *
  * Requests: one listing of the running workspaces (`q=status:running`, paginated) is all that
@@ -402,7 +402,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   } finally {
     journal?.close();
   }
-  // SPEC §8.4: after the stops (a slow webhook never delays them), warn about stops coming soon.
+  // after the stops (a slow webhook never delays them), warn about stops coming soon.
   const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, upcomingQuietStops(c), { send: !dryRun });
   const notifications = [...(run.notifications ?? []), ...(warning?.results ?? [])];
   const failed = run.summary.failed > 0 || anyFailed(notifications);

@@ -1,5 +1,5 @@
 /**
- * `rollback` (SPEC §7.7): restart the workspaces this tool stopped, from the journal (§8.3).
+ * `rollback`: restart the workspaces this tool stopped, from the journal.
  *
  * Which runs: `--run RUN_ID`, or every stopping run that started within `--since` (default
  * `safety.rollback_window_hours`) of the wall clock. Which workspaces: per workspace its most
@@ -49,7 +49,7 @@ export interface StopToUndo {
   reasons: string[];
 }
 
-/** Result entry of rollback: the §7.2 keys plus where the stop came from. */
+/** Result entry of rollback: the common workspace-entry keys plus where the stop came from. */
 export interface RollbackResult extends StopResult {
   stopped_by_run: string;
   stopped_by_command: string;

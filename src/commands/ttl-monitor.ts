@@ -1,5 +1,5 @@
 /**
- * `ttl-monitor` (SPEC §7.3; the Python `ttl_monitor_agent.py`): which running workspaces are past
+ * `ttl-monitor` (the Python `ttl_monitor_agent.py`): which running workspaces are past
  * their deadline or max_deadline, which will stop within the threshold, and which stop only manually.
  * One-shot report (text or JSON), or `--monitor`: a report every interval on a fixed cadence.
  *

@@ -1,5 +1,5 @@
 /**
- * Coder shows members only their own workspaces (SPEC §9). A report scoped to other users or to
+ * Coder shows members only their own workspaces. A report scoped to other users or to
  * everyone, run with a member's token, would look complete while missing everything else: say so.
  */
 import type { CoderClient } from "../coder/client.js";

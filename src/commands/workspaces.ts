@@ -1,4 +1,4 @@
-/** `workspaces` (SPEC §7.1): connection check, the authenticated user and the workspaces. */
+/** `workspaces`: connection check, the authenticated user and the workspaces. */
 import { tableView } from "../cli/context.js";
 import { effectiveStop } from "../domain/deadlines.js";
 import type { AppContext } from "../cli/context.js";

@@ -1,5 +1,5 @@
 /**
- * Resolves the Coder URL and session token (SPEC §3). Pure apart from the injected file access;
+ * Resolves the Coder URL and session token. Pure apart from the injected file access;
  * the composition root passes env, cwd, home and fs in.
  */
 import { join } from "node:path";

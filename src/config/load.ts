@@ -1,5 +1,5 @@
 /**
- * Finds, reads, merges and validates agents_config.json (SPEC §4). Pure apart from the injected
+ * Finds, reads, merges and validates agents_config.json. Pure apart from the injected
  * file reader: the composition root passes env, cwd and fs access in.
  */
 import { createHash } from "node:crypto";
@@ -147,7 +147,7 @@ function parseBool(name: string, v: string): boolean {
   throw new ConfigError(`environment ${name}: expected true or false, got "${v}"`);
 }
 
-/** The Python agents' environment overrides (SPEC §4). Unset variables leave the file alone. */
+/** The Python agents' environment overrides. Unset variables leave the file alone. */
 export function envOverrides(env: Record<string, string | undefined>): Record<string, Json> {
   const qh: Record<string, Json> = {};
   const over: Record<string, Json> = {};

@@ -1,6 +1,6 @@
 /**
  * The agents_config.json schema: every key of the Python agents' file with the same meaning, plus
- * the new optional keys of SPEC §4. The defaults below are what a missing file or key means.
+ * the new optional keys. The defaults below are what a missing file or key means.
  */
 import { DateTime, IANAZone } from "luxon";
 import { z } from "zod";

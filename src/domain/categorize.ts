@@ -1,5 +1,5 @@
 /**
- * The quiet-hours categorisation and stop selection (SPEC §8.1). Pure: takes the running
+ * The quiet-hours categorisation and stop selection. Pure: takes the running
  * workspaces, the policy, the exclusions and `now`; returns data. First match wins:
  * excluded → ttl_expired → quiet_hours_stopping → quiet_hours_grace → past_quiet_hours_end →
  * normal_running.
@@ -301,7 +301,7 @@ export interface StopSelection {
 }
 
 /**
- * What `--execute` stops (SPEC §8.1): every quiet_hours_stopping workspace, every ttl_expired one
+ * What `--execute` stops: every quiet_hours_stopping workspace, every ttl_expired one
  * inside quiet hours with its grace over, and with `force` every ttl_expired one. Never excluded.
  */
 export function selectStops(c: Categorization, opts: { force: boolean }): StopSelection[] {

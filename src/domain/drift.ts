@@ -1,5 +1,5 @@
 /**
- * Drift check (SPEC §7.4): Coder computes a build's `max_deadline` once, when the build's job
+ * Drift check: Coder computes a build's `max_deadline` once, when the build's job
  * completes, from the template's autostop requirement and the owner's quiet hours at that time. A
  * later change of the owner's quiet hours does not move it. This recomputes the max_deadline with the
  * owner's CURRENT quiet hours and the build's completion time, and compares. Pure.

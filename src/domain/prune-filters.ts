@@ -1,5 +1,5 @@
 /**
- * prune's filters (SPEC §7.6): organizations (the workspace's own organization, D7), groups (the
+ * prune's filters: organizations (the workspace's own organization, D7), groups (the
  * owner's memberships), users and templates (id, name or display name, D5).
  *
  * - AND across dimensions, OR within one; an exclude match always wins over an include match.

@@ -1,5 +1,5 @@
 /**
- * prune's plan (SPEC §7.6): given the filtered workspaces, each owner's quiet-hours start and the
+ * prune's plan: given the filtered workspaces, each owner's quiet-hours start and the
  * evaluated instant, which owners are inside their own window `[start, start + duration)` and
  * which of their workspaces are selected. Pure.
  */

@@ -1,5 +1,5 @@
 /**
- * Quiet-hours windows (SPEC §8.1): `[start, end)` wall-clock times in one IANA zone, on the
+ * Quiet-hours windows: `[start, end)` wall-clock times in one IANA zone, on the
  * configured days; a window belongs to the day it starts and spans midnight when start > end.
  * Pure: every function takes `now` and returns instants (luxon DateTime in UTC).
  *
@@ -160,7 +160,7 @@ export function graceEnd(policy: QuietPolicy, w: QuietWindow): DateTime {
 
 /**
  * When a workspace becomes due for its quiet-hours stop: `max(window start, started_at) + grace`.
- * A workspace (re)started during the window gets the full grace again (SPEC §8.1).
+ * A workspace (re)started during the window gets the full grace again.
  */
 export function dueAt(policy: QuietPolicy, w: QuietWindow, startedAt: DateTime | null): DateTime {
   const base = startedAt && startedAt.toMillis() > w.start.toMillis() ? startedAt : w.start;

@@ -1,5 +1,5 @@
 /**
- * When will a running workspace stop, and why (SPEC §7.4)? Each rule that can stop a workspace
+ * When will a running workspace stop, and why? Each rule that can stop a workspace
  * contributes a candidate instant; the earliest one is the prediction. Pure: `now` is an input.
  *
  * Causes:

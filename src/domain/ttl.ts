@@ -1,5 +1,5 @@
 /**
- * TTL compliance (SPEC §7.3; the Python `TTLMonitorAgent.analyze_workspace_ttl`, with D24 fixed):
+ * TTL compliance (the Python `TTLMonitorAgent.analyze_workspace_ttl`, with D24 fixed):
  * classifies each workspace by its latest build's status and its effective stop time, the earlier of
  * `deadline` and `max_deadline`. Pure: `now` and the threshold are inputs.
  *

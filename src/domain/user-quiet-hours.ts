@@ -169,7 +169,7 @@ export interface QuietWindow {
 /**
  * The instant of wall-clock `hour:minute` on the calendar day of `day` in `zone` (a DST-gap time
  * moves forward). A time that occurs twice (clocks going back) means its first occurrence, as for
- * quiet-hours windows (SPEC §8.1): luxon alone picks either occurrence depending on the zone.
+ * quiet-hours windows: luxon alone picks either occurrence depending on the zone.
  */
 function atWallClock(day: DateTime, hour: number, minute: number, zone: string): DateTime {
   const guess = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });

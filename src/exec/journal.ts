@@ -1,5 +1,5 @@
 /**
- * The action journal (SPEC §8.3): NDJSON appended to `journal.path` (default
+ * The action journal: NDJSON appended to `journal.path` (default
  * `$XDG_STATE_HOME/coder-agents/journal.ndjson`; directories 0700, file 0600). Every run that
  * plans or performs an action writes a `run` record, one `workspace` record per workspace acted
  * on (or planned, in a dry run) and a `run-end` record. Each record is one line, written with
@@ -64,7 +64,7 @@ export interface JournalRunEndRecord {
   journal_error: string | null;
 }
 
-/** A notification (SPEC §8.4): quiet-hours warnings are recorded so each workspace is warned once per window. */
+/** A notification: quiet-hours warnings are recorded so each workspace is warned once per window. */
 export interface JournalNoticeRecord {
   type: "notice";
   v: number;

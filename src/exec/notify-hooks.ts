@@ -1,5 +1,5 @@
 /**
- * Operations hooks around the stop engine: the run lock and the notifications of SPEC §8.4.
+ * Operations hooks around the stop engine: the run lock and the notifications
  *
  * - `guardedStops` wraps one engine run: takes the run lock (execute runs with something to do),
  *   runs the engine, releases the lock, then sends the run summary (execute runs that acted).
@@ -161,7 +161,7 @@ export interface WarningOutcome {
 }
 
 /**
- * Sends the "stopping soon" warning for quiet-hours grace workspaces (SPEC §8.4). Sends only when
+ * Sends the "stopping soon" warning for quiet-hours grace workspaces. Sends only when
  * `send` (a real --execute run; a dry run reports what it would warn). A delivery that reached at
  * least one channel is recorded in the journal, so the next run does not warn again this window;
  * one that reached none is not, so the next run tries again.
@@ -209,7 +209,7 @@ export async function warnUpcomingStops(
 }
 
 /**
- * The quiet-hours stops still to come, from a categorisation (SPEC §8.1): inside a window, the
+ * The quiet-hours stops still to come, from a categorisation: inside a window, the
  * workspaces in grace (due at their own grace end); before a window, every workspace that is
  * not excluded and would be inside it (due at the window's grace end). Pure.
  */

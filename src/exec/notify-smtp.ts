@@ -1,5 +1,5 @@
 /**
- * A minimal SMTP client for notification mail (SPEC §8.4): one plain-text UTF-8 message to a few
+ * A minimal SMTP client for notification mail: one plain-text UTF-8 message to a few
  * recipients. Implicit TLS (`secure`, usually port 465) or STARTTLS (`starttls`, required when
  * set: a relay that does not offer it is an error rather than a silent downgrade), AUTH PLAIN or
  * LOGIN. Credentials are never sent over an unencrypted connection to a non-loopback host.

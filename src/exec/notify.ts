@@ -1,5 +1,5 @@
 /**
- * Notifications (SPEC §8.4): Slack and Microsoft Teams incoming webhooks and SMTP mail.
+ * Notifications: Slack and Microsoft Teams incoming webhooks and SMTP mail.
  *
  * Two kinds of notice: a warning `notifications.notification_threshold_minutes` before
  * workspaces' quiet-hours stops, and a summary after an execute run. A failed delivery is a

@@ -1,5 +1,5 @@
 /**
- * The stop rate limit `safety.max_stops_per_minute` (SPEC §8.2) as a token bucket whose tokens
+ * The stop rate limit `safety.max_stops_per_minute` as a token bucket whose tokens
  * come back one minute after they were taken: the bucket holds N tokens, each action takes one,
  * and a taken token returns to the bucket 60 s later. So no 60-second span ever sees more than N
  * actions (a classic refill-per-second bucket would allow up to 2N across a minute boundary),

@@ -1,5 +1,5 @@
 /**
- * The stop engine (SPEC §8.2), shared by every command that stops (or, for rollback, starts)
+ * The stop engine, shared by every command that stops (or, for rollback, starts)
  * workspaces. Plan, then act:
  *
  * 1. Safety first, before any request that changes anything: the circuit breaker (more
@@ -129,7 +129,7 @@ export function checkCircuitBreaker(
 
 /** Runs the plan. Throws SafetyAbortError before acting; otherwise every candidate gets an outcome. */
 export async function executeStops(ctx: AppContext, candidates: readonly StopCandidate[], opts: StopEngineOptions): Promise<StopRun> {
-  // The run lock (overlapping runs never act twice) and the run summary notification (SPEC §8.4).
+  // The run lock (overlapping runs never act twice) and the run summary notification.
   return guardedStops(ctx, { command: opts.command, execute: opts.execute, planned: candidates.length, journalPath: opts.journal?.path }, () =>
     runStops(ctx, candidates, opts),
   );

@@ -1,5 +1,5 @@
 /**
- * Contracts of the stop engine (SPEC §8.2) and the journal (SPEC §8.3), shared by every command
+ * Contracts of the stop engine and the journal, shared by every command
  * that stops or starts workspaces (quiet-hours, autostop, prune, rollback).
  */
 import type { Workspace } from "../coder/schemas.js";

@@ -1,5 +1,5 @@
 /**
- * The versioned JSON envelope of SPEC §6 and the result every command returns. Human and JSON
+ * The versioned JSON envelope and the result every command returns. Human and JSON
  * output are rendered from the same CommandResult, so they cannot disagree.
  */
 import type { DateTime } from "luxon";
@@ -49,7 +49,7 @@ export function errorEnvelope(
   return envelope({ command, mode, data: { error: { code: err.code, message: err.message, exit_code: err.exitCode } } }, meta);
 }
 
-/** The common keys of every workspace entry in any JSON document (SPEC §7.2). */
+/** The common keys of every workspace entry in any JSON document. */
 export interface WorkspaceEntryBase {
   id: string;
   owner: string;

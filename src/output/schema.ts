@@ -1,5 +1,5 @@
 /**
- * The v1 JSON output contract (SPEC §6): the envelope every document carries and, per command,
+ * The v1 JSON output contract: the envelope every document carries and, per command,
  * the keys beside it. `schema/output.v1.json` is generated from this file (`npm run schema`) and a
  * test keeps the two in step; e2e tests parse real stdout with these schemas.
  */

@@ -115,7 +115,7 @@ export function latestBuild(ws: Workspace): Build {
   return b;
 }
 
-/** Coder's ConvertWorkspaceStatus (reference/coder-api.md §2.4). */
+/** Coder's ConvertWorkspaceStatus (coder/coder: coderd/database/db2sdk). */
 export function workspaceStatus(b: Build): string {
   switch (b.jobStatus) {
     case "pending":

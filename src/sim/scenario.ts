@@ -1,5 +1,5 @@
 /**
- * The scenario file format (SPEC §9): a zod schema that rejects unknown keys (naming the key
+ * The scenario file format: a zod schema that rejects unknown keys (naming the key
  * path), and the loader for the shipped `demo` scenario or a JSON file.
  */
 import { readFile } from "node:fs/promises";

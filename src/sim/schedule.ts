@@ -1,7 +1,7 @@
 /**
  * Quiet-hours schedules as Coder stores them ("CRON_TZ=<zone> <min> <hour> * * *") and the
  * max_deadline a start build gets from a template autostop requirement (a compact version of
- * Coder's CalculateAutostop; see reference/coder-api.md §6.3).
+ * Coder's CalculateAutostop in coder/coder coderd/schedule/autostop.go).
  */
 import { DateTime, type Zone } from "luxon";
 import { cachedZone } from "./zone.js";

@@ -1,5 +1,5 @@
 /**
- * startSimulator: a fake Coder deployment over real loopback HTTP (SPEC §9). Coder's paths, JSON
+ * startSimulator: a fake Coder deployment over real loopback HTTP. Coder's paths, JSON
  * shapes, status codes and error bodies; token auth; owner/member visibility; licensing;
  * per-user-per-path rate limiting; fault injection; request statistics; a controllable clock.
  */

@@ -44,8 +44,7 @@ describe("the Coder server killed mid-run", () => {
     const received = stoppedOnce(state);
 
     // Exit 5, not 3: Coder was reachable and some stops were made; the ones that could not be
-    // made are failed outcomes, each listed (SPEC §8.2 "a failed stop is reported and the run
-    // goes on; exit 5 at the end").
+    // made are failed outcomes, each listed (").
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).not.toContain("internal error");
     const doc = executeDoc.parse(r.json());

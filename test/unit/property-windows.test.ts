@@ -3,7 +3,7 @@
  *
  * The model below asks luxon only for UTC offsets (the tz data) and works out the rest itself:
  * the zone's constant-offset segments around an instant, the earliest instant whose wall clock
- * reads at least a given time (SPEC §8.1: a time in a DST gap moves forward to the first valid
+ * reads at least a given time (a time in a DST gap moves forward to the first valid
  * instant, an ambiguous one means its first occurrence), and every exact occurrence of a
  * wall-clock time. Instants are drawn uniformly over 2025–2028, near the zones' DST transitions,
  * and snapped onto window boundaries, where off-by-one mistakes live.

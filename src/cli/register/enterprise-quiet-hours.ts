@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { RunFn } from "../program.js";
 
-/** `enterprise-quiet-hours` (SPEC §7.5): deployment policy, licensing, autostop requirements, users' schedules. */
+/** `enterprise-quiet-hours`: deployment policy, licensing, autostop requirements, users' schedules. */
 export function registerEnterprise(program: Command, run: RunFn): void {
   program
     .command("enterprise-quiet-hours")

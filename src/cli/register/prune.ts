@@ -29,7 +29,7 @@ interface PruneFlags {
   excludeTemplate?: string[];
 }
 
-/** `prune` (SPEC §7.6): workspaces of owners inside their own quiet-hours window, with filters and --cleanup. */
+/** `prune`: workspaces of owners inside their own quiet-hours window, with filters and --cleanup. */
 export function registerPrune(program: Command, run: RunFn): void {
   program
     .command("prune")

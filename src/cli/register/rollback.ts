@@ -12,7 +12,7 @@ interface RollbackFlags {
   maxStops?: number;
 }
 
-/** `rollback` (SPEC §7.7): restart the workspaces this tool stopped, from the journal. */
+/** `rollback`: restart the workspaces this tool stopped, from the journal. */
 export function registerRollback(program: Command, run: RunFn): void {
   program
     .command("rollback")

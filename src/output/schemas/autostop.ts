@@ -1,4 +1,4 @@
-/** JSON data of `autostop` (SPEC §7.4): pending stops, schedules, the explain trace, and execute results. */
+/** JSON data of `autostop`: pending stops, schedules, the explain trace, and execute results. */
 import { z } from "zod";
 import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema } from "./common.js";
 
@@ -136,7 +136,7 @@ export const autostopExplainDataSchema = z.object({
   }),
 });
 
-/** `--execute` (also with `--dry-run`): the planned overdue workspaces, results and summary of SPEC §7.2. */
+/** `--execute` (also with `--dry-run`): the planned overdue workspaces, results and summary */
 export const autostopExecuteDataSchema = z.object({
   tolerance_minutes: z.number(),
   run_id: z.string(),

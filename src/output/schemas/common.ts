@@ -3,7 +3,7 @@ import { z } from "zod";
 
 export const isoInstant = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, "ISO 8601 UTC instant");
 
-/** Keys every workspace entry in any JSON document has (SPEC §7.2). */
+/** Keys every workspace entry in any JSON document has. */
 export const workspaceEntrySchema = z.object({
   id: z.string(),
   owner: z.string(),
@@ -13,7 +13,7 @@ export const workspaceEntrySchema = z.object({
   status: z.string(),
 });
 
-/** One stop/start action's outcome (SPEC §7.2 `results`). */
+/** One stop/start action's outcome. */
 export const resultEntrySchema = workspaceEntrySchema.extend({
   reasons: z.array(z.string()),
   outcome: z.enum(["stopped", "started", "would-stop", "would-start", "skipped", "failed"]),
@@ -27,7 +27,7 @@ export const summarySchema = z.object({
   failed: z.number().int(),
 });
 
-/** One notification delivery (SPEC §8.4). */
+/** One notification delivery. */
 export const notificationResultSchema = z.object({
   channel: z.enum(["slack", "teams", "email"]),
   kind: z.enum(["warning", "summary"]),

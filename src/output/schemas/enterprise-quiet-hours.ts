@@ -1,4 +1,4 @@
-/** JSON data of `enterprise-quiet-hours` (SPEC §7.5): only the quiet-hours configuration, never the whole deployment config (D35). */
+/** JSON data of `enterprise-quiet-hours`: only the quiet-hours configuration, never the whole deployment config (D35). */
 import { z } from "zod";
 import { isoInstant } from "./common.js";
 

@@ -1,4 +1,4 @@
-/** JSON data of `prune` (SPEC §7.6): the Python agent's keys plus owners, filters and, with --cleanup, results/summary (§7.2). */
+/** JSON data of `prune`: the Python agent's keys plus owners, filters and, with --cleanup, results/summary. */
 import { z } from "zod";
 import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema } from "./common.js";
 

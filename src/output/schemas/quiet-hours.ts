@@ -1,5 +1,5 @@
 /**
- * JSON data of `quiet-hours` (SPEC §7.2) beside the envelope. One object schema covers every
+ * JSON data of `quiet-hours` beside the envelope. One object schema covers every
  * mode (status/report, categorize, execute); mode-specific keys are optional there, and the
  * per-mode schemas below make them required. `--enterprise` prints the
  * `enterprise-quiet-hours` document instead (command "enterprise-quiet-hours").
@@ -113,7 +113,7 @@ const executeShape = {
   summary: summarySchema,
   interrupted: z.enum(["SIGINT", "SIGTERM"]).nullable(),
   journal: z.object({ path: z.string().nullable(), error: z.string().nullable() }),
-  /** Notifications sent (summary after the run, stopping-soon warnings), each with its outcome (SPEC §8.4). */
+  /** Notifications sent (summary after the run, stopping-soon warnings), each with its outcome. */
   notifications: z.array(notificationResultSchema),
   /** Stopping-soon warnings: workspaces warned this run (or that would be, in a dry run), once per window. */
   stop_warnings: z.object({

@@ -1,4 +1,4 @@
-/** JSON data of `rollback` (SPEC §7.7): results/summary as in §7.2, plus which runs were undone. */
+/** JSON data of `rollback`: results/summary as for quiet-hours, plus which runs were undone. */
 import { z } from "zod";
 import { isoInstant, notificationResultSchema, resultEntrySchema, summarySchema } from "./common.js";
 

@@ -1,4 +1,4 @@
-/** JSON data of `ttl-monitor` (SPEC §7.3): the Python report keys plus scope, threshold and transitional workspaces. */
+/** JSON data of `ttl-monitor`: the Python report keys plus scope, threshold and transitional workspaces. */
 import { z } from "zod";
 import { isoInstant, workspaceEntrySchema, lifecycleFieldsSchema } from "./common.js";
 
