@@ -18,6 +18,7 @@ import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorC
 import { ensurePrivateDir, resolveConfiguredPath, stateDir } from "../exec/journal.js";
 import { createLogger } from "../log/logger.js";
 import { Secrets } from "../log/redact.js";
+import { writeJson } from "../output/json-write.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
 import type { AppContext, Io, OutputView } from "./context.js";
 import { zoneAbbrev } from "../output/format.js";
@@ -296,7 +297,11 @@ export class Runner {
   private header: ((zone: string) => string) | null = null;
 
   print(io: Io, result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean, defaultZone = "UTC", check: (text: string) => string = (t) => t): void {
-    if (json) io.stdout(JSON.stringify(envelope(result, meta)) + "\n");
+    if (json) {
+      // In pieces: a large report is never held as one string (see writeJson).
+      writeJson(envelope(result, meta), io.stdout);
+      io.stdout("\n");
+    }
     else {
       const text = check(result.human());
       const head = result.header !== false && this.header ? this.header(result.zone ?? defaultZone) + "\n" : "";

@@ -19,6 +19,7 @@ import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBucket
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import { writeJson } from "../output/json-write.js";
 import { listSearched } from "./search.js";
 import { INTERVAL_MINUTES } from "../config/limits.js";
 import { Cadence } from "../exec/cadence.js";
@@ -383,7 +384,10 @@ async function monitor(ctx: AppContext, opts: TtlMonitorOptions, thresholdSecond
     try {
       scope ??= await resolveScope(client, opts);
       const result = await runReport(ctx, client, scope, opts, thresholdSeconds, cycleNow, cycle);
-      if (ctx.json) ctx.io.stdout(JSON.stringify(envelope(result, { generatedAt: ctx.clock(), now: cycleNow })) + "\n");
+      if (ctx.json) {
+        writeJson(envelope(result, { generatedAt: ctx.clock(), now: cycleNow }), ctx.io.stdout);
+        ctx.io.stdout("\n");
+      }
       else ctx.io.stdout(`\n[${formatInstant(isoUtc(cycleNow), ctx.config.quiet_hours.timezone)}] Running TTL check (cycle ${cycle})...\n${result.human()}\n`);
     } catch (err) {
       if (ctx.signal.aborted) break;
