@@ -247,7 +247,10 @@ function renderReport(ctx: AppContext, input: ReportInput): CommandResult {
     },
   };
   const gate = failOnMatched(opts.failOn, summary);
-  const human = () => humanReport(ctx, input, data, summary, hidden, zone, gate);
+  // The human view needs the entries, not the buckets: the closure keeps neither the workspaces nor
+  // their analyses alive while a large --json report is written.
+  const view: HumanInput = { scope, opts, thresholdSeconds, now, total: input.total };
+  const human = () => humanReport(ctx, view, data, summary, hidden, zone, gate);
   return { command: "ttl-monitor", mode: "report", data, human, exitCode: gate ? ExitCode.Findings : ExitCode.Ok };
 }
 
@@ -268,9 +271,11 @@ function stopsAtCell(e: Entry, zone: string): string {
   return e.stop_source === "max_deadline" ? `${at} (max_deadline)` : at;
 }
 
+type HumanInput = Pick<ReportInput, "scope" | "opts" | "thresholdSeconds" | "now" | "total">;
+
 function humanReport(
   ctx: AppContext,
-  input: ReportInput,
+  input: HumanInput,
   data: { workspaces: Record<"expired" | "expiring_soon" | "running" | "stopped" | "transitional", Entry[]> },
   summary: Record<string, number>,
   hidden: string[],
