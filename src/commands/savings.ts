@@ -9,7 +9,7 @@ import type { AppContext } from "../cli/context.js";
 import { mapLimit, type CoderClient } from "../coder/client.js";
 import { CoderApiError, ConfigError, ExitCode } from "../errors.js";
 import { computeSavings, journalStops, type HistoryBuild, type JournalStop, type SavingsReport, type SavingsTotal } from "../domain/savings.js";
-import { journalPathFor, readJournal } from "../exec/journal.js";
+import { journalPathFor, scanJournalNewestFirst, type JournalRecord } from "../exec/journal.js";
 import type { CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
@@ -50,15 +50,22 @@ export async function readBuildHistory(client: CoderClient, workspaceId: string,
 /** The savings report over [since, now]: journal stops, their histories (read with the client), the configured rates. */
 export async function savingsReport(ctx: AppContext, client: CoderClient, now: DateTime, since: DateTime): Promise<SavingsReport & { journal_path: string; journal_skipped_lines: number; journal_missing: boolean }> {
   const journalPath = journalPathFor(ctx);
-  let contents: ReturnType<typeof readJournal>;
+  const sinceMs = since.toMillis() - SKEW_MS;
+  const nowMs = now.toMillis() + SKEW_MS;
+  // Newest first, streamed: a run's workspace records follow its run record, so once a run that
+  // started before `since` has been read, nothing older can hold a stop of the period.
+  const newestFirst: JournalRecord[] = [];
+  let contents: { records: JournalRecord[]; skipped: number; missing: boolean };
   try {
-    contents = readJournal(journalPath);
+    const scan = scanJournalNewestFirst(journalPath, (r) => {
+      newestFirst.push(r);
+      return !(r.type === "run" && Date.parse(r.started_at) < sinceMs);
+    });
+    contents = { records: newestFirst.reverse(), ...scan };
   } catch (err) {
     throw new ConfigError(`the journal ${journalPath} cannot be read (${(err as Error).message}). Check journal.path / XDG_STATE_HOME and that this user owns the file`);
   }
   if (contents.skipped > 0) ctx.logger.warn({ journal: journalPath, skipped: contents.skipped }, "journal lines that are not valid records were skipped");
-  const sinceMs = since.toMillis() - SKEW_MS;
-  const nowMs = now.toMillis() + SKEW_MS;
   const stops = journalStops(contents.records).filter((s) => {
     const t = Date.parse(s.journal_at);
     return t >= sinceMs && t <= nowMs;

@@ -13,7 +13,7 @@ import { CoderApiError } from "../errors.js";
 import { isValidZone } from "../domain/quiet-window.js";
 import { ttlMonitorCommand } from "../commands/ttl-monitor.js";
 import type { SavingsReport } from "../domain/savings.js";
-import { journalPathFor, readJournal, type JournalRunEndRecord, type JournalRunRecord } from "../exec/journal.js";
+import { journalPathFor, scanJournalNewestFirst, type JournalRunEndRecord, type JournalRunRecord } from "../exec/journal.js";
 import { autostopDataSchema } from "../output/schemas/autostop.js";
 import { ttlMonitorDataSchema } from "../output/schemas/ttl-monitor.js";
 import { isoUtc } from "../output/format.js";
@@ -87,10 +87,16 @@ export async function compliance(ctx: AppContext): Promise<z.infer<typeof ttlMon
 
 /** The last runs in the journal, newest first, with their end records. */
 export function lastRuns(ctx: AppContext, limit = RUNS_SHOWN): RunRow[] {
-  const { records } = readJournal(journalPathFor(ctx));
-  const ends = new Map(records.filter((r): r is JournalRunEndRecord => r.type === "run-end").map((r) => [r.run_id, r]));
-  return records
-    .filter((r): r is JournalRunRecord => r.type === "run")
+  // Newest first, streamed, stopping at the `limit`-th run: a run's end record follows it in the
+  // file, so every end record of the runs kept has been seen by then.
+  const runs: JournalRunRecord[] = [];
+  const ends = new Map<string, JournalRunEndRecord>();
+  scanJournalNewestFirst(journalPathFor(ctx), (r) => {
+    if (r.type === "run-end") ends.set(r.run_id, r);
+    else if (r.type === "run") runs.push(r);
+    return runs.length < limit;
+  });
+  return runs
     .sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at))
     .slice(0, limit)
     .map((r) => {
