@@ -50,28 +50,35 @@ const records = (path: string) => readJournal(path).records;
 const outcomesOf = (path: string, name: string) => records(path).filter((r): r is JournalWorkspaceRecord => r.type === "workspace" && r.workspace.name === name);
 const intentsOf = (path: string, name: string) => records(path).filter((r): r is JournalIntentRecord => r.type === "intent" && r.workspace.name === name);
 
+/**
+ * Runs `quiet-hours --execute` with `name`'s stop answer held back 30 s (Coder creates the build
+ * at once) and kills the CLI with SIGKILL once the intent is journaled and the build exists.
+ */
+async function killDuringStop(name: string, journal: string, config: string): Promise<void> {
+  const id = (await sim.workspace(`alice/${name}`)).id;
+  await sim.setFaults({ rules: [{ method: "POST", path: buildsPath(id), hold_ms: 30_000 }] });
+  const killed = await cli(sim.url, config, ["quiet-hours", "--execute", "--json"], {
+    cwd: dir,
+    kill: {
+      signal: "SIGKILL",
+      when: async () =>
+        existsSync(journal) &&
+        readFileSync(journal, "utf8").includes('"type":"intent"') &&
+        (await sim.workspace(`alice/${name}`)).builds.some((b) => b.transition === "stop" && b.reason === "cli"),
+    },
+  });
+  await sim.clearFaults();
+  expect(killed.signal, killed.stderr).toBe("SIGKILL");
+  expect(killed.stdout).toBe("");
+  await waitStatus(`alice/${name}`, "stopped");
+}
+
 describe("SIGKILL while a stop POST is in flight", () => {
   it("the intent is on disk; the next run verifies it (recovered stop), and rollback --execute starts that workspace again", async () => {
     const ids = await addDue("k1");
     const cfg = reliabilityConfig(dir, {}, "sigkill.json");
-    // Coder creates k1's stop build at once, but its answer is held back 30 s: the CLI is killed meanwhile.
-    await sim.setFaults({ rules: [{ method: "POST", path: buildsPath(ids.k1!), hold_ms: 30_000 }] });
     await sim.resetStats();
-    const killed = await cli(sim.url, cfg.path, ["quiet-hours", "--execute", "--json"], {
-      cwd: dir,
-      kill: {
-        signal: "SIGKILL",
-        // In flight: the intent is journaled and Coder has received (and applied) the POST.
-        when: async () =>
-          existsSync(cfg.journal) &&
-          readFileSync(cfg.journal, "utf8").includes('"type":"intent"') &&
-          (await sim.workspace("alice/k1")).builds.some((b) => b.transition === "stop" && b.reason === "cli"),
-      },
-    });
-    await sim.clearFaults();
-    expect(killed.signal, killed.stderr).toBe("SIGKILL");
-    expect(killed.stdout).toBe("");
-    await waitStatus("alice/k1", "stopped");
+    await killDuringStop("k1", cfg.journal, cfg.path);
 
     // The killed run left its run record and the intent, with the build it was planned against, and no outcome.
     const [intent] = intentsOf(cfg.journal, "k1");
@@ -115,6 +122,30 @@ describe("SIGKILL while a stop POST is in flight", () => {
     await waitStatus("alice/k1", "running");
     const after = await sim.workspace("alice/k1");
     expect(after.builds.filter((b) => b.reason === "cli").map((b) => b.transition)).toEqual(["stop", "start"]);
+  });
+
+  it("rollback --execute straight after the kill verifies the unanswered stop, journals it, and starts the workspace", async () => {
+    await addDue("k2");
+    const cfg = reliabilityConfig(dir, {}, "sigkill-rollback.json");
+    await killDuringStop("k2", cfg.journal, cfg.path);
+    const [intent] = intentsOf(cfg.journal, "k2");
+    const k2 = await sim.workspace("alice/k2");
+    const rb = await cli(sim.url, cfg.path, ["rollback", "--execute", "--json"], { cwd: dir });
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rollbackDoc.parse(rb.json()).results.find((r) => r.name === "k2")).toMatchObject({ outcome: "started", stopped_by_run: intent!.run_id, stop_build_id: k2.build_id });
+    await waitStatus("alice/k2", "running");
+    // In the journal: the recovered stop (the killed run's), then the rollback's start of it.
+    const k2Records = records(cfg.journal).filter((r): r is JournalWorkspaceRecord | JournalIntentRecord => (r.type === "workspace" || r.type === "intent") && r.workspace.name === "k2");
+    expect(k2Records.map((r) => (r.type === "workspace" ? `${r.action} ${r.outcome}${r.recovered ? " recovered" : ""}` : `intent ${r.action}`))).toEqual([
+      "intent stop",
+      "stop stopped recovered",
+      "intent start",
+      "start started",
+    ]);
+    // A second rollback has nothing left to start.
+    const again = await cli(sim.url, cfg.path, ["rollback", "--execute", "--json"], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(rollbackDoc.parse(again.json()).results.find((r) => r.name === "k2")).toMatchObject({ outcome: "skipped", error: expect.stringMatching(/already started again by rollback run/) });
   });
 });
 
