@@ -13,7 +13,7 @@ import { envelopeSchema } from "../../src/output/schema.js";
 import { quietHoursExecuteDataSchema } from "../../src/output/schemas/quiet-hours.js";
 import { rollbackDataSchema } from "../../src/output/schemas/rollback.js";
 import { startSim, type TestSim } from "../support/sim.js";
-import { cli, dueScenario, POSTS, reliabilityConfig, scratchDir, stopBuilds, stoppedOnce } from "./support.js";
+import { addDue, buildsPath, cli, dueScenario, POSTS, reliabilityConfig, scratchDir, stopBuilds, stoppedOnce } from "./support.js";
 
 const executeDoc = envelopeSchema.extend(quietHoursExecuteDataSchema.shape);
 const rollbackDoc = envelopeSchema.extend(rollbackDataSchema.shape);
@@ -29,14 +29,6 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function addDue(...names: string[]): Promise<Record<string, string>> {
-  for (const name of names) await sim.addWorkspace({ name, owner: "alice", template: "python-dev", started_at: "2026-01-05T09:00:00Z" });
-  const ids: Record<string, string> = {};
-  for (const w of (await sim.state()).workspaces) ids[w.name] = w.id;
-  return ids;
-}
-
-const buildsPath = (id: string) => `/api/v2/workspaces/${id}/builds`;
 
 async function waitStatus(key: string, status: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -75,7 +67,7 @@ async function killDuringStop(name: string, journal: string, config: string): Pr
 
 describe("SIGKILL while a stop POST is in flight", () => {
   it("the intent is on disk; the next run verifies it (recovered stop), and rollback --execute starts that workspace again", async () => {
-    const ids = await addDue("k1");
+    const ids = await addDue(sim, "k1");
     const cfg = reliabilityConfig(dir, {}, "sigkill.json");
     await sim.resetStats();
     await killDuringStop("k1", cfg.journal, cfg.path);
@@ -125,7 +117,7 @@ describe("SIGKILL while a stop POST is in flight", () => {
   });
 
   it("rollback --execute straight after the kill verifies the unanswered stop, journals it, and starts the workspace", async () => {
-    await addDue("k2");
+    await addDue(sim, "k2");
     const cfg = reliabilityConfig(dir, {}, "sigkill-rollback.json");
     await killDuringStop("k2", cfg.journal, cfg.path);
     const [intent] = intentsOf(cfg.journal, "k2");
@@ -151,7 +143,7 @@ describe("SIGKILL while a stop POST is in flight", () => {
 
 describe("a proxy's 502 answer to a stop POST", () => {
   it("after the build was created: verified by a read and counted as stopped; where none was created: failed, checked again by the next run", async () => {
-    const ids = await addDue("g1", "g2");
+    const ids = await addDue(sim, "g1", "g2");
     const cfg = reliabilityConfig(dir, {}, "bad-gateway.json");
     const badGateway = { message: "Bad Gateway" };
     await sim.setFaults({
