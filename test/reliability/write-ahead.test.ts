@@ -6,7 +6,7 @@
  * the build is created at once, its answer held back or replaced.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readJournal, type JournalIntentRecord, type JournalWorkspaceRecord } from "../../src/exec/journal.js";
 import { pendingIntents } from "../../src/exec/recovery.js";
 import { envelopeSchema } from "../../src/output/schema.js";
@@ -14,6 +14,9 @@ import { quietHoursExecuteDataSchema } from "../../src/output/schemas/quiet-hour
 import { rollbackDataSchema } from "../../src/output/schemas/rollback.js";
 import { startSim, type TestSim } from "../support/sim.js";
 import { addDue, buildsPath, cli, dueScenario, POSTS, reliabilityConfig, scratchDir, stopBuilds, stoppedOnce } from "./support.js";
+
+// Each case spawns the CLI three to five times: allow for a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const executeDoc = envelopeSchema.extend(quietHoursExecuteDataSchema.shape);
 const rollbackDoc = envelopeSchema.extend(rollbackDataSchema.shape);
