@@ -149,13 +149,13 @@ function recoveredRecord(
 async function verifyIntent(ctx: AppContext, command: string, p: PendingIntent): Promise<JournalWorkspaceRecord | null> {
   const { intent } = p;
   const client: BuildReader = ctx.client();
-  const what = `the ${intent.action} sent by run ${intent.run_id} at ${intent.at}`;
+  const what = `the ${intent.action} sent by run ${intent.run_id} at ${intent.at} ${p.uncertain ? "had no certain answer" : "had no recorded answer"}`;
   let after: Workspace;
   try {
     after = await client.getWorkspace(intent.workspace.id, { detached: true });
   } catch (err) {
     if (err instanceof CoderApiError && (err.status === 404 || err.status === 410)) {
-      return recoveredRecord(ctx, command, intent, { outcome: "skipped", error: `recovered: ${what} had no recorded answer; the workspace has been deleted since`, build_id: null }, null);
+      return recoveredRecord(ctx, command, intent, { outcome: "skipped", error: `recovered: ${what}; the workspace has been deleted since`, build_id: null }, null);
     }
     ctx.logger.warn({ run_id: intent.run_id, workspace: `${intent.workspace.owner}/${intent.workspace.name}`, error: (err as Error).message }, "could not verify an unanswered build; the next run tries again");
     return null;
@@ -174,7 +174,7 @@ async function verifyIntent(ctx: AppContext, command: string, p: PendingIntent):
     verdict.kind === "none"
       ? `the workspace's latest build is still the planned #${intent.planned_build.build_number}, so it did not take effect`
       : `the build after the planned #${intent.planned_build.build_number} is ${describeBuild(verdict.build)}, not ours, so it did not take effect`;
-  return recoveredRecord(ctx, command, intent, { outcome: "failed", error: `recovered: ${what} had no recorded answer; ${state}`, build_id: null }, after);
+  return recoveredRecord(ctx, command, intent, { outcome: "failed", error: `recovered: ${what}; ${state}`, build_id: null }, after);
 }
 
 /**
