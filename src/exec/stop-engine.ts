@@ -33,6 +33,7 @@ import { join } from "node:path";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
 import { CoderApiError, SafetyAbortError, UnreachableError } from "../errors.js";
+import { mapLimit } from "../util/concurrency.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { resolveConfiguredPath, stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
 import { guardedStops } from "./notify-hooks.js";
@@ -190,11 +191,17 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
     for (let b = 0; b < batches; b++) {
       const idx = Array.from({ length: Math.min(batch, total - b * batch) }, (_v, k) => b * batch + k);
       if (ctx.signal.aborted) break;
-      await runLimited(idx, Math.max(1, opts.concurrency), async (i) => {
-        const o = await act.one(candidates[i]!);
-        record(i, o.outcome, o.error, o.buildId, o.observed);
-        finished();
-      });
+      // Once the run's signal aborts no new workspace starts; those never started are recorded as interrupted below.
+      await mapLimit(
+        idx,
+        opts.concurrency,
+        async (i) => {
+          const o = await act.one(candidates[i]!);
+          record(i, o.outcome, o.error, o.buildId, o.observed);
+          finished();
+        },
+        { signal: ctx.signal },
+      );
       const so = summarize(results.filter((r): r is StopResult => !!r));
       ctx.logger.debug(
         { run_id: runId, batch: b + 1, batches, succeeded: so.succeeded, skipped: so.skipped, failed: so.failed },
@@ -230,18 +237,6 @@ export function summarize(results: readonly StopResult[]): StopSummary {
     else s.succeeded++;
   }
   return s;
-}
-
-/** Like mapLimit, but a worker stops taking new items once the run's signal aborts. */
-async function runLimited(items: number[], limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = items[next++]!;
-      await fn(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 interface ActOutcome {
