@@ -34,6 +34,7 @@ import type { AppContext } from "../cli/context.js";
 import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
 import { CoderApiError, SafetyAbortError, UnreachableError } from "../errors.js";
 import { mapLimit } from "../util/concurrency.js";
+import { retry } from "../util/retry.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { resolveConfiguredPath, stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
 import { guardedStops } from "./notify-hooks.js";
@@ -329,40 +330,46 @@ class Actor {
     const { ctx } = this;
     const client = ctx.client();
     let withReason = true;
-    let rateLimitedOnce = false;
-    let reasonRetried = false;
-    for (;;) {
-      const body = withReason ? { transition: this.transition, reason: this.reason } : { transition: this.transition };
-      try {
-        const build = await client.createBuild(c.workspace.id, body);
-        return { outcome: this.done, error: null, buildId: build.id };
-      } catch (err) {
-        if (err instanceof CoderApiError) {
-          if (err.status === 409) return { outcome: "skipped", error: "build already active", buildId: null };
-          if (err.status === 404 || err.status === 410) return { outcome: "skipped", error: "deleted", buildId: null };
-          if (err.status === 400 && withReason && !reasonRetried && mentionsReason(err)) {
+    const send = () => client.createBuild(c.workspace.id, withReason ? { transition: this.transition, reason: this.reason } : { transition: this.transition });
+    let waitInterrupted = false;
+    try {
+      // 429 means the request was not processed: wait as told, then try once more.
+      const build = await retry(
+        async () => {
+          try {
+            return await send();
+          } catch (err) {
+            if (!(err instanceof CoderApiError && err.status === 400 && withReason && mentionsReason(err))) throw err;
             // Older servers do not know the `reason` field: once more without it.
             withReason = false;
-            reasonRetried = true;
-            continue;
+            return await send();
           }
-          if (err.status === 429 && !rateLimitedOnce) {
-            // 429 means the request was not processed: wait as told, then try once more.
-            rateLimitedOnce = true;
-            const wait = Math.min(err.retryAfterMs ?? 1000, 60_000);
-            ctx.logger.warn({ workspace: `${c.workspace.owner_name}/${c.workspace.name}`, wait_ms: wait }, "rate limited by Coder; waiting before one more try");
-            try {
-              await ctx.sleep(wait, ctx.signal);
-            } catch {
-              return { outcome: "skipped", error: `rate limited (429), then interrupted by ${ctx.interruptedBy() ?? "signal"}; not ${this.done}`, buildId: null };
-            }
-            continue;
-          }
-          if (err.status < 500) return { outcome: "failed", error: message(err), buildId: null };
-        }
-        // Network error or 5xx: the build may or may not exist. Look instead of retrying.
-        return this.verify(c, current, err);
+        },
+        {
+          maxAttempts: 2,
+          retryable: (err) => err instanceof CoderApiError && err.status === 429,
+          delayMs: (err) => Math.min((err as CoderApiError).retryAfterMs ?? 1000, 60_000),
+          sleep: (ms) =>
+            ctx.sleep(ms, ctx.signal).catch((e: unknown) => {
+              waitInterrupted = true;
+              throw e;
+            }),
+          onRetry: (_err, _n, wait) =>
+            ctx.logger.warn({ workspace: `${c.workspace.owner_name}/${c.workspace.name}`, wait_ms: wait }, "rate limited by Coder; waiting before one more try"),
+        },
+      );
+      return { outcome: this.done, error: null, buildId: build.id };
+    } catch (err) {
+      if (waitInterrupted) {
+        return { outcome: "skipped", error: `rate limited (429), then interrupted by ${ctx.interruptedBy() ?? "signal"}; not ${this.done}`, buildId: null };
       }
+      if (err instanceof CoderApiError) {
+        if (err.status === 409) return { outcome: "skipped", error: "build already active", buildId: null };
+        if (err.status === 404 || err.status === 410) return { outcome: "skipped", error: "deleted", buildId: null };
+        if (err.status < 500) return { outcome: "failed", error: message(err), buildId: null };
+      }
+      // Network error or 5xx: the build may or may not exist. Look instead of retrying.
+      return this.verify(c, current, err);
     }
   }
 
