@@ -12,7 +12,7 @@ import type { DateTime } from "luxon";
 import type { AgentsConfig } from "../config/schema.js";
 import { formatDuration, formatInstant } from "../output/format.js";
 import { sendMail, type SmtpOptions } from "./notify-smtp.js";
-import { retry } from "../util/retry.js";
+import { defaultSleep, retry } from "../util/retry.js";
 import type { StopResult, StopRun } from "./types.js";
 
 export type NotificationsConfig = AgentsConfig["notifications"];
@@ -67,7 +67,7 @@ export function defaultNotifyDeps(timeoutMs: number, resolvePath: (p: string) =>
     },
     now: () => new Date(),
     timeoutMs,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    sleep: (ms) => defaultSleep(ms),
   };
 }
 
