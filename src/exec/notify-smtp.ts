@@ -84,6 +84,9 @@ export async function sendMail(o: SmtpOptions, m: MailMessage): Promise<void> {
   if (!o.host) throw new SmtpError("notifications.smtp.host is empty");
   if (!o.from) throw new SmtpError("notifications.smtp.from is empty");
   if (o.to.length === 0) throw new SmtpError("notifications.smtp.to is empty");
+  if (o.username && !o.password) {
+    throw new SmtpError("notifications.smtp.username is set but there is no password: set notifications.smtp.password_file (a file holding the password)");
+  }
   const encrypted = o.secure || o.starttls;
   if (o.username && !encrypted && !isLoopback(o.host)) {
     throw new SmtpError(`refusing to send SMTP credentials to ${o.host} over an unencrypted connection (enable smtp.starttls or smtp.secure)`);

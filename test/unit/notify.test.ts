@@ -261,6 +261,12 @@ describe("SMTP", () => {
     expect(plain.commands.slice(before).map((c) => c.split(" ")[0])).not.toContain("AUTH");
   });
 
+  it("a username without a password is a clear configuration error, before connecting", async () => {
+    await expect(sendMail({ ...base, port: plain.port, starttls: false, username: "bot" }, msg)).rejects.toThrow(
+      "notifications.smtp.username is set but there is no password: set notifications.smtp.password_file (a file holding the password)",
+    );
+  });
+
   it("refuses credentials over a plain connection to a relay that is not loopback, before connecting", async () => {
     await expect(sendMail({ ...base, host: "smtp.invalid", port: 25, starttls: false, username: "bot", password: "pw" }, msg)).rejects.toThrow(
       "refusing to send SMTP credentials to smtp.invalid over an unencrypted connection (enable smtp.starttls or smtp.secure)",
