@@ -15,7 +15,7 @@
  * still latest means nothing was created; anything else means someone else acted first.
  */
 import type { AppContext } from "../cli/context.js";
-import { mapLimit } from "../coder/client.js";
+import { mapLimit } from "../util/concurrency.js";
 import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
 import { CoderApiError } from "../errors.js";
 import {
