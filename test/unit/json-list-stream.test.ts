@@ -96,3 +96,61 @@ describe("JsonListStream limits", () => {
     expect(() => feed(`{"workspaces":[],"count":1,"x":"${"y".repeat(100)}"}`)).toThrow(/outside "workspaces" is longer than 50 characters/);
   });
 });
+
+describe("JsonListStream omit (projection while streaming)", () => {
+  const OMIT = [["latest_build", "resources"]] as const;
+  const ws = (i: number) => ({
+    id: `w${i}`,
+    resources: [{ keep: "a top-level resources member is not on the path" }],
+    latest_build: {
+      id: `b${i}`,
+      resources: [{ agents: [{ scripts: [{ script: 'echo "]}[{" \\ done\n'.repeat(i + 1) }] }], name: "main" }],
+      status: "running",
+      nested: { resources: ["deeper: not on the path"] },
+    },
+    tags: [{ latest_build: { resources: ["inside an array: not on the path"] } }],
+  });
+  const doc = { workspaces: [ws(0), ws(1), ws(2), { id: "w3", latest_build: { resources: null, status: "stopped" } }], count: 4 };
+  const projected = doc.workspaces.map((w) =>
+    "nested" in w.latest_build ? { ...w, latest_build: { ...w.latest_build, resources: [] } } : w,
+  );
+
+  function parseOmitting(text: string, cuts: number[]): { items: unknown[]; envelope: unknown } {
+    const items: unknown[] = [];
+    const p = new JsonListStream("workspaces", (v) => items.push(v), undefined, OMIT);
+    let at = 0;
+    for (const c of [...cuts].sort((a, b) => a - b)) {
+      p.push(text.slice(at, c));
+      at = c;
+    }
+    p.push(text.slice(at));
+    return { items, envelope: p.end() };
+  }
+
+  it("replaces the value at the path with an empty one and keeps everything else", () => {
+    const { items, envelope } = parseOmitting(JSON.stringify(doc), []);
+    expect(items).toEqual(projected);
+    expect((items[0] as { latest_build: { resources: unknown[] } }).latest_build.resources).toEqual([]);
+    // A value at the path that is not an object or array is left as it is.
+    expect((items[3] as { latest_build: { resources: unknown } }).latest_build.resources).toBeNull();
+    expect(envelope).toEqual({ workspaces: [], count: 4 });
+  });
+
+  it("gives the same projection however the body is cut into chunks", () => {
+    const text = JSON.stringify(doc, null, 1);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: text.length }), { maxLength: 16 }), (cuts) => {
+        expect(parseOmitting(text, cuts).items).toEqual(projected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("still refuses a body that ends inside an omitted value", () => {
+    const text = JSON.stringify(doc);
+    const cut = text.indexOf("echo");
+    const p = new JsonListStream("workspaces", () => {}, undefined, OMIT);
+    p.push(text.slice(0, cut));
+    expect(() => p.end()).toThrow(MalformedJsonError);
+  });
+});
