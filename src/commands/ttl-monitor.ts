@@ -15,7 +15,7 @@ import type { CoderClient } from "../coder/client.js";
 import type { Organization, WorkspaceSummary } from "../coder/schemas.js";
 import { AgentError, CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
 import { describeBuildReason, lifecycleFields } from "../domain/lifecycle.js";
-import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
+import { bucketTtl, failOnMatched, withTemplates, type FailOn, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
@@ -163,7 +163,7 @@ async function runReport(
     // Expiring soon may only mean an active owner whose deadline Coder keeps bumping: the templates
     // say by how much (one request, only when something is expiring soon).
     const bumps = await templateBumps(ctx, client);
-    if (bumps) buckets = bucketTtl(workspaces, now.toMillis(), thresholdSeconds, (w) => ({ activityBumpMs: bumps.has(w.template_id) ? bumps.get(w.template_id)! : null }));
+    if (bumps) buckets = withTemplates(buckets, workspaces, now.toMillis(), thresholdSeconds, (w) => ({ activityBumpMs: bumps.has(w.template_id) ? bumps.get(w.template_id)! : null }));
   }
   return renderReport(ctx, { scope, opts, thresholdSeconds, now, cycle, buckets, total: workspaces.length });
 }
