@@ -40,6 +40,17 @@ const COMMA = 0x2c;
 const WHITESPACE_RUN = /[ \n\r\t]*/y;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
+/**
+ * A copy of `s` that shares no memory with the chunk it was cut from. V8 keeps a slice as a view
+ * of its whole parent string: a few kilobytes of an unfinished element carried to the next chunk
+ * would otherwise keep the whole (tens of kilobytes) chunk alive, long enough on a slow response
+ * for the collector to promote it. Prepending a character makes V8 flatten the text into a new
+ * string; the slice of that holds only the copy.
+ */
+function detached(s: string): string {
+  return (" " + s).slice(1);
+}
+
 export class JsonListStream {
   private depth = 0;
   private inString = false;
@@ -202,11 +213,13 @@ export class JsonListStream {
       this.colon = c === COLON;
     }
     if (this.elemStart !== -1) {
-      this.elemCarry += s.slice(this.elemStart);
+      this.elemCarry = detached(this.elemCarry + s.slice(this.elemStart));
       this.elemStart = 0;
       if (this.elemCarry.length > this.limits.maxElementChars) {
         throw new JsonLimitError(`${this.key_}[${this.elements}] is longer than ${this.limits.maxElementChars} characters`);
       }
+    } else if (this.skipDepth !== -1 && this.elemCarry !== "") {
+      this.elemCarry = detached(this.elemCarry);
     } else if (outStart !== -1 && this.arrayDepth < 0) {
       this.envelope += s.slice(outStart);
     }
