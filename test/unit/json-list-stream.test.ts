@@ -2,12 +2,17 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { JsonLimitError, JsonListStream, MalformedJsonError } from "../../src/coder/json-list-stream.js";
 
-function parseInChunks(text: string, key: string, cuts: number[]): { items: unknown[]; envelope: unknown } {
+function parseInChunks(text: string, key: string, cuts: number[], omit: readonly (readonly string[])[] = []): { items: unknown[]; envelope: unknown } {
   const items: unknown[] = [];
-  const p = new JsonListStream(key, (v, i) => {
-    expect(i).toBe(items.length);
-    items.push(v);
-  });
+  const p = new JsonListStream(
+    key,
+    (v, i) => {
+      expect(i).toBe(items.length);
+      items.push(v);
+    },
+    undefined,
+    omit,
+  );
   let at = 0;
   for (const c of [...cuts].sort((a, b) => a - b)) {
     p.push(text.slice(at, c));
@@ -115,17 +120,7 @@ describe("JsonListStream omit (projection while streaming)", () => {
     "nested" in w.latest_build ? { ...w, latest_build: { ...w.latest_build, resources: [] } } : w,
   );
 
-  function parseOmitting(text: string, cuts: number[]): { items: unknown[]; envelope: unknown } {
-    const items: unknown[] = [];
-    const p = new JsonListStream("workspaces", (v) => items.push(v), undefined, OMIT);
-    let at = 0;
-    for (const c of [...cuts].sort((a, b) => a - b)) {
-      p.push(text.slice(at, c));
-      at = c;
-    }
-    p.push(text.slice(at));
-    return { items, envelope: p.end() };
-  }
+  const parseOmitting = (text: string, cuts: number[]) => parseInChunks(text, "workspaces", cuts, OMIT);
 
   it("replaces the value at the path with an empty one and keeps everything else", () => {
     const { items, envelope } = parseOmitting(JSON.stringify(doc), []);
