@@ -62,7 +62,8 @@ function runCli(args, env) {
     child.on("close", (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       const rss = Number(/coder-agents-peak-rss-kb=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
-      resolve({ code, ms, rssMb: rss, stdout, stderr });
+      const cpuMs = Number(/coder-agents-cpu-us=(\d+)/.exec(stderr)?.[1] ?? 0) / 1000;
+      resolve({ code, ms, rssMb: rss, cpuMs, stdout, stderr });
     });
   });
 }
@@ -184,7 +185,7 @@ async function benchDeployment(workspaces, has) {
       const stats = await (await fetch(`${sim.url}/__sim/stats`)).json();
       requests = stats.total;
       // Per run, so the spread of peak RSS and wall time is visible (the table shows the worst / median).
-      console.error(`${c.name}: run ${i + 1}/${RUNS}: ${stats.total} requests, ${Math.round(r.ms)} ms, peak RSS ${r.rssMb.toFixed(1)} MB`);
+      console.error(`${c.name}: run ${i + 1}/${RUNS}: ${stats.total} requests, ${Math.round(r.ms)} ms (CPU ${Math.round(r.cpuMs)} ms), peak RSS ${r.rssMb.toFixed(1)} MB`);
       walls.push(r.ms);
       rss.push(r.rssMb);
     }

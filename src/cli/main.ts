@@ -107,8 +107,12 @@ export function main(): void {
     controller.abort(new Error(`interrupted by ${sig}`));
   };
   if (process.env.CODER_AGENTS_REPORT_RSS) {
-    // Benchmark hook (npm run bench): report this process's peak resident set size on exit.
-    process.on("exit", () => process.stderr.write(`coder-agents-peak-rss-kb=${process.resourceUsage().maxRSS}\n`));
+    // Benchmark hook (npm run bench): report this process's peak resident set size and CPU time on
+    // exit (CPU time, unlike wall time, compares runs fairly on a shared, loaded machine).
+    process.on("exit", () => {
+      const u = process.resourceUsage();
+      process.stderr.write(`coder-agents-peak-rss-kb=${u.maxRSS}\ncoder-agents-cpu-us=${u.userCPUTime + u.systemCPUTime}\n`);
+    });
   }
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
