@@ -120,6 +120,11 @@ export function resolvePolicy(set: PolicySet, subject: PolicySubject, now: DateT
   return { policy: win.p, level: win.p.level, why: win.why, beaten };
 }
 
+/** The policies (not expired at `now`) whose scope takes the subject, most specific first. */
+export function matchingPolicies(set: PolicySet, subject: PolicySubject, now: DateTime): Policy[] {
+  return set.policies.filter((p) => !isExpired(p, now) && scopeVerdict(p.scope, subject).matches).sort((a, b) => rank(a.level) - rank(b.level));
+}
+
 /** A tie visible from the configuration alone. */
 export interface PolicyTie {
   policies: [string, string];
