@@ -101,6 +101,22 @@ describe("policy simulate", () => {
     expect(d2.stops.filter((s) => s.policy === "eng-idle-day").map((s) => [s.at, s.cause, s.hours])).toEqual(ENG.map(() => ["2026-01-06T08:00:00.000Z", "idle", 4]));
   });
 
+  it("owner_quiet_hours calendars: each owner's own Coder quiet hours, read from the deployment; days in UTC", async () => {
+    const own = { name: "own-hours", scope: { organizations: { include: ["research", "platform"] } }, calendar: { owner_quiet_hours: true }, grace_period_minutes: 60, action: "stop" };
+    const d = await simulateJson([own], NOW, "2026-01-06T12:00:00Z");
+    // priya: 23:00 Asia/Kolkata = 17:30Z, grace over 18:30Z → at the start; erik: 23:00 Australia/Sydney
+    // = 12:00Z, but his workspace started 18:45Z (inside the window) → its own grace, 19:45Z.
+    expect(d.stops.filter((s) => s.policy === "own-hours").map((s) => [s.workspace, s.policy, s.at, s.hours])).toEqual([
+      ["priya/model-training", "own-hours", "2026-01-05T19:30:00.000Z", 16.5],
+      ["erik/ops-console", "own-hours", "2026-01-05T19:45:00.000Z", 16.25],
+    ]);
+    expect(policyOf(d, "own-hours")).toMatchObject({ zone: "UTC", running: 4, excluded: 2, stopped: 2, stopped_hours: 32.75 });
+    expect(policyOf(d, "own-hours").days).toEqual([
+      { date: "2026-01-05", hours: 8.75, stops: 2 },
+      { date: "2026-01-06", hours: 24, stops: 0 },
+    ]);
+  });
+
   it("a human table per policy and day; usage errors and ties are exit 2", async () => {
     const r = await simulate([ENG_LONDON], NOW, "2026-01-07T00:00:00Z", ["-o", "wide"]);
     expect(r.code).toBe(0);
