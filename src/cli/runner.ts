@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { rootCertificates } from "node:tls";
-import type { Command } from "commander";
+import type { CommandUnknownOpts as Command } from "@commander-js/extra-typings";
 import { DateTime } from "luxon";
 import { CoderClient, type ClientOptions } from "../coder/client.js";
 import type { FetchLike } from "../coder/http.js";
@@ -21,6 +21,7 @@ import { Secrets } from "../log/redact.js";
 import { writeJson } from "../output/json-write.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
 import type { AppContext, Io, OutputView } from "./context.js";
+import type { GlobalOpts } from "./program.js";
 import { zoneAbbrev } from "../output/format.js";
 import { StderrLine, makeProgressBar } from "./progress.js";
 import { normColumn, unknownColumns } from "../output/table-fit.js";
@@ -49,24 +50,6 @@ export interface DispatcherOptions {
   connections: number;
   timeoutMs: number;
   proxy: ProxySettings;
-}
-
-export interface GlobalOpts {
-  url?: string;
-  tokenFile?: string;
-  config?: string;
-  json?: boolean;
-  output?: "table" | "json" | "wide";
-  column?: string[];
-  limit?: number;
-  search?: string;
-  allowUnknownConfig?: boolean;
-  now?: string;
-  verbose?: boolean;
-  quiet?: boolean;
-  color?: boolean;
-  caFile?: string;
-  metricsFile?: string;
 }
 
 export interface RunState {
@@ -115,7 +98,7 @@ export class Runner {
 
   /** Run `fn` as command `cmd` with a fully built context. */
   async run(cmd: Command, fn: CommandFn, defaultMode: Mode = "report"): Promise<void> {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
+    const g = cmd.optsWithGlobals() as GlobalOpts;
     const { env } = this.deps;
     // Every string this run writes to stdout/stderr passes through the run's redaction. The
     // token is registered as soon as it is known (the environment's now, a token file's when read).

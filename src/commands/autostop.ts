@@ -64,20 +64,8 @@ import type { StopCandidate, StopRun } from "../exec/types.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
 import { anyFailed } from "../exec/notify.js";
-
-export interface AutostopOptions {
-  mode: "list" | "schedule" | "explain" | "execute";
-  withinSeconds?: number | undefined;
-  /** OWNER/NAME for --explain. */
-  target?: string | undefined;
-  dryRun: boolean;
-  maxStops?: number | undefined;
-  /** Fetch every owner's quiet hours (prune cause and drift check in the list). */
-  ownerSchedules: boolean;
-  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
-  includePrebuilds?: boolean | undefined;
-  includeTasks?: boolean | undefined;
-}
+import type { AutostopOptions } from "../cli/register/autostop.js";
+export type { AutostopOptions };
 
 /** An owner's quiet-hours schedule as far as this run knows it. */
 interface OwnerSchedule {

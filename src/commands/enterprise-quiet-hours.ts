@@ -22,13 +22,8 @@ import { CoderApiError, ExitCode, UsageError } from "../errors.js";
 import type { CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
-
-export interface EnterpriseQuietHoursOptions {
-  /** Show this user's schedule instead of the caller's. */
-  user?: string;
-  /** A table of every user's schedule. */
-  allUsers?: boolean;
-}
+import type { EnterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
+export type { EnterpriseQuietHoursOptions };
 
 /** Why a section could not be shown. */
 export type SectionStatus = "ok" | "forbidden" | "not_licensed" | "not_found";

@@ -30,7 +30,6 @@ import {
   resolveNames,
   valuesWithoutMatch,
   type Dimension,
-  type DimensionLists,
   type KnownEntity,
   type MergedFilters,
 } from "../domain/prune-filters.js";
@@ -54,23 +53,8 @@ import { Journal, journalPathFor } from "../exec/journal.js";
 import { defaultLockDeps, runLockPath, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { anyFailed } from "../exec/notify.js";
-
-export interface PruneOptions {
-  user?: string;
-  all?: boolean;
-  /** Window length in hours; default `prune_workspaces.default_quiet_hours_duration`. */
-  duration?: number;
-  cleanup?: boolean;
-  dryRun?: boolean;
-  maxStops?: number;
-  /** List workspaces of every status, not only running ones. */
-  includeStopped?: boolean;
-  include?: Partial<DimensionLists>;
-  exclude?: Partial<DimensionLists>;
-  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
-  includePrebuilds?: boolean;
-  includeTasks?: boolean;
-}
+import type { PruneOptions } from "../cli/register/prune.js";
+export type { PruneOptions };
 
 type Scope = { kind: "me" | "user" | "all"; user: string | null };
 
@@ -558,7 +542,6 @@ function renderCleanup(ctx: AppContext, c: CleanupOutcome, dryRun: boolean): str
   if (c.run.interrupted) out.push(`⚠️  Interrupted by ${c.run.interrupted}: the remaining workspaces were not stopped.`);
   return out;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup through the shared stop engine

@@ -39,31 +39,11 @@ import { renderTable } from "../output/table.js";
 import { limitItems, moreLine } from "../output/table-fit.js";
 import { tableView } from "../cli/context.js";
 import { listSearched } from "./search.js";
-
-export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
-
-export interface QuietHoursOptions {
-  mode: QuietHoursMode;
-  dryRun: boolean;
-  force: boolean;
-  /** --timezone: overrides quiet_hours.timezone for this run. */
-  timezone?: string | undefined;
-  /** --max-stops: overrides safety.max_stops_per_run for this run. */
-  maxStops?: number | undefined;
-  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
-  includePrebuilds?: boolean | undefined;
-  includeTasks?: boolean | undefined;
-}
+import type { QuietHoursOptions } from "../cli/register/quiet-hours.js";
+import { enterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
+export type { QuietHoursOptions };
 
 /** Picks the mode from the flags with the Python agent's precedence. */
-export function pickMode(f: { enterprise?: boolean; status?: boolean; report?: boolean; categorize?: boolean; execute?: boolean }): QuietHoursMode {
-  if (f.enterprise) return "enterprise";
-  if (f.status) return "status";
-  if (f.report) return "report";
-  if (f.categorize) return "categorize";
-  if (f.execute) return "execute";
-  return "status";
-}
 
 const COMMAND = "quiet-hours";
 
@@ -74,7 +54,7 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   if (opts.mode === "enterprise") {
     // The enterprise checker's document, under the command that was run (scripts key on `command`).
     const m = await import("./enterprise-quiet-hours.js");
-    return { ...(await m.enterpriseQuietHoursCommand(ctx, {})), command: COMMAND };
+    return { ...(await m.enterpriseQuietHoursCommand(ctx, enterpriseQuietHoursOptions({}))), command: COMMAND };
   }
   const policy = policyFromConfig(ctx.config.quiet_hours, opts.timezone);
   const client = ctx.client();
@@ -318,7 +298,7 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
   let enterpriseText: string;
   try {
     const m = await import("./enterprise-quiet-hours.js");
-    const ent = await m.enterpriseQuietHoursCommand(ctx, {});
+    const ent = await m.enterpriseQuietHoursCommand(ctx, enterpriseQuietHoursOptions({}));
     data.enterprise = ent.data;
     enterpriseText = ent.human();
   } catch (err) {

@@ -29,15 +29,8 @@ import type { StopCandidate, StopResult, StopRun, StopSummary } from "../exec/ty
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatDuration, formatInstant } from "../output/format.js";
-
-export interface RollbackOptions {
-  run?: string | undefined;
-  /** Seconds back from now. */
-  sinceSeconds?: number | undefined;
-  execute: boolean;
-  dryRun: boolean;
-  maxStarts?: number | undefined;
-}
+import type { RollbackOptions } from "../cli/register/rollback.js";
+export type { RollbackOptions };
 
 /** One stop this tool made that rollback considers undoing. */
 export interface StopToUndo {

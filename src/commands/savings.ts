@@ -13,11 +13,8 @@ import { journalPathFor, scanJournalNewestFirst, type JournalRecord } from "../e
 import type { CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
-
-export interface SavingsOptions {
-  /** Seconds back from `now`. */
-  sinceSeconds: number;
-}
+import type { SavingsOptions } from "../cli/register/savings.js";
+export type { SavingsOptions };
 
 const PAGE = 100;
 const MAX_PAGES = 20;

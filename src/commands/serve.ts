@@ -15,14 +15,9 @@ import { envelope, type CommandResult } from "../output/envelope.js";
 import { OwnerZoneCache, buildSnapshot, contextAt, type Snapshot } from "../serve/snapshot.js";
 import { startDashboard, type DashboardState, type RefreshStatus } from "../serve/server.js";
 import { quietHoursCommand } from "./quiet-hours.js";
-
-export interface ServeOptions {
-  listen: string;
-  intervalSeconds: number;
-  allowApply: boolean;
-  ownerSchedules: boolean;
-  savingsSinceSeconds: number;
-}
+import { quietHoursOptions } from "../cli/register/quiet-hours.js";
+import type { ServeOptions } from "../cli/register/serve.js";
+export type { ServeOptions };
 
 export const DEFAULT_LISTEN = "127.0.0.1:8787";
 export const MIN_INTERVAL_SECONDS = 10;
@@ -121,7 +116,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
     apply: opts.allowApply
       ? async () => {
           try {
-            const r = await quietHoursCommand(contextAt(ctx, evalNow()), { mode: "execute", dryRun: false, force: false });
+            const r = await quietHoursCommand(contextAt(ctx, evalNow()), quietHoursOptions({ execute: true }));
             await refresh();
             return { status: 200, body: { exit_code: r.exitCode, text: r.human(), run_id: r.data.run_id ?? null, summary: r.data.summary ?? null } };
           } catch (err) {

@@ -15,7 +15,7 @@ import type { CoderClient } from "../coder/client.js";
 import type { Organization, Workspace } from "../coder/schemas.js";
 import { AgentError, CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
 import { describeBuildReason, lifecycleFields } from "../domain/lifecycle.js";
-import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
+import { bucketTtl, failOnMatched, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
@@ -23,21 +23,8 @@ import { writeJson } from "../output/json-write.js";
 import { listSearched } from "./search.js";
 import { INTERVAL_MINUTES } from "../config/limits.js";
 import { Cadence } from "../exec/cadence.js";
-
-export interface TtlMonitorOptions {
-  user?: string | undefined;
-  allUsers: boolean;
-  orgs: string[];
-  allOrgs: boolean;
-  all: boolean;
-  /** --threshold in seconds; default ttl_monitor.warning_threshold_hours. */
-  thresholdSeconds?: number | undefined;
-  showAll: boolean;
-  failOn: FailOn | null;
-  monitor: boolean;
-  /** --interval in minutes (fractions allowed); default ttl_monitor.check_interval_minutes. */
-  intervalMinutes?: number | undefined;
-}
+import type { TtlMonitorOptions } from "../cli/register/ttl-monitor.js";
+export type { TtlMonitorOptions };
 
 /** The resolved listing scope. */
 export interface TtlScope {

@@ -7,10 +7,8 @@ import { byOwnerThenName, workspaceEntry } from "../output/envelope.js";
 import { formatInstant } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { listSearched } from "./search.js";
-
-export interface WorkspacesOptions {
-  all: boolean;
-}
+import type { WorkspacesOptions } from "../cli/register/workspaces.js";
+export type { WorkspacesOptions };
 
 export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions): Promise<CommandResult> {
   const client = ctx.client();
