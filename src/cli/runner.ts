@@ -14,7 +14,7 @@ import { proxyFor, proxySettings, type ProxySettings } from "../coder/proxy.js";
 import { resolveCredentials } from "../config/credentials.js";
 import { readRegularFile } from "../config/files.js";
 import { loadConfig } from "../config/load.js";
-import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeOf } from "../errors.js";
+import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeForOutcome, exitCodeOf } from "../errors.js";
 import { ensurePrivateDir, resolveConfiguredPath, stateDir } from "../exec/journal.js";
 import { createLogger } from "../log/logger.js";
 import { Secrets } from "../log/redact.js";
@@ -226,7 +226,7 @@ export class Runner {
           logger.warn(problem);
           return text;
         });
-        this.state.exitCode = result.exitCode;
+        this.state.exitCode = exitCodeForOutcome(result.outcome);
       }
       const sig = this.deps.interruptedBy();
       if (sig && this.state.exitCode === 0) this.state.exitCode = new InterruptedError(sig).exitCode;

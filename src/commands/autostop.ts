@@ -22,7 +22,7 @@ import { listSearched } from "./search.js";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
 import type { DeploymentConfig, Group, QuietHours, Template, Workspace } from "../coder/schemas.js";
-import { CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
+import { CoderApiError, ConfigError, UsageError } from "../errors.js";
 import { nextAllowedAutostart } from "../domain/autostart.js";
 import { DEFAULT_AUTOSTOP_LEEWAY_HOURS, calculateAutostop, leewayHoursForVersion } from "../domain/autostop-calc.js";
 import { categorize, matchExclusion, describeExclusion, resolveExclusions, type Categorization, type CategorizedWorkspace } from "../domain/categorize.js";
@@ -459,7 +459,7 @@ function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions
     if (drifted > 0) lines.push("", `⚠️  ${drifted} workspace(s) carry a max_deadline computed from quiet hours their owner has since changed (drift).`);
     return lines.join("\n");
   };
-  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "autostop", mode: "report", data, human, outcome: "ok" };
 }
 
 function notes(e: PendingEntry, zone: string): string {
@@ -535,7 +535,7 @@ function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, Owne
     );
     return lines.join("\n");
   };
-  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "autostop", mode: "report", data, human, outcome: "ok" };
 }
 
 function safeDescribe(raw: string | null): string | null {
@@ -746,7 +746,7 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
     );
     return lines.join("\n");
   };
-  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "autostop", mode: "report", data, human, outcome: "ok" };
 }
 
 function describeDeadlineSource(
@@ -857,5 +857,5 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
     if (run.journal_error) lines.push(`⚠️  journal not written: ${run.journal_error}`);
     return lines.join("\n");
   };
-  return { command: "autostop", mode, data, human, exitCode: failed ? ExitCode.Partial : ExitCode.Ok };
+  return { command: "autostop", mode, data, human, outcome: failed ? "partial" : "ok" };
 }

@@ -18,7 +18,7 @@ import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit } from "../coder/client.js";
 import type { DeploymentConfig, Entitlements, QuietHours, Template, User } from "../coder/schemas.js";
 import { parseQuietHours } from "../domain/cron.js";
-import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { CoderApiError, UsageError, type Outcome } from "../errors.js";
 import type { CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
@@ -175,10 +175,10 @@ export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: Enterpr
   }
 
   let users: UserScheduleEntry[] | null = null;
-  let exitCode: number = ExitCode.Ok;
+  let outcome: Outcome = "ok";
   let fatalNote: string | null = null;
   if (!self && user.status === "forbidden") {
-    exitCode = ExitCode.Auth;
+    outcome = "forbidden";
     fatalNote = `cannot read ${target.username}'s quiet hours with this token`;
   }
   if (opts.allUsers) {
@@ -197,7 +197,7 @@ export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: Enterpr
       progress.done();
       const others = users.filter((_, i) => list[i]!.id !== me.id);
       if (others.length > 0 && others.every((e) => e.status === "forbidden")) {
-        exitCode = ExitCode.Auth;
+        outcome = "forbidden";
         fatalNote = "no other user's quiet hours are readable with this token (requires the owner or user-admin role)";
       }
     }
@@ -219,7 +219,7 @@ export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: Enterpr
   };
 
   const human = () => renderHuman(ctx, { me, target, policy, licensing, tplSection, user, users, fatalNote });
-  return { command: "enterprise-quiet-hours", mode: "report", data, human, exitCode };
+  return { command: "enterprise-quiet-hours", mode: "report", data, human, outcome };
 }
 
 function userQuietHoursRaw(e: UserScheduleEntry) {

@@ -41,7 +41,7 @@ import {
   quietStartFromResponse,
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
-import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { CoderApiError, UsageError, type Outcome } from "../errors.js";
 import { lifecycleFields, lifecycleGuard, lifecycleScope, type LifecycleGuard } from "../domain/lifecycle.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
@@ -160,11 +160,11 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
     cleanup = await runCleanup(ctx, plan, { dryRun, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
   }
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
-  const exitCode = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? ExitCode.Partial : ExitCode.Ok;
+  const outcome: Outcome = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? "partial" : "ok";
 
   const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun, guarded });
   const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun, guarded });
-  return { command: "prune", mode, data, human, exitCode, zone: cfg.timezone };
+  return { command: "prune", mode, data, human, outcome, zone: cfg.timezone };
 }
 
 async function listGroupsOrExplain(client: CoderClient): Promise<Group[]> {

@@ -26,7 +26,7 @@ import {
   type StopSelection,
 } from "../domain/categorize.js";
 import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
-import { InterruptedError, UsageError } from "../errors.js";
+import { UsageError, type Outcome } from "../errors.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
 import { lifecycleFields, lifecycleScope } from "../domain/lifecycle.js";
 import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
@@ -81,7 +81,7 @@ async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions):
         mode: "report",
         data: { ...view.base(), categories: view.categoriesJson(), counts: view.counts() },
         human: () => view.categorizationText(),
-        exitCode: 0,
+        outcome: "ok",
       };
     case "execute":
       return executeResult(ctx, view, opts);
@@ -289,7 +289,7 @@ function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Com
     // --report is always JSON (the Python agent's report); without --json it is indented.
     human: () => JSON.stringify(envelope({ command: COMMAND, mode: "report", data }, { generatedAt: ctx.clock(), now: ctx.now }), null, 2),
     header: false,
-    exitCode: 0,
+    outcome: "ok",
   };
 }
 
@@ -341,7 +341,7 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
     lines.push(rule, "", enterpriseText);
     return lines.join("\n");
   };
-  return { command: COMMAND, mode: "report", data, human, exitCode: 0 };
+  return { command: COMMAND, mode: "report", data, human, outcome: "ok" };
 }
 
 function candidateOf(view: View, s: StopSelection): StopCandidate {
@@ -387,8 +387,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   const notifications = [...(run.notifications ?? []), ...(warning?.results ?? [])];
   const failed = run.summary.failed > 0 || anyFailed(notifications);
   const journalError = run.journal_error ?? null;
-  let exitCode = failed || journalError ? 5 : 0;
-  if (run.interrupted) exitCode = new InterruptedError(run.interrupted).exitCode;
+  const outcome: Outcome = run.interrupted ?? (failed || journalError ? "partial" : "ok");
   const data = {
     ...view.base(),
     dry_run: dryRun,
@@ -404,7 +403,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
     stop_warnings: { threshold_minutes: ctx.config.notifications.notification_threshold_minutes, warned: warning?.warned ?? [], already_warned: warning?.already ?? 0 },
   };
   const human = () => [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run), ...warningLines(warning, dryRun), ...describeResults(notifications)].join("\n");
-  return { command: COMMAND, mode, data, human, exitCode };
+  return { command: COMMAND, mode, data, human, outcome };
 }
 
 function executeLines(view: View, opts: QuietHoursOptions, dryRun: boolean, run: StopRun): string[] {

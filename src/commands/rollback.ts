@@ -15,7 +15,7 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import { mapLimit } from "../coder/client.js";
 import type { Workspace } from "../coder/schemas.js";
-import { ConfigError, CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { ConfigError, CoderApiError, UsageError } from "../errors.js";
 import {
   Journal,
   journalPathFor,
@@ -266,7 +266,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
   };
   const failed = summary.failed > 0 || !!run.journal_error || anyFailed(notifications);
   const human = () => renderHuman(ctx, { execute, opts, since, runs, results, summary, run, notifications, missing: contents.missing, journalPath });
-  return { command: "rollback", mode, data, human, exitCode: failed ? ExitCode.Partial : ExitCode.Ok };
+  return { command: "rollback", mode, data, human, outcome: failed ? "partial" : "ok" };
 }
 
 function planSkip(stop: StopToUndo, ws: Workspace | null, why: string): RollbackResult {

@@ -7,7 +7,7 @@ import { tableView } from "../cli/context.js";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import { mapLimit, type CoderClient } from "../coder/client.js";
-import { CoderApiError, ConfigError, ExitCode } from "../errors.js";
+import { CoderApiError, ConfigError } from "../errors.js";
 import { computeSavings, journalStops, type HistoryBuild, type JournalStop, type SavingsReport, type SavingsTotal } from "../domain/savings.js";
 import { journalPathFor, scanJournalNewestFirst, type JournalRecord } from "../exec/journal.js";
 import type { CommandResult } from "../output/envelope.js";
@@ -141,5 +141,5 @@ export async function savingsCommand(ctx: AppContext, opts: SavingsOptions): Pro
     if (report.stops.some((s) => s.rate_per_hour === 0)) lines.push("", "ℹ️  Some stops have no price: set cost.per_hour (by template and/or organization) or cost.default_per_hour.");
     return lines.join("\n");
   };
-  return { command: "savings", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "savings", mode: "report", data, human, outcome: "ok" };
 }

@@ -8,7 +8,7 @@
 import { statSync } from "node:fs";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
-import { AgentError, UsageError, exitCodeOf } from "../errors.js";
+import { AgentError, UsageError, exitCodeForOutcome, exitCodeOf } from "../errors.js";
 import { journalPathFor } from "../exec/journal.js";
 import { RunMetrics } from "../metrics/run-metrics.js";
 import { envelope, type CommandResult } from "../output/envelope.js";
@@ -118,7 +118,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
           try {
             const r = await quietHoursCommand(contextAt(ctx, evalNow()), quietHoursOptions({ execute: true }));
             await refresh();
-            return { status: 200, body: { exit_code: r.exitCode, text: r.human(), run_id: r.data.run_id ?? null, summary: r.data.summary ?? null } };
+            return { status: 200, body: { exit_code: exitCodeForOutcome(r.outcome), text: r.human(), run_id: r.data.run_id ?? null, summary: r.data.summary ?? null } };
           } catch (err) {
             if (!(err instanceof AgentError)) throw err;
             return { status: 409, body: { exit_code: exitCodeOf(err), error: err.message } };

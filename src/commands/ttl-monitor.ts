@@ -13,7 +13,7 @@ import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
 import type { CoderClient } from "../coder/client.js";
 import type { Organization, Workspace } from "../coder/schemas.js";
-import { AgentError, CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
+import { AgentError, CoderApiError, ConfigError, UsageError, exitCodeOf } from "../errors.js";
 import { describeBuildReason, lifecycleFields } from "../domain/lifecycle.js";
 import { bucketTtl, failOnMatched, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
@@ -238,7 +238,7 @@ function renderReport(ctx: AppContext, input: ReportInput): CommandResult {
   // their analyses alive while a large --json report is written.
   const view: HumanInput = { scope, opts, thresholdSeconds, now, total: input.total };
   const human = () => humanReport(ctx, view, data, summary, hidden, zone, gate);
-  return { command: "ttl-monitor", mode: "report", data, human, exitCode: gate ? ExitCode.Findings : ExitCode.Ok };
+  return { command: "ttl-monitor", mode: "report", data, human, outcome: gate ? "findings" : "ok" };
 }
 
 type Entry = ReturnType<typeof entry>;
@@ -408,7 +408,7 @@ function reportFailure(ctx: AppContext, cycle: number, at: DateTime, err: AgentE
           cycle,
           ok: false,
           timestamp: isoUtc(at),
-          error: { code: err.code, message: err.message, exit_code: err.exitCode },
+          error: { code: err.code, message: err.message, exit_code: exitCodeOf(err) },
           next_attempt_at: isoUtc(nextAt),
         },
       },

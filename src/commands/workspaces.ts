@@ -55,5 +55,5 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
     }
     return lines.join("\n");
   };
-  return { command: "workspaces", mode: "report", data, human, exitCode: 0 };
+  return { command: "workspaces", mode: "report", data, human, outcome: "ok" };
 }

@@ -13,7 +13,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, st
 import { hostname as osHostname } from "node:os";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { AgentError, ExitCode } from "../errors.js";
+import { SafetyAbortError } from "../errors.js";
 import { ensurePrivateDir, stateDir } from "./journal.js";
 
 /** What the lock file records about its holder. */
@@ -27,9 +27,8 @@ export interface LockOwner {
 }
 
 /** Another live run holds the lock: this run did nothing (exit 7). */
-export class RunLockedError extends AgentError {
-  readonly exitCode = ExitCode.SafetyAbort;
-  readonly code = "E_RUN_LOCKED";
+export class RunLockedError extends SafetyAbortError {
+  override readonly code = "E_RUN_LOCKED";
   constructor(
     readonly lockPath: string,
     readonly holder: LockOwner | null,

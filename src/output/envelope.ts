@@ -4,6 +4,7 @@
  */
 import type { DateTime } from "luxon";
 import { isoUtc } from "./format.js";
+import type { Outcome } from "../errors.js";
 
 export const SCHEMA_VERSION = 1;
 export type Mode = "report" | "dry-run" | "execute";
@@ -16,8 +17,8 @@ export interface CommandResult {
   data: Record<string, unknown>;
   /** Human rendering of the same result. */
   human: () => string;
-  /** Exit code for this result (0, 5 partial, 6 findings…). */
-  exitCode: number;
+  /** How the run went; src/errors.ts maps it to the exit code (0, 5 partial, 6 findings…). */
+  outcome: Outcome;
   /** The zone the human output shows times in (named in its first line); default quiet_hours.timezone. */
   zone?: string;
   /** false: the human output is a document of its own (JSON, a script) and gets no config/zone line. */
