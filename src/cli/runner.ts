@@ -27,6 +27,7 @@ import { StderrLine, makeProgressBar } from "./progress.js";
 import { normColumn, unknownColumns } from "../output/table-fit.js";
 import { defaultSleep } from "../coder/http.js";
 import { ApiCounts } from "../metrics/api-counts.js";
+import { realLockDeps, realNotifyDeps } from "./deps.js";
 
 export interface RuntimeDeps {
   io: Io;
@@ -42,6 +43,8 @@ export interface RuntimeDeps {
   interruptedBy(): "SIGINT" | "SIGTERM" | null;
   /** Overrides for tests (e.g. fast retries). */
   clientOverrides?: Partial<ClientOptions>;
+  /** A monotonic clock in ms; default performance.now. */
+  monotonic?: () => number;
 }
 
 /** What the production dispatcher is built from (see main.ts). */
@@ -140,6 +143,24 @@ export class Runner {
       logger.debug({ config: loaded.path ?? "(defaults)", config_hash: loaded.hash, now: now.toISO() }, "configuration loaded");
 
       let client: CoderClient | undefined;
+      const timeoutMs = Math.round(cfg.http.timeout_seconds * 1000);
+      const proxy = proxySettings(env);
+      // One dispatcher per run (proxy, --ca-file, timeouts): the Coder client and the webhooks
+      // both use it; only the Coder client adds the session token, to the Coder origin.
+      let dispatcher: { value: unknown } | undefined;
+      const getDispatcher = (): unknown => {
+        if (dispatcher) return dispatcher.value;
+        const caPath = g.caFile || env.CODER_CA_FILE;
+        let ca: string | undefined;
+        if (caPath) {
+          const text = readText(caPath);
+          if (text === null) throw new ConfigError(`CA file ${caPath}: not found`);
+          ca = text;
+        }
+        dispatcher = { value: this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs, proxy }) };
+        return dispatcher.value;
+      };
+      const monotonic = this.deps.monotonic ?? (() => performance.now());
       const output = outputView(g, io, env);
       this.header = headerLine(loaded.path, loaded.pathSource, now);
       const header = this.header;
@@ -170,7 +191,20 @@ export class Runner {
         signal: this.deps.signal,
         interruptedBy: this.deps.interruptedBy,
         sleep: defaultSleep,
+        monotonic,
         apiCounts,
+        notifyDeps: () =>
+          realNotifyDeps({
+            fetch: (url, init) => {
+              const d = getDispatcher();
+              return this.deps.fetch(url, d ? ({ ...init, dispatcher: d } as RequestInit) : init);
+            },
+            clock: this.deps.clock,
+            sleep: (ms) => defaultSleep(ms),
+            timeoutMs,
+            resolvePath: (p) => resolveConfiguredPath(p, this.deps.home, configDir),
+          }),
+        lockDeps: (warn) => realLockDeps(this.deps.clock, warn),
         progress: (label) => makeProgressBar(line, label),
         client: () => {
           if (client) return client;
@@ -185,21 +219,14 @@ export class Runner {
           });
           secrets.add(creds.token);
           for (const w of creds.warnings) logger.warn(w);
-          const proxy = proxySettings(env);
           logger.debug({ url: creds.url, url_source: creds.urlSource, token_source: creds.tokenSource, proxy: proxyFor(creds.url, proxy) || "(direct)" }, "credentials resolved");
-          const caPath = g.caFile || env.CODER_CA_FILE;
-          let ca: string | undefined;
-          if (caPath) {
-            const text = readText(caPath);
-            if (text === null) throw new ConfigError(`CA file ${caPath}: not found`);
-            ca = text;
-          }
-          const timeoutMs = Math.round(cfg.http.timeout_seconds * 1000);
-          const dispatcher = this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs, proxy });
+          const dispatcher = getDispatcher();
           client = new CoderClient({
             baseUrl: creds.url,
             token: creds.token,
             fetch: this.deps.fetch,
+            clockMs: () => this.deps.clock().toMillis(),
+            monotonicMs: monotonic,
             dispatcher,
             timeoutMs,
             concurrency: cfg.http.concurrency,

@@ -31,6 +31,10 @@ export interface HttpOptions {
   baseUrl: string;
   token: string;
   fetch: FetchLike;
+  /** The wall clock in epoch ms (an HTTP-date Retry-After, X-RateLimit-Reset). */
+  clockMs: () => number;
+  /** A monotonic clock in ms (request durations in the debug log). */
+  monotonicMs: () => number;
   /** undici dispatcher passed through to fetch (production only). */
   dispatcher?: unknown;
   timeoutMs?: number;
@@ -240,7 +244,7 @@ export class HttpClient {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
     const signal = this.o.signal && !detached ? AbortSignal.any([timeout, this.o.signal]) : timeout;
-    const started = performance.now();
+    const started = this.o.monotonicMs();
     const pathOnly = new URL(url).pathname;
     let res: Response;
     let text = "";
@@ -267,7 +271,7 @@ export class HttpClient {
       const why = timeout.aborted ? `timed out after ${this.o.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new TransientError(`cannot reach ${new URL(url).origin}: ${why}`);
     }
-    this.o.logger?.debug({ method, path: pathOnly, status: res.status, ms: Math.round(performance.now() - started) }, "coder api");
+    this.o.logger?.debug({ method, path: pathOnly, status: res.status, ms: Math.round(this.o.monotonicMs() - started) }, "coder api");
     if (streamed !== undefined) return { status: res.status, headers: res.headers, body: streamed };
     let parsed: unknown = undefined;
     if (text.length > 0) {
@@ -371,10 +375,10 @@ export class HttpClient {
       const secs = Number(ra);
       if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
       const at = Date.parse(ra);
-      if (!Number.isNaN(at)) return Math.max(0, at - Date.now());
+      if (!Number.isNaN(at)) return Math.max(0, at - this.o.clockMs());
     }
     const reset = h.get("x-ratelimit-reset");
-    if (reset && Number.isFinite(Number(reset))) return Math.max(0, Number(reset) * 1000 - Date.now());
+    if (reset && Number.isFinite(Number(reset))) return Math.max(0, Number(reset) * 1000 - this.o.clockMs());
     return undefined;
   }
 

@@ -50,7 +50,7 @@ import { renderTable } from "../output/table.js";
 import { moreLine } from "../output/table-fit.js";
 import { listSearched } from "./search.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
-import { defaultLockDeps, runLockPath, withRunLock } from "../exec/lock.js";
+import { runLockPath, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { anyFailed } from "../exec/notify.js";
 import type { PruneOptions } from "../cli/register/prune.js";
@@ -595,6 +595,6 @@ async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: bool
   const run =
     opts.dryRun || candidates.length === 0
       ? await act()
-      : await withRunLock(runLockPath(ctx), "prune --cleanup", defaultLockDeps((m) => ctx.logger.warn(m)), act);
+      : await withRunLock(runLockPath(ctx), "prune --cleanup", ctx.lockDeps((m) => ctx.logger.warn(m)), act);
   return { candidates, listedNotRunning, run };
 }

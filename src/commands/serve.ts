@@ -60,7 +60,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
   const ownerZones = new OwnerZoneCache();
 
   const refreshOnce = async (): Promise<void> => {
-    const started = performance.now();
+    const started = ctx.monotonic();
     try {
       const stamp = journalStamp(journalPath);
       const wallMs = ctx.clock().toMillis();
@@ -80,7 +80,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
       if (!snapshot) throw err;
       ctx.logger.warn({ err: status.last_error }, "dashboard refresh failed; the page keeps the last snapshot");
     } finally {
-      status.last_duration_seconds = (performance.now() - started) / 1000;
+      status.last_duration_seconds = (ctx.monotonic() - started) / 1000;
     }
   };
   /** One refresh at a time: a caller during a refresh waits for that one. */

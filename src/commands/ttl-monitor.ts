@@ -362,7 +362,7 @@ async function monitor(ctx: AppContext, opts: TtlMonitorOptions, thresholdSecond
   const intervalMs = Math.round(minutes * 60_000);
   const client = ctx.client();
   // Cycles are scheduled on the monotonic clock; the wall clock only labels them.
-  const cadence = new Cadence(intervalMs, ctx.monotonic ?? (() => performance.now()));
+  const cadence = new Cadence(intervalMs, ctx.monotonic);
   const offsetMs = ctx.now.toMillis() - ctx.clock().toMillis(); // keeps --now's offset from the wall clock
   const wait = () => cadence.waitForSlot((ms) => ctx.sleep(ms, ctx.signal));
   if (!ctx.json) {

@@ -13,11 +13,10 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
 import { isoUtc } from "../output/format.js";
-import { Journal, journalPathFor, resolveConfiguredPath, scanJournalNewestFirst, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
-import { acquireRunLock, defaultLockDeps, RunLockedError, runLockPath, type RunLock } from "./lock.js";
+import { Journal, journalPathFor, scanJournalNewestFirst, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
+import { acquireRunLock, RunLockedError, runLockPath, type RunLock } from "./lock.js";
 import {
   channelsOf,
-  defaultNotifyDeps,
   deliver,
   summaryNotice,
   warningNotice,
@@ -38,7 +37,7 @@ export function notificationsEnabled(ctx: Pick<AppContext, "config">, command: s
 }
 
 function notifyDeps(ctx: AppContext): NotifyDeps {
-  return defaultNotifyDeps(Math.round(ctx.config.http.timeout_seconds * 1000), (p) => resolveConfiguredPath(p, ctx.home, ctx.configDir));
+  return ctx.notifyDeps();
 }
 
 function logFailures(ctx: AppContext, results: readonly NotificationResult[]): void {
@@ -73,7 +72,7 @@ export async function guardedStops(
   if (o.execute && o.planned > 0) {
     const path = runLockPath(ctx);
     try {
-      lock = acquireRunLock(path, o.command, defaultLockDeps((m) => ctx.logger.warn(m)));
+      lock = acquireRunLock(path, o.command, ctx.lockDeps((m) => ctx.logger.warn(m)));
     } catch (err) {
       if (err instanceof RunLockedError) throw err;
       // The state directory is unusable (the journal will fail too, and report it: exit 5).
