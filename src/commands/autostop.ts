@@ -65,6 +65,12 @@ import { workspaceEntry, type CommandResult, type Mode } from "../output/envelop
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
 import { anyFailed } from "../exec/notify.js";
 import type { AutostopOptions } from "../cli/register/autostop.js";
+
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
 export type { AutostopOptions };
 
 /** An owner's quiet-hours schedule as far as this run knows it. */
@@ -95,7 +101,7 @@ const requirementOf = (t: Template | undefined, d: Deployment) => {
   return { daysOfWeek: r.days_of_week, weeks: r.weeks };
 };
 
-export async function autostopCommand(ctx: AppContext, opts: AutostopOptions): Promise<CommandResult> {
+export async function autostopCommand(ctx: AppContext, opts: AutostopOptions): Promise<CmdResult> {
   if (opts.mode === "execute" && !ctx.config.autostop.enabled) {
     throw new ConfigError("autostop.enabled is false in the configuration: autostop --execute refuses to stop anything (set it to true to allow it)");
   }
@@ -397,7 +403,7 @@ function pendingEntry(a: Assessed, nowMs: number) {
     max_deadline: ws.latest_build.max_deadline,
     excluded: a.exclusion,
     drift: a.drift?.status === "drift" ? a.drift.drift : null,
-    drift_check: a.drift === null ? "not-checked" : a.drift.status,
+    drift_check: a.drift === null ? ("not-checked" as const) : a.drift.status,
     drift_note: a.drift?.status === "ok" ? (a.drift.note ?? null) : a.drift?.status === "unknown" ? a.drift.reason : null,
     lifecycle_guard: a.guard,
     ...lifecycleFields(ws),
@@ -405,7 +411,7 @@ function pendingEntry(a: Assessed, nowMs: number) {
 }
 type PendingEntry = ReturnType<typeof pendingEntry>;
 
-function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions, owners: Map<string, OwnerSchedule>, fetched: boolean): CommandResult {
+function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions, owners: Map<string, OwnerSchedule>, fetched: boolean): CmdResult {
   const nowMs = ctx.now.toMillis();
   const sorted = [...assessed].sort((a, b) =>
     comparePredictions(
@@ -479,7 +485,7 @@ function countBy(xs: string[]): Record<string, number> {
 // --schedule
 // ----------------------------------------------------------------------------------------------
 
-function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, OwnerSchedule>, running: Workspace[], assessed: Assessed[]): CommandResult {
+function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, OwnerSchedule>, running: Workspace[], assessed: Assessed[]): CmdResult {
   const byId = new Map(assessed.map((a) => [a.workspace.id, a]));
   const zone = ctx.config.quiet_hours.timezone;
   const entries = [...running]
@@ -557,7 +563,7 @@ interface TraceStep {
   detail: string;
 }
 
-async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace, scope: LifecycleScope): Promise<CommandResult> {
+async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace, scope: LifecycleScope): Promise<CmdResult> {
   const owners = await ownerSchedules(ctx, client, d, [ws], true);
   const owner = owners.get(ws.owner_name)!;
   const running = ws.latest_build.status === "running";
@@ -705,10 +711,11 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
       ? `${formatDuration(od.overdueSeconds)} past its ${od.source}; tolerance ${tolerance} min → ${wouldExecute ? "would be stopped" : ex ? "excluded" : guard ? `left alone (${guard.kind})` : "left to Coder"}`
       : "not past its deadline or max_deadline",
   });
-  const entry = a ? pendingEntry(a, nowMs) : workspaceEntry(ws, { stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline });
+  const pending = a ? pendingEntry(a, nowMs) : null;
+  const entry = pending ?? workspaceEntry(ws, { stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline });
   const data = {
     workspace: entry,
-    workspaces: a ? [entry] : [],
+    workspaces: pending ? [pending] : [],
     trace,
     coder: {
       server_version: d.version,
@@ -793,7 +800,7 @@ function describeMaxSource(
 // --execute
 // ----------------------------------------------------------------------------------------------
 
-async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions): Promise<CommandResult> {
+async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions): Promise<CmdResult> {
   const nowMs = ctx.now.toMillis();
   const tolerance = ctx.config.autostop.overdue_tolerance_minutes;
   const dry = opts.dryRun || ctx.config.dry_run;

@@ -23,6 +23,10 @@ import type { CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import type { EnterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
+import type { DataOf } from "../output/schema.js";
+
+/** This command's result: its data must match its published JSON schema. */
+type CmdResult = CommandResult<DataOf<"enterprise-quiet-hours">>;
 export type { EnterpriseQuietHoursOptions };
 
 /** Why a section could not be shown. */
@@ -127,7 +131,7 @@ function describeSchedule(raw: string): string | null {
 }
 
 /** The `enterprise-quiet-hours` report. Also used by `quiet-hours --enterprise`. */
-export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: EnterpriseQuietHoursOptions): Promise<CommandResult> {
+export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: EnterpriseQuietHoursOptions): Promise<CmdResult> {
   const client = ctx.client();
   const me = await client.me();
   let target: User = me;

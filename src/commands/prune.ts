@@ -54,6 +54,12 @@ import { runLockPath, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { anyFailed } from "../exec/notify.js";
 import type { PruneOptions } from "../cli/register/prune.js";
+
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
 export type { PruneOptions };
 
 type Scope = { kind: "me" | "user" | "all"; user: string | null };
@@ -82,7 +88,7 @@ function unknownError(dim: Dimension, unknown: string[], f: MergedFilters, cliVa
 }
 
 /** The `prune` command. */
-export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CommandResult> {
+export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CmdResult> {
   const cfg = ctx.config.prune_workspaces;
   if (opts.user && opts.all) throw new UsageError("--user and --all cannot be combined: --all already covers every owner");
   const duration = validateDuration(

@@ -41,13 +41,19 @@ import { tableView } from "../cli/context.js";
 import { listSearched } from "./search.js";
 import type { QuietHoursOptions } from "../cli/register/quiet-hours.js";
 import { enterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
+
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
 export type { QuietHoursOptions };
 
 /** Picks the mode from the flags with the Python agent's precedence. */
 
 const COMMAND = "quiet-hours";
 
-export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions): Promise<CommandResult> {
+export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions): Promise<CmdResult> {
   if (opts.timezone !== undefined && !isValidZone(opts.timezone)) {
     throw new UsageError(`--timezone: unknown time zone "${opts.timezone}" (expected an IANA name such as Europe/London, America/Chicago or UTC)`);
   }
@@ -71,7 +77,7 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   return { ...(await modeResult(ctx, view, opts)), zone: view.zone };
 }
 
-async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
   switch (opts.mode) {
     case "report":
       return reportResult(ctx, view, opts);
@@ -280,7 +286,7 @@ function reportData(view: View, opts: QuietHoursOptions): Record<string, unknown
   return data;
 }
 
-function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): CommandResult {
+function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): CmdResult {
   const data = reportData(view, opts);
   return {
     command: COMMAND,
@@ -293,7 +299,7 @@ function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Com
   };
 }
 
-async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
   const data = reportData(view, opts);
   let enterpriseText: string;
   try {
@@ -361,7 +367,7 @@ function candidateOf(view: View, s: StopSelection): StopCandidate {
   };
 }
 
-async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
   const { c } = view;
   // D10: config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
   const dryRun = opts.dryRun || ctx.config.dry_run;

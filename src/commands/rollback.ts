@@ -30,6 +30,12 @@ import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatDuration, formatInstant } from "../output/format.js";
 import type { RollbackOptions } from "../cli/register/rollback.js";
+
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
 export type { RollbackOptions };
 
 /** One stop this tool made that rollback considers undoing. */
@@ -155,7 +161,7 @@ export function verdict(stop: StopToUndo, ws: Workspace): string | null {
   return null;
 }
 
-export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CommandResult> {
+export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CmdResult> {
   const safety = ctx.config.safety;
   if (!safety.rollback_enabled) {
     throw new ConfigError("rollback is disabled by safety.rollback_enabled: false in the configuration; nothing was read or started");

@@ -14,6 +14,10 @@ import type { CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import type { SavingsOptions } from "../cli/register/savings.js";
+import type { DataOf } from "../output/schema.js";
+
+/** This command's result: its data must match its published JSON schema. */
+type CmdResult = CommandResult<DataOf<"savings">>;
 export type { SavingsOptions };
 
 const PAGE = 100;
@@ -85,7 +89,7 @@ export async function savingsReport(ctx: AppContext, client: CoderClient, now: D
   return { ...report, journal_path: journalPath, journal_skipped_lines: contents.skipped, journal_missing: contents.missing };
 }
 
-export async function savingsCommand(ctx: AppContext, opts: SavingsOptions): Promise<CommandResult> {
+export async function savingsCommand(ctx: AppContext, opts: SavingsOptions): Promise<CmdResult> {
   const since = ctx.now.minus({ seconds: opts.sinceSeconds });
   const report = await savingsReport(ctx, ctx.client(), ctx.now, since);
   const currency = ctx.config.cost.currency;

@@ -24,6 +24,10 @@ import { listSearched } from "./search.js";
 import { INTERVAL_MINUTES } from "../config/limits.js";
 import { Cadence } from "../exec/cadence.js";
 import type { TtlMonitorOptions } from "../cli/register/ttl-monitor.js";
+import type { DataOf } from "../output/schema.js";
+
+/** This command's result: its data must match its published JSON schema. */
+type CmdResult = CommandResult<DataOf<"ttl-monitor">>;
 export type { TtlMonitorOptions };
 
 /** The resolved listing scope. */
@@ -38,7 +42,7 @@ export interface TtlScope {
 const RULE = "=".repeat(80);
 const STOPPED_SHOWN = 20;
 
-export async function ttlMonitorCommand(ctx: AppContext, opts: TtlMonitorOptions): Promise<CommandResult | null> {
+export async function ttlMonitorCommand(ctx: AppContext, opts: TtlMonitorOptions): Promise<CmdResult | null> {
   if (opts.orgs.length > 0 && opts.allOrgs) throw new UsageError("--org cannot be combined with --all-orgs");
   if (opts.monitor && opts.failOn) throw new UsageError("--fail-on gates a one-shot report; it cannot be combined with --monitor");
   if (!opts.monitor && opts.intervalMinutes !== undefined) throw new UsageError("--interval needs --monitor");
@@ -131,7 +135,7 @@ async function runReport(
   thresholdSeconds: number,
   now: DateTime,
   cycle: number | undefined,
-): Promise<CommandResult> {
+): Promise<CmdResult> {
   const workspaces = await listScope(ctx, client, scope);
   if (scope.users !== "current" && cycle === undefined) {
     const blind = await visibilityWarning(client, scope.users === "all" ? { kind: "all" } : { kind: "user", user: scope.username ?? "" }, workspaces);
@@ -197,7 +201,7 @@ function entry(a: TtlAnalysis<Workspace>, zone: string) {
   });
 }
 
-function renderReport(ctx: AppContext, input: ReportInput): CommandResult {
+function renderReport(ctx: AppContext, input: ReportInput): CmdResult {
   const { scope, opts, thresholdSeconds, now, cycle, buckets } = input;
   const cfg = ctx.config.ttl_monitor;
   const zone = ctx.config.quiet_hours.timezone;
