@@ -10,7 +10,7 @@ import { autostopCommand } from "../commands/autostop.js";
 import { autostopOptions } from "../cli/register/autostop.js";
 import { ttlMonitorOptions } from "../cli/register/ttl-monitor.js";
 import { savingsReport } from "../commands/savings.js";
-import { mapLimit } from "../coder/client.js";
+import { mapLimit } from "../util/concurrency.js";
 import { CoderApiError } from "../errors.js";
 import { isValidZone } from "../domain/quiet-window.js";
 import { ttlMonitorCommand } from "../commands/ttl-monitor.js";
