@@ -6,6 +6,7 @@
 import type { DateTime } from "luxon";
 import type { CoderClient } from "../coder/client.js";
 import type { AgentsConfig } from "../config/schema.js";
+import type { HolidayCalendar } from "../domain/policy/types.js";
 import type { Logger } from "../log/logger.js";
 import type { ApiCounts } from "../metrics/api-counts.js";
 import type { Secrets } from "../log/redact.js";
@@ -53,6 +54,8 @@ export interface AppContext {
   /** Where relative paths in the configuration resolve: the config file's directory, else cwd. */
   configDir: string;
   configHash: string;
+  /** The policies' ICS holiday files, parsed when the configuration was loaded, by the path as written. */
+  holidayCalendars?: ReadonlyMap<string, HolidayCalendar>;
   /** Where each configuration value came from (for `config show`). */
   configSources: {
     pathSource: string | null;

@@ -176,6 +176,7 @@ export class Runner {
         configPath: loaded.path,
         configDir,
         configHash: loaded.hash,
+        holidayCalendars: loaded.holidayCalendars,
         logger,
         io,
         json,

@@ -7,9 +7,10 @@
  * with only `quiet_hours` (the implicit default policy) must keep producing exactly these reports.
  *
  * Only what differs between two identical runs is removed before comparing: the envelope's
- * generated_at, run ids, durations/elapsed times, and the config file's scratch path. A new key
- * `policy` on workspace entries is the one documented JSON addition of policies; it is checked to
- * be the default policy's name and then removed, so everything else must be byte-for-byte equal.
+ * generated_at, run ids, durations/elapsed times, and the config file's scratch path. The keys
+ * `policy` and `policy_action` on workspace entries are the documented JSON addition of policies;
+ * they are checked to be the implicit policy's ("quiet_hours", "stop") and then removed, so
+ * everything else must be equal to the golden files.
  *
  * Regenerate (only when a report changes on purpose): UPDATE_POLICY_GOLDEN=1 npx vitest run test/e2e/policy-regression.test.ts
  */
@@ -23,7 +24,7 @@ import { startSim, type TestSim } from "../support/sim.js";
 const GOLDEN_DIR = resolve(ROOT, "test/fixtures/policy-regression");
 const UPDATE = process.env.UPDATE_POLICY_GOLDEN === "1";
 /** The name the implicit policy built from `quiet_hours` carries in JSON. */
-const DEFAULT_POLICY = "default";
+const DEFAULT_POLICY = "quiet_hours";
 
 const shipped = JSON.parse(readFileSync(join(ROOT, "agents_config.json"), "utf8")) as Record<string, Record<string, unknown>>;
 const CONFIGS: Record<string, Record<string, unknown>> = {
@@ -97,8 +98,12 @@ function normalize(v: unknown, dir: string, policies: string[]): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
     if (VOLATILE.has(k)) continue;
-    if (k === "policy" && (typeof x === "string" || x === null)) {
-      policies.push(String(x));
+    if (k === "policy" && typeof x === "string") {
+      policies.push(x);
+      continue;
+    }
+    if (k === "policy_action" && typeof x === "string") {
+      policies.push(`action ${x}`);
       continue;
     }
     out[k] = normalize(x, dir, policies);
@@ -133,7 +138,7 @@ describe("the single quiet-hours window: reports identical to the golden files",
           }
         }
         // Every workspace entry that names a policy names the implicit default one.
-        expect(new Set(policies)).toEqual(new Set(policies.length ? [DEFAULT_POLICY] : []));
+        expect(new Set(policies)).toEqual(new Set(policies.length ? [DEFAULT_POLICY, "action stop"] : []));
         const file = join(GOLDEN_DIR, `${scenarioName}.${instant.id}.json`);
         // One line per report: a changed report shows as one changed line.
         if (UPDATE) writeFileSync(file, `{\n${Object.entries(actual).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}\n`);
