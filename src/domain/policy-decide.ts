@@ -218,16 +218,19 @@ export function warnKeyStart(i: PolicyItem): DateTime {
 
 /**
  * When a configured policy would next stop a running workspace (action `stop` only): inside quiet
- * time its due instant; otherwise the next quiet time's start + grace, or the idle rule's instant
- * when sooner (and the rule applies at any time). Null for warn/report policies.
+ * time its due instant (past when overdue, as for the quiet_hours window); otherwise the next quiet
+ * time's start + grace; or the idle rule's instant when sooner (when the rule is due now or applies
+ * at any time). Null for warn/report policies and excluded workspaces.
  */
 export function policyStopCause(item: PolicyItem, inputs: PolicyInputs, now: DateTime): { atMs: number; detail: string } | null {
   const policy = item.resolution.policy;
   if (policy.implicit || policy.action !== "stop" || item.category === "excluded") return null;
   const owner = inputs.ownerSchedules.get(item.workspace.owner_name) ?? null;
   const candidates: { atMs: number; detail: string }[] = [];
-  if (item.interval && item.dueAt && item.quietDue) candidates.push({ atMs: Math.max(item.dueAt.toMillis(), now.toMillis()), detail: `policy ${policy.name}: ${item.reasons.at(-1) ?? "due"}` });
-  else if (item.interval) {
+  if (item.interval && item.quietDue) {
+    const due = graceEnds(policy, item.interval, item.startedAt);
+    candidates.push({ atMs: due.toMillis(), detail: `policy ${policy.name}: quiet time start (or its own start) + grace, passed` });
+  } else if (item.interval) {
     const due = graceEnds(policy, item.interval, item.startedAt);
     if (due.toMillis() < item.interval.end.toMillis()) candidates.push({ atMs: due.toMillis(), detail: `policy ${policy.name}: quiet time start (or its own start) + grace` });
   } else {
@@ -239,7 +242,7 @@ export function policyStopCause(item: PolicyItem, inputs: PolicyInputs, now: Dat
   }
   const idle = item.idle;
   if (idle?.rule && idle.idleAt && (idle.due || policy.idle?.when === "always")) {
-    candidates.push({ atMs: Math.max(idle.idleAt.toMillis(), now.toMillis()), detail: `policy ${policy.name}: idle rule (${idle.reason})` });
+    candidates.push({ atMs: idle.idleAt.toMillis(), detail: `policy ${policy.name}: idle rule (${idle.reason})` });
   }
   candidates.sort((a, b) => a.atMs - b.atMs);
   return candidates[0] ?? null;

@@ -169,3 +169,45 @@ describe("policies per team across the week of both DST changes", () => {
     }
   }, 120_000);
 });
+
+describe("autostop under policies", () => {
+  interface Pending {
+    owner: string;
+    name: string;
+    policy: string;
+    cause: string | null;
+    stops_at: string | null;
+    stops_only_manually: boolean;
+  }
+
+  it("predicts each team's next policy stop from its own calendar, the idle rule's instant, and none for on-call, warn and report", async () => {
+    const { cli } = await setup("2026-10-30T13:30:00Z");
+    const r = await cli(["autostop", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const byKey = new Map(r.json<{ workspaces: Pending[] }>().workspaces.map((w) => [`${w.owner}/${w.name}`, w]));
+    const pick = (k: string) => {
+      const w = byKey.get(k)!;
+      return { policy: w.policy, cause: w.cause, stops_at: w.stops_at };
+    };
+    expect(pick("ella/main")).toEqual({ policy: "emea-hours", cause: "quiet-hours-policy", stops_at: "2026-10-30T18:30:00.000Z" }); // 18:00 GMT + 30 min
+    expect(pick("ann/main")).toEqual({ policy: "amer-hours", cause: "quiet-hours-policy", stops_at: "2026-10-30T22:00:00.000Z" }); // 17:00 EDT + 1 h
+    expect(pick("kenji/main")).toEqual({ policy: "apac-hours", cause: "quiet-hours-policy", stops_at: "2026-10-30T10:00:00.000Z" }); // 18:00 JST + 1 h, passed
+    expect(pick("eddie/idle")).toEqual({ policy: "emea-hours", cause: "quiet-hours-policy", stops_at: "2026-10-30T11:30:00.000Z" }); // last used 08:30Z + 3 h
+    for (const k of ["olivia/pager", "omar/pager", "sam/box", "yuki/notebook"]) expect(byKey.get(k)!.stops_only_manually, k).toBe(true);
+  });
+
+  it("--explain names the deciding policy and every policy it beat, with why", async () => {
+    const { cli } = await setup("2026-10-31T12:00:00Z");
+    const r = await cli(["autostop", "--explain", "omar/pager", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = r.json<{ policy: { policy: string; level: string; action: string; why: string; beaten: { policy: string; level: string; why: string }[] } }>();
+    expect(doc.policy).toMatchObject({ policy: "on-call", level: "group", action: "stop", why: "scope.groups.include: on-call" });
+    const beaten = Object.fromEntries(doc.policy.beaten.map((b) => [b.policy, b.why]));
+    expect(Object.keys(beaten).sort()).toEqual(["amer-hours", "apac-hours", "emea-hours", "ml-report", "quiet_hours", "sam-warn"]);
+    expect(beaten["amer-hours"]).toMatch(/^matches \(scope\.organizations\.include: amer\) but is less specific \(organization\) than on-call \(group\)$/);
+    expect(beaten["emea-hours"]).toBe("not in scope.organizations.include (emea)");
+    expect(beaten["sam-warn"]).toBe("not in scope.users.include (sam)");
+    const human = await cli(["autostop", "--explain", "omar/pager"]);
+    expect(human.stdout).toMatch(/✔ policy: on-call \(group, action stop\) decides: scope\.groups\.include: on-call; beat .*amer-hours \(organization: matches/);
+  });
+});
