@@ -3,6 +3,7 @@
  * a scope names groups, decides every workspace's policy, and reads the owners' quiet hours that
  * owner_quiet_hours calendars need. The decisions themselves are src/domain/policy-decide.ts.
  */
+import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CoderClient } from "../coder/client.js";
 import { CoderApiError } from "../errors.js";
@@ -24,10 +25,15 @@ export interface LoadedPolicies {
  * policy uses them (one request per owner; an unreadable schedule falls back to midnight in
  * prune_workspaces.timezone, as prune does).
  */
-export async function loadPolicies(ctx: AppContext, client: CoderClient, workspaces: readonly Workspace[], opts: { zoneOverride?: string | undefined } = {}): Promise<LoadedPolicies> {
+export async function loadPolicies(
+  ctx: AppContext,
+  client: CoderClient,
+  workspaces: readonly Workspace[],
+  opts: { zoneOverride?: string | undefined; now?: DateTime } = {},
+): Promise<LoadedPolicies> {
   const set = policiesFromConfig(ctx.config, ctx.holidayCalendars ?? new Map(), { zoneOverride: opts.zoneOverride });
   const groups: Group[] = policiesNeedGroups(set) ? await client.listGroups() : [];
-  const decisions = decidePolicies(set, groups, workspaces, ctx.now);
+  const decisions = decidePolicies(set, groups, workspaces, opts.now ?? ctx.now);
   const ownerSchedules = new Map<string, OwnerSchedule>();
   for (const owner of ownersNeedingSchedules(decisions, workspaces)) {
     let start = null;

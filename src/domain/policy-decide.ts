@@ -248,6 +248,23 @@ export function policyStopCause(item: PolicyItem, inputs: PolicyInputs, now: Dat
   return candidates[0] ?? null;
 }
 
+/**
+ * Whether a command that stops on other grounds (prune's owner windows) may stop the workspace
+ * under its policy: the implicit policy leaves that command's own rules alone; a configured policy
+ * must have action `stop` and be in quiet time (or have its idle rule due) at `now`. Returns the
+ * reason it may not, or null.
+ */
+export function policyForbidsStop(r: PolicyResolution, ws: Workspace, inputs: PolicyInputs, now: DateTime): string | null {
+  const p = r.policy;
+  if (p.implicit) return null;
+  if (p.action !== "stop") return `its policy ${p.name} only ${p.action === "warn" ? "warns" : "reports"}`;
+  const owner = inputs.ownerSchedules.get(ws.owner_name) ?? null;
+  if (quietIntervalAt(p, now, owner)) return null;
+  const lastUsed = ws.last_used_at && !ws.last_used_at.startsWith("0001-") ? DateTime.fromMillis(Date.parse(ws.last_used_at), { zone: "utc" }) : null;
+  if (idleVerdict(p, lastUsed, now, owner).due) return null;
+  return `its policy ${p.name} says working time`;
+}
+
 /** The `--explain` block: the deciding policy and every policy it beat, with why. */
 export function explainPolicy(r: PolicyResolution): { policy: string; level: string; action: PolicyAction; why: string; beaten: { policy: string; level: string; why: string }[] } {
   return {

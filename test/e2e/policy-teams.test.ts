@@ -211,3 +211,29 @@ describe("autostop under policies", () => {
     expect(human.stdout).toMatch(/✔ policy: on-call \(group, action stop\) decides: scope\.groups\.include: on-call; beat .*amer-hours \(organization: matches/);
   });
 });
+
+describe("prune and ttl-monitor under policies", () => {
+  it("ttl-monitor names each workspace's policy", async () => {
+    const { cli } = await setup("2026-10-27T14:00:00Z");
+    const r = await cli(["ttl-monitor", "--all", "--show-all", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = r.json<{ workspaces: Record<string, { owner: string; name: string; policy: string }[]> }>();
+    const names = Object.fromEntries(Object.values(doc.workspaces).flat().map((w) => [`${w.owner}/${w.name}`, w.policy]));
+    expect(names).toMatchObject({ "omar/pager": "on-call", "yuki/notebook": "ml-report", "ella/main": "emea-hours", "sam/box": "sam-warn" });
+  });
+
+  it("prune --cleanup stops in owners' windows only what a stop policy in quiet time decides; on-call, warn and report are listed, not stopped", async () => {
+    // 00:30Z Wed 28 Oct: inside ella's, eddie's (19:00 London), olivia's (22:00 London), ann's and
+    // sam's (19:00 New York = 23:00Z) windows; not omar's (23:00 New York) or kenji's/yuki's (20:00 Tokyo).
+    const { sim, cli } = await setup("2026-10-28T00:30:00Z");
+    const r = await cli(["prune", "--all", "--cleanup", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = r.json<{ workspaces: { owner: string; name: string; policy: string; policy_action: string }[]; warnings: string[] }>();
+    const listed = doc.workspaces.map((w) => `${w.owner}/${w.name}:${w.policy}`).sort();
+    expect(listed).toEqual(["ann/main:amer-hours", "eddie/idle:emea-hours", "ella/main:emea-hours", "olivia/pager:on-call", "sam/box:sam-warn"]);
+    expect(doc.warnings).toEqual(expect.arrayContaining(["sam/box not stopped: its policy sam-warn only warns", "olivia/pager not stopped: its policy on-call says working time"]));
+    const state = await sim.state();
+    const stopped = state.workspaces.filter((w) => w.builds.some((b) => b.transition === "stop" && b.reason === "cli")).map((w) => `${w.owner}/${w.name}`).sort();
+    expect(stopped).toEqual(["ann/main", "eddie/idle", "ella/main"]);
+  });
+});
