@@ -6,10 +6,10 @@
 import type { DateTime } from "luxon";
 import type { CoderClient } from "../coder/client.js";
 import type { AgentsConfig } from "../config/schema.js";
-import type { HolidayCalendar } from "../domain/policy/types.js";
 import type { Logger } from "../log/logger.js";
 import type { ApiCounts } from "../metrics/api-counts.js";
 import type { Secrets } from "../log/redact.js";
+import type { HolidayCalendar } from "../domain/policy/types.js";
 
 export interface Io {
   stdout(s: string): void;
@@ -54,8 +54,8 @@ export interface AppContext {
   /** Where relative paths in the configuration resolve: the config file's directory, else cwd. */
   configDir: string;
   configHash: string;
-  /** The policies' ICS holiday files, parsed when the configuration was loaded, by the path as written. */
-  holidayCalendars?: ReadonlyMap<string, HolidayCalendar>;
+  /** The policies' ICS holiday files, parsed when the configuration was loaded (by path as written). */
+  holidayCalendars: ReadonlyMap<string, HolidayCalendar>;
   /** Where each configuration value came from (for `config show`). */
   configSources: {
     pathSource: string | null;

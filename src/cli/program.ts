@@ -17,6 +17,7 @@ import { collect, intArg } from "./args.js";
 import { registerConfig } from "./register/config.js";
 import { registerSavings } from "./register/savings.js";
 import { registerServe } from "./register/serve.js";
+import { registerPolicy } from "./register/policy.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
@@ -83,6 +84,7 @@ Examples:
   registerConfig(program, run);
   registerSavings(program, run);
   registerServe(program, run);
+  registerPolicy(program, run);
   registerSimulate(program, extra.runSimulate);
   program
     .command("completion")

@@ -33,6 +33,8 @@ import { join } from "node:path";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
 import { CoderApiError, SafetyAbortError, UnreachableError } from "../errors.js";
+import { mapLimit } from "../util/concurrency.js";
+import { retry } from "../util/retry.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { resolveConfiguredPath, stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
 import { guardedStops } from "./notify-hooks.js";
@@ -190,11 +192,17 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
     for (let b = 0; b < batches; b++) {
       const idx = Array.from({ length: Math.min(batch, total - b * batch) }, (_v, k) => b * batch + k);
       if (ctx.signal.aborted) break;
-      await runLimited(idx, Math.max(1, opts.concurrency), async (i) => {
-        const o = await act.one(candidates[i]!);
-        record(i, o.outcome, o.error, o.buildId, o.observed);
-        finished();
-      });
+      // Once the run's signal aborts no new workspace starts; those never started are recorded as interrupted below.
+      await mapLimit(
+        idx,
+        opts.concurrency,
+        async (i) => {
+          const o = await act.one(candidates[i]!);
+          record(i, o.outcome, o.error, o.buildId, o.observed);
+          finished();
+        },
+        { signal: ctx.signal },
+      );
       const so = summarize(results.filter((r): r is StopResult => !!r));
       ctx.logger.debug(
         { run_id: runId, batch: b + 1, batches, succeeded: so.succeeded, skipped: so.skipped, failed: so.failed },
@@ -230,18 +238,6 @@ export function summarize(results: readonly StopResult[]): StopSummary {
     else s.succeeded++;
   }
   return s;
-}
-
-/** Like mapLimit, but a worker stops taking new items once the run's signal aborts. */
-async function runLimited(items: number[], limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = items[next++]!;
-      await fn(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 interface ActOutcome {
@@ -334,40 +330,46 @@ class Actor {
     const { ctx } = this;
     const client = ctx.client();
     let withReason = true;
-    let rateLimitedOnce = false;
-    let reasonRetried = false;
-    for (;;) {
-      const body = withReason ? { transition: this.transition, reason: this.reason } : { transition: this.transition };
-      try {
-        const build = await client.createBuild(c.workspace.id, body);
-        return { outcome: this.done, error: null, buildId: build.id };
-      } catch (err) {
-        if (err instanceof CoderApiError) {
-          if (err.status === 409) return { outcome: "skipped", error: "build already active", buildId: null };
-          if (err.status === 404 || err.status === 410) return { outcome: "skipped", error: "deleted", buildId: null };
-          if (err.status === 400 && withReason && !reasonRetried && mentionsReason(err)) {
+    const send = () => client.createBuild(c.workspace.id, withReason ? { transition: this.transition, reason: this.reason } : { transition: this.transition });
+    let waitInterrupted = false;
+    try {
+      // 429 means the request was not processed: wait as told, then try once more.
+      const build = await retry(
+        async () => {
+          try {
+            return await send();
+          } catch (err) {
+            if (!(err instanceof CoderApiError && err.status === 400 && withReason && mentionsReason(err))) throw err;
             // Older servers do not know the `reason` field: once more without it.
             withReason = false;
-            reasonRetried = true;
-            continue;
+            return await send();
           }
-          if (err.status === 429 && !rateLimitedOnce) {
-            // 429 means the request was not processed: wait as told, then try once more.
-            rateLimitedOnce = true;
-            const wait = Math.min(err.retryAfterMs ?? 1000, 60_000);
-            ctx.logger.warn({ workspace: `${c.workspace.owner_name}/${c.workspace.name}`, wait_ms: wait }, "rate limited by Coder; waiting before one more try");
-            try {
-              await ctx.sleep(wait, ctx.signal);
-            } catch {
-              return { outcome: "skipped", error: `rate limited (429), then interrupted by ${ctx.interruptedBy() ?? "signal"}; not ${this.done}`, buildId: null };
-            }
-            continue;
-          }
-          if (err.status < 500) return { outcome: "failed", error: message(err), buildId: null };
-        }
-        // Network error or 5xx: the build may or may not exist. Look instead of retrying.
-        return this.verify(c, current, err);
+        },
+        {
+          maxAttempts: 2,
+          retryable: (err) => err instanceof CoderApiError && err.status === 429,
+          delayMs: (err) => Math.min((err as CoderApiError).retryAfterMs ?? 1000, 60_000),
+          sleep: (ms) =>
+            ctx.sleep(ms, ctx.signal).catch((e: unknown) => {
+              waitInterrupted = true;
+              throw e;
+            }),
+          onRetry: (_err, _n, wait) =>
+            ctx.logger.warn({ workspace: `${c.workspace.owner_name}/${c.workspace.name}`, wait_ms: wait }, "rate limited by Coder; waiting before one more try"),
+        },
+      );
+      return { outcome: this.done, error: null, buildId: build.id };
+    } catch (err) {
+      if (waitInterrupted) {
+        return { outcome: "skipped", error: `rate limited (429), then interrupted by ${ctx.interruptedBy() ?? "signal"}; not ${this.done}`, buildId: null };
       }
+      if (err instanceof CoderApiError) {
+        if (err.status === 409) return { outcome: "skipped", error: "build already active", buildId: null };
+        if (err.status === 404 || err.status === 410) return { outcome: "skipped", error: "deleted", buildId: null };
+        if (err.status < 500) return { outcome: "failed", error: message(err), buildId: null };
+      }
+      // Network error or 5xx: the build may or may not exist. Look instead of retrying.
+      return this.verify(c, current, err);
     }
   }
 

@@ -12,6 +12,7 @@ import {
 } from "./schemas/autostop.js";
 import { isoInstant } from "./schemas/common.js";
 import { enterpriseQuietHoursDataSchema } from "./schemas/enterprise-quiet-hours.js";
+import { policyLintDataSchema, policySimulateDataSchema } from "./schemas/policy.js";
 import { pruneDataSchema } from "./schemas/prune.js";
 import { quietHoursDataSchema } from "./schemas/quiet-hours.js";
 import { rollbackDataSchema } from "./schemas/rollback.js";
@@ -49,6 +50,8 @@ export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
   rollback: [rollbackDataSchema],
   savings: [savingsDataSchema],
   serve: [serveDataSchema],
+  "policy lint": [policyLintDataSchema],
+  "policy simulate": [policySimulateDataSchema],
 };
 
 /** The full document schema of one command: the envelope plus any of its data shapes. */

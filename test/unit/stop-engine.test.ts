@@ -214,6 +214,25 @@ describe("stop engine", () => {
     expect(f.bodies.filter((b) => b.id === "w1")).toHaveLength(2);
   });
 
+  it("429 then SIGINT during the wait: no second POST, the workspace is skipped as interrupted, the rest never start", async () => {
+    const list = running(3);
+    const controller = new AbortController();
+    const f = fakeCoder(list, (id) => {
+      if (id === "w0") {
+        controller.abort(new Error("SIGINT"));
+        throw Object.assign(new CoderApiError(429, "POST", "/b", "rate limited"), { retryAfterMs: 5000 });
+      }
+      return {};
+    });
+    const { ctx, sleeps } = makeCtx(f.client, { controller });
+    const run = await executeStops(ctx, list.map(cand), opts({ concurrency: 1 }));
+    expect(run.results[0]).toMatchObject({ outcome: "skipped", error: "rate limited (429), then interrupted by SIGINT; not stopped" });
+    expect(run.results.slice(1).map((r) => r.outcome)).toEqual(["skipped", "skipped"]);
+    expect(sleeps).toEqual([]);
+    expect(f.calls.filter((c) => c.startsWith("POST"))).toEqual(["POST w0"]);
+    expect(run.interrupted).toBe("SIGINT");
+  });
+
   it("after a network error or 5xx the POST is not repeated: the workspace is read to learn what happened", async () => {
     const list = running(2);
     const f = fakeCoder(list, (id) => {
