@@ -9,7 +9,7 @@ import type { CoderClient } from "../coder/client.js";
 import { CoderApiError } from "../errors.js";
 import type { Group, Workspace } from "../coder/schemas.js";
 import { decidePolicies, ownersNeedingSchedules, policiesNeedGroups, type PolicyInputs } from "../domain/policy-decide.js";
-import { policiesFromConfig } from "../domain/policy/from-config.js";
+import { assertNoTies, policiesFromConfig } from "../domain/policy/index.js";
 import type { PolicyResolution } from "../domain/policy/resolve.js";
 import type { OwnerSchedule } from "../domain/policy/types.js";
 import { quietStartFromResponse } from "../domain/user-quiet-hours.js";
@@ -31,9 +31,12 @@ export async function loadPolicies(
   workspaces: readonly Workspace[],
   opts: { zoneOverride?: string | undefined; now?: DateTime } = {},
 ): Promise<LoadedPolicies> {
-  const set = policiesFromConfig(ctx.config, ctx.holidayCalendars ?? new Map(), { zoneOverride: opts.zoneOverride });
+  const now = opts.now ?? ctx.now;
+  const set = policiesFromConfig(ctx.config, ctx.holidayCalendars, { zoneOverride: opts.zoneOverride });
+  // A tie the configuration shows is an error (exit 2) whichever workspaces are listed.
+  assertNoTies(set, now);
   const groups: Group[] = policiesNeedGroups(set) ? await client.listGroups() : [];
-  const decisions = decidePolicies(set, groups, workspaces, opts.now ?? ctx.now);
+  const decisions = decidePolicies(set, groups, workspaces, now);
   const ownerSchedules = new Map<string, OwnerSchedule>();
   for (const owner of ownersNeedingSchedules(decisions, workspaces)) {
     let start = null;
