@@ -237,3 +237,22 @@ describe("prune and ttl-monitor under policies", () => {
     expect(stopped).toEqual(["ann/main", "eddie/idle", "ella/main"]);
   });
 });
+
+describe("metrics under policies", () => {
+  it("coder_agents_workspaces has one series per configured policy and category; the quiet_hours section keeps policy=\"default\"", async () => {
+    const { cli, dir } = await setup("2026-10-28T14:00:00Z");
+    const file = join(dir, "qh.prom");
+    const r = await cli(["--metrics-file", file, "quiet-hours", "--categorize", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(file, "utf8");
+    const value = (policy: string, category: string) => {
+      const line = text.split("\n").find((l) => l.startsWith("coder_agents_workspaces{") && l.includes(`policy="${policy}"`) && l.includes(`category="${category}"`));
+      return line ? Number(line.split(" ").at(-1)) : undefined;
+    };
+    expect(value("emea-hours", "quiet_hours_stopping")).toBe(2); // the holiday: ella and eddie
+    expect(value("apac-hours", "quiet_hours_stopping")).toBe(1);
+    expect(value("ml-report", "quiet_hours_stopping")).toBe(1);
+    expect(value("on-call", "normal_running")).toBe(2);
+    expect(value("default", "excluded")).toBe(0);
+  });
+});
