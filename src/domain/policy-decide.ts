@@ -24,6 +24,7 @@ import {
   localLabel,
   matchExclusion,
   selectStops,
+  span,
   startedAtOf,
   type Categorization,
   type CategorizedWorkspace,
@@ -95,14 +96,6 @@ const parseIso = (iso: string | null): DateTime | null => {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? null : DateTime.fromMillis(ms, { zone: "utc" });
 };
-
-function span(seconds: number): string {
-  const s = Math.trunc(Math.abs(seconds));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m`;
-}
 
 /**
  * The quiet-hours categorisation with each workspace under its own policy. `implicit` workspaces

@@ -256,3 +256,20 @@ describe("metrics under policies", () => {
     expect(value("default", "excluded")).toBe(0);
   });
 });
+
+describe("a policy tie", () => {
+  it("is a configuration error (exit 2, both policies named) for quiet-hours, autostop, prune and ttl-monitor", async () => {
+    const at = "2026-10-27T14:00:00Z";
+    const sim = await startSim({ ...scenario, clock: at }, { frozenClock: true });
+    sims.push(sim);
+    const dir = scratchDir("policy-tie-");
+    copyFileSync(join(FIXTURES, "holidays.ics"), join(dir, "holidays.ics"));
+    const policies = (baseConfig["policies"] as Record<string, unknown>[]).concat([{ ...(baseConfig["policies"] as Record<string, unknown>[])[1]!, name: "amer-copy" }]);
+    const config = writeConfig(dir, { ...baseConfig, policies });
+    for (const args of [["quiet-hours", "--categorize"], ["autostop"], ["prune", "--all"], ["ttl-monitor", "--all"]]) {
+      const r = await runInProcess(["--url", sim.url, "--config", config, "--now", at, ...args], { cwd: dir, env: { CODER_SESSION_TOKEN: sim.ownerToken }, clockIso: at });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/policies "amer-hours" and "amer-copy" both apply/);
+    }
+  });
+});
