@@ -7,8 +7,8 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CoderClient } from "../coder/client.js";
 import { CoderApiError } from "../errors.js";
-import type { Group, Workspace } from "../coder/schemas.js";
-import { decidePolicies, ownersNeedingSchedules, policiesNeedGroups, type PolicyInputs } from "../domain/policy-decide.js";
+import type { Group } from "../coder/schemas.js";
+import { decidePolicies, ownersNeedingSchedules, policiesNeedGroups, type PolicyInputs, type PolicySubjectSource } from "../domain/policy-decide.js";
 import { assertNoTies, policiesFromConfig } from "../domain/policy/index.js";
 import type { PolicyResolution } from "../domain/policy/resolve.js";
 import type { OwnerSchedule } from "../domain/policy/types.js";
@@ -28,7 +28,7 @@ export interface LoadedPolicies {
 export async function loadPolicies(
   ctx: AppContext,
   client: CoderClient,
-  workspaces: readonly Workspace[],
+  workspaces: readonly PolicySubjectSource[],
   opts: { zoneOverride?: string | undefined; now?: DateTime } = {},
 ): Promise<LoadedPolicies> {
   const now = opts.now ?? ctx.now;

@@ -52,8 +52,14 @@ export function policiesNeedGroups(set: PolicySet): boolean {
   return set.policies.some((p) => p.scope.groups.include.length > 0 || p.scope.groups.exclude.length > 0);
 }
 
+/** What policy resolution reads of a workspace (full listings and ttl-monitor's summaries both have it). */
+export type PolicySubjectSource = Pick<
+  Workspace,
+  "id" | "organization_id" | "organization_name" | "owner_id" | "owner_name" | "template_id" | "template_name" | "template_display_name"
+>;
+
 /** The owners whose resolved policy reads their own Coder quiet hours. */
-export function ownersNeedingSchedules(decisions: ReadonlyMap<string, PolicyResolution>, workspaces: readonly Workspace[]): string[] {
+export function ownersNeedingSchedules(decisions: ReadonlyMap<string, PolicyResolution>, workspaces: readonly PolicySubjectSource[]): string[] {
   const out = new Set<string>();
   for (const ws of workspaces) if (decisions.get(ws.id)?.policy.calendar.kind === "owner_quiet_hours") out.add(ws.owner_name);
   return [...out].sort();
@@ -63,7 +69,7 @@ export function ownersNeedingSchedules(decisions: ReadonlyMap<string, PolicyReso
  * The policy of every workspace, by workspace id. Without configured policies every workspace gets
  * the implicit default without looking at scopes. Throws PolicyTieError (exit 2) on a tie.
  */
-export function decidePolicies(set: PolicySet, groups: readonly Group[], workspaces: readonly Workspace[], now: DateTime): Map<string, PolicyResolution> {
+export function decidePolicies(set: PolicySet, groups: readonly Group[], workspaces: readonly PolicySubjectSource[], now: DateTime): Map<string, PolicyResolution> {
   const out = new Map<string, PolicyResolution>();
   if (set.policies.length === 0) {
     const only: PolicyResolution = { policy: set.implicitDefault, level: "default", why: "no policies configured: the quiet_hours section decides", beaten: [] };
