@@ -150,3 +150,21 @@ describe("the single quiet-hours window: reports identical to the golden files",
     }
   }
 });
+
+describe("without policies, resolution adds no request", () => {
+  it("quiet-hours, autostop and ttl-monitor read no groups and no owner schedules (prune reads owners' schedules for its own windows, as before)", async () => {
+    const at = "2026-01-05T19:30:00Z";
+    const sim = await startSim({ ...(await SCENARIOS["demo"]!()), clock: at }, { frozenClock: true });
+    sims.push(sim);
+    const dir = scratchDir("policy-regression-");
+    const config = writeConfig(dir, CONFIGS["shipped"]);
+    for (const args of [["quiet-hours", "--categorize", "--json"], ["autostop", "--json"], ["ttl-monitor", "--all", "--json"]]) {
+      await sim.resetStats();
+      const r = await runInProcess(["--url", sim.url, "--config", config, "--now", at, ...args], { cwd: dir, env: { CODER_SESSION_TOKEN: sim.ownerToken }, clockIso: at });
+      expect(r.code, r.stderr).toBe(0);
+      const paths = Object.keys((await sim.stats()).requests);
+      expect(paths.filter((p) => p.includes("/groups") || p.includes("/quiet-hours")), args.join(" ")).toEqual([]);
+    }
+  });
+});
+
