@@ -75,7 +75,10 @@ export async function configShowCommand(ctx: AppContext): Promise<CommandResult>
 }
 
 export async function configValidateCommand(ctx: AppContext): Promise<CommandResult> {
-  // Reaching this point means the runner loaded and validated the configuration.
+  // Reaching this point means the runner loaded and validated the configuration; policy ties the
+  // file shows (two policies at one level taking the same subject) are refused here too (exit 2).
+  const { assertNoTies, policiesFromConfig } = await import("../domain/policy/index.js");
+  assertNoTies(policiesFromConfig(ctx.config, ctx.holidayCalendars), ctx.now);
   const values = effectiveValues(ctx);
   const fromFile = values.filter((v) => v.source === "file").length;
   const fromEnv = values.filter((v) => v.source === "env").length;

@@ -148,6 +148,12 @@ describe("policy lint", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PL005 .*warning .*matches-nobody .*ghost .*policy "ghost" takes no workspace/);
     expect(r.stdout).toContain("0 errors, 1 warning, 0 infos");
+    // config validate refuses a tie the file shows, naming both policies.
+    const tie = writeConfig(dir, { policies: [...BASE, { ...BASE[0]!, name: "eng-copy" }] }, "tie.json");
+    const v = await runCli(["--config", tie, "--now", NOW, "config", "validate"], { env: sim.env() });
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/policies "eng" and "eng-copy" both apply \(both include organizations engineering\) at the organization level/);
+    expect((await runCli(["--config", cfg, "--now", NOW, "config", "validate"], { env: sim.env() })).code).toBe(0);
     const bad = await lint([{ ...BASE[0]!, calender: {} }]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown config key "policies\[0\]\.calender"/);

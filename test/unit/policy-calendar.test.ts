@@ -223,3 +223,27 @@ describe("grace, idle, expiry", () => {
     expect(isExpired(policy({ calendar: p.calendar, expires: "2026-12-03T12:00:00Z" }), utc("2026-12-03T12:00:00Z"))).toBe(true);
   });
 });
+
+describe("property: quiet intervals partition time consistently, in any zone", () => {
+  it("intervals are ordered, disjoint, non-empty; an instant is working time exactly when no interval holds it", async () => {
+    const fc = (await import("fast-check")).default;
+    const zones = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kolkata", "UTC", "America/Santiago"];
+    const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45)).map(([h, m]) => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`);
+    const period = fc.tuple(hhmm, fc.oneof(hhmm, fc.constant("24:00"))).filter(([a, b]) => a !== b).map(([a, b]) => `${a}-${b}`);
+    const days = fc.record({ mon: fc.array(period, { maxLength: 2 }), wed: fc.array(period, { maxLength: 2 }), sat: fc.array(period, { maxLength: 1 }) }, { requiredKeys: [] });
+    const instant = fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 11, 31) }).map((ms) => DateTime.fromMillis(ms - (ms % 60_000), { zone: "utc" }));
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), days, fc.array(fc.constantFrom("2026-03-29", "2026-04-05", "2026-10-04", "2026-10-25", "2026-11-01"), { maxLength: 2 }), instant, (zone, d, hol, t) => {
+        const p = policy({ calendar: working(zone, d as Days), holidays: { dates: hol, ranges: [], calendars: [] } });
+        const qs = quietIntervals(p, t, t.plus({ days: 3 }));
+        for (let i = 0; i < qs.length; i++) {
+          expect(qs[i]!.start.toMillis()).toBeLessThan(qs[i]!.end.toMillis());
+          if (i > 0) expect(qs[i - 1]!.end.toMillis()).toBeLessThan(qs[i]!.start.toMillis());
+        }
+        const inside = qs.some((q) => q.start.toMillis() <= t.toMillis() && t.toMillis() < q.end.toMillis());
+        expect(isWorkingTime(p, t)).toBe(!inside);
+      }),
+      { numRuns: 150, seed: 20261203 },
+    );
+  });
+});

@@ -89,8 +89,14 @@ const finding = (code: string, rule: string, severity: LintSeverity, policies: s
 });
 
 /** A calendar's identity for comparison: kind, zone, periods, holidays. */
+const calendarKeys = new WeakMap<Policy, string>();
 function calendarKey(p: Policy): string {
-  return JSON.stringify({ calendar: p.calendar, dates: p.holidays.dates, ranges: p.holidays.ranges, ics: p.holidays.calendars.map((c) => c.path) });
+  let key = calendarKeys.get(p);
+  if (key === undefined) {
+    key = JSON.stringify({ calendar: p.calendar, dates: p.holidays.dates, ranges: p.holidays.ranges, ics: p.holidays.calendars.map((c) => c.path) });
+    calendarKeys.set(p, key);
+  }
+  return key;
 }
 
 function hours(ms: number): string {
@@ -119,7 +125,11 @@ export function lintPolicies(input: LintInput): LintReport {
   const liveTies = new Map<string, { names: string[]; level: string; ws: string[] }>();
   const overlaps = new Map<string, { winner: Policy; loser: Policy; ws: string[] }>();
   const staticTiePairs = new Set(policyTies(set, now).map((t) => [...t.policies].sort().join("\u0000")));
-  const push = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
+  const push = (m: Map<string, string[]>, k: string, v: string) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
   for (const w of input.workspaces) {
     const list = matchingPolicies(set, w.subject, now);
     for (const p of list) push(matched, p.name, w.label);

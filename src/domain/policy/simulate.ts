@@ -19,7 +19,7 @@
  *   owners' zones differ).
  */
 import { DateTime } from "luxon";
-import { graceEnds, quietIntervals } from "./calendar.js";
+import { graceEnds, quietIntervals, type QuietInterval } from "./calendar.js";
 import type { OwnerSchedule, Policy } from "./types.js";
 
 export interface SimulatedWorkspace {
@@ -79,10 +79,11 @@ export function reportZone(p: Policy): string {
 }
 
 /** The first stop of one workspace in `[from, to)`, or null. */
-export function firstStop(w: SimulatedWorkspace, from: DateTime, to: DateTime): { at: DateTime; cause: "quiet" | "idle" } | null {
+export function firstStop(w: SimulatedWorkspace, from: DateTime, to: DateTime, intervals?: readonly QuietInterval[]): { at: DateTime; cause: "quiet" | "idle" } | null {
   if (!w.running || w.excluded) return null;
   const p = w.policy;
-  const quiet = quietIntervals(p, from, to, w.owner);
+  // The quiet intervals over [from, to) depend only on the policy (and the owner's schedule): callers replaying a fleet pass them in.
+  const quiet = intervals ?? quietIntervals(p, from, to, w.owner);
   let best: { at: DateTime; cause: "quiet" | "idle" } | null = null;
   for (const q of quiet) {
     const due = graceEnds(p, q, w.startedAt);
@@ -99,7 +100,7 @@ export function firstStop(w: SimulatedWorkspace, from: DateTime, to: DateTime): 
     let at: DateTime | null = null;
     if (p.idle.when === "always") at = t0;
     else {
-      const around = quietIntervals(p, t0, to, w.owner);
+      const around = quiet.filter((q) => q.end.toMillis() > t0.toMillis());
       const inQuiet = around.find((q) => q.start.toMillis() <= t0.toMillis() && t0.toMillis() < q.end.toMillis());
       if (p.idle.when === "outside_working_hours") at = inQuiet ? t0 : (around.find((q) => q.start.toMillis() > t0.toMillis())?.start ?? null);
       else at = inQuiet ? (inQuiet.endClipped ? null : inQuiet.end) : t0;
@@ -109,15 +110,15 @@ export function firstStop(w: SimulatedWorkspace, from: DateTime, to: DateTime): 
   return best;
 }
 
-/** Hours of `[start, end)` on each local day of `zone`. */
-function splitByDay(start: DateTime, end: DateTime, zone: string): Map<string, number> {
-  const out = new Map<string, number>();
-  let cursor = start.setZone(zone);
-  while (cursor.toMillis() < end.toMillis()) {
+/** The local days of `zone` covering `[from, to)`, each clamped to the range (ms). */
+function dayBounds(from: DateTime, to: DateTime, zone: string): { date: string; start: number; end: number }[] {
+  const out: { date: string; start: number; end: number }[] = [];
+  let cursor = from.setZone(zone);
+  while (cursor.toMillis() < to.toMillis()) {
     const next = cursor.startOf("day").plus({ days: 1 });
-    const stop = Math.min(next.toMillis(), end.toMillis());
-    out.set(cursor.toISODate()!, (out.get(cursor.toISODate()!) ?? 0) + (stop - cursor.toMillis()) / H);
-    cursor = DateTime.fromMillis(stop, { zone });
+    const end = Math.min(next.toMillis(), to.toMillis());
+    out.push({ date: cursor.toISODate()!, start: cursor.toMillis(), end });
+    cursor = DateTime.fromMillis(end, { zone });
   }
   return out;
 }
@@ -126,39 +127,45 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Replays the policies over `[from, to)` for the given workspaces; `policies` lists every policy to report (also those deciding for none). */
 export function simulatePolicies(policies: readonly Policy[], workspaces: readonly SimulatedWorkspace[], from: DateTime, to: DateTime): SimulationReport {
-  const byPolicy = new Map<string, { sim: PolicySimulation; days: Map<string, PolicyDay> }>();
+  const byPolicy = new Map<string, { sim: PolicySimulation; days: PolicyDay[]; bounds: { date: string; start: number; end: number }[] }>();
   for (const p of policies) {
     const zone = reportZone(p);
-    const days = new Map<string, PolicyDay>();
-    for (const d of splitByDay(from, to, zone).keys()) days.set(d, { date: d, hours: 0, stops: 0 });
-    byPolicy.set(p.name, { sim: { name: p.name, action: p.action, zone, workspaces: 0, running: 0, excluded: 0, stopped: 0, stopped_hours: 0, flagged_hours: 0, days: [] }, days });
+    const bounds = dayBounds(from, to, zone);
+    const days = bounds.map((b): PolicyDay => ({ date: b.date, hours: 0, stops: 0 }));
+    byPolicy.set(p.name, { sim: { name: p.name, action: p.action, zone, workspaces: 0, running: 0, excluded: 0, stopped: 0, stopped_hours: 0, flagged_hours: 0, days: [] }, days, bounds });
   }
   const stops: SimulatedStop[] = [];
+  const intervalCache = new Map<string, readonly QuietInterval[]>();
+  const intervalsOf = (w: SimulatedWorkspace) => {
+    const key = `${w.policy.name}\u0000${w.owner ? `${w.owner.hour}:${w.owner.minute} ${w.owner.timezone}` : ""}`;
+    let list = intervalCache.get(key);
+    if (!list) intervalCache.set(key, (list = quietIntervals(w.policy, from, to, w.owner)));
+    return list;
+  };
   for (const w of workspaces) {
     const entry = byPolicy.get(w.policy.name);
     if (!entry) continue;
     entry.sim.workspaces++;
     if (w.running) entry.sim.running++;
     if (w.running && w.excluded) entry.sim.excluded++;
-    const stop = firstStop(w, from, to);
+    const stop = w.running && !w.excluded ? firstStop(w, from, to, intervalsOf(w)) : null;
     if (!stop) continue;
     const total = (to.toMillis() - stop.at.toMillis()) / H;
     stops.push({ label: w.label, policy: w.policy.name, at: stop.at.toUTC(), cause: stop.cause, hours: round2(total) });
     entry.sim.stopped++;
     if (w.policy.action === "stop") entry.sim.stopped_hours += total;
     else entry.sim.flagged_hours += total;
-    const day = entry.days.get(stop.at.setZone(entry.sim.zone).toISODate()!);
-    if (day) day.stops++;
-    for (const [date, h] of splitByDay(stop.at, to, entry.sim.zone)) {
-      const d = entry.days.get(date);
-      if (d) d.hours += h;
-    }
+    const at = stop.at.toMillis();
+    entry.bounds.forEach((b, i) => {
+      if (b.start <= at && at < b.end) entry.days[i]!.stops++;
+      if (b.end > at) entry.days[i]!.hours += (b.end - Math.max(b.start, at)) / H;
+    });
   }
   const out = [...byPolicy.values()].map(({ sim, days }) => ({
     ...sim,
     stopped_hours: round2(sim.stopped_hours),
     flagged_hours: round2(sim.flagged_hours),
-    days: [...days.values()].map((d) => ({ ...d, hours: round2(d.hours) })),
+    days: days.map((d) => ({ ...d, hours: round2(d.hours) })),
   }));
   stops.sort((a, b) => a.at.toMillis() - b.at.toMillis() || a.label.localeCompare(b.label));
   return { from: from.toUTC(), to: to.toUTC(), policies: out, stops };
