@@ -251,8 +251,15 @@ export function upcomingQuietStops(c: Categorization): GraceWorkspace[] {
 export function warningLines(w: WarningOutcome | null, dryRun: boolean): string[] {
   if (!w || (w.warned.length === 0 && w.already === 0)) return [];
   const lines: string[] = [];
-  if (w.warned.length > 0) {
-    lines.push(`⏰ ${dryRun ? "[DRY RUN] Would warn" : "Warning"}: ${w.warned.length} workspace${w.warned.length === 1 ? "" : "s"} stopping soon (${w.warned.map((x) => `${x.owner}/${x.name}`).join(", ")})`);
+  const soon = w.warned.filter((x) => x.warn_policy === undefined);
+  const policyOnly = w.warned.filter((x) => x.warn_policy !== undefined);
+  if (soon.length > 0) {
+    lines.push(`⏰ ${dryRun ? "[DRY RUN] Would warn" : "Warning"}: ${soon.length} workspace${soon.length === 1 ? "" : "s"} stopping soon (${soon.map((x) => `${x.owner}/${x.name}`).join(", ")})`);
+  }
+  if (policyOnly.length > 0) {
+    lines.push(
+      `⏰ ${dryRun ? "[DRY RUN] Would warn" : "Warning"}: ${policyOnly.length} workspace${policyOnly.length === 1 ? "" : "s"} due under a warn-only policy, not stopped (${policyOnly.map((x) => `${x.owner}/${x.name} (${x.warn_policy})`).join(", ")})`,
+    );
   }
   if (w.already > 0) lines.push(`⏰ ${w.already} workspace${w.already === 1 ? " was" : "s were"} already warned in this window`);
   return lines;

@@ -114,6 +114,9 @@ describe("policies per team across the week of both DST changes", () => {
     const notices = hook.to(hookPath);
     expect(notices).toHaveLength(2); // the stop summary and the warning
     expect(JSON.stringify(notices.map((n) => n.body))).toMatch(/sam\/box \(amer-dev\) — policy sam-warn \(warn only\)/);
+    const { cli } = await setup("2026-10-23T07:30:00Z");
+    const human = await cli(["quiet-hours", "--execute", "--dry-run"]);
+    expect(human.stdout).toContain("[DRY RUN] Would warn: 1 workspace due under a warn-only policy, not stopped (sam/box (sam-warn))");
   });
 
   it("Mon 26 Oct 07:30Z = 07:30 GMT after London's change: London is quiet (it was working at 07:30Z on Friday)", async () => {
