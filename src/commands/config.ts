@@ -71,7 +71,7 @@ export async function configShowCommand(ctx: AppContext): Promise<CommandResult>
       values.map((v) => [v.key, show(v.value), v.source]),
       tableView(ctx),
     );
-  return { command: "config show", mode: "report", data, human, exitCode: 0 };
+  return { command: "config show", mode: "report", data, human, outcome: "ok" };
 }
 
 export async function configValidateCommand(ctx: AppContext): Promise<CommandResult> {
@@ -87,5 +87,5 @@ export async function configValidateCommand(ctx: AppContext): Promise<CommandRes
     ctx.configPath
       ? `✅ ${ctx.configPath} is valid: ${fromFile} keys set in the file, ${fromEnv} from the environment, the rest defaults`
       : `✅ No config file found: the defaults${fromEnv ? ` and ${fromEnv} keys from the environment` : ""} are in use`;
-  return { command: "config validate", mode: "report", data, human, exitCode: 0 };
+  return { command: "config validate", mode: "report", data, human, outcome: "ok" };
 }

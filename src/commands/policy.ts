@@ -10,7 +10,7 @@ import { DateTime } from "luxon";
 import { tableView, type AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
 import type { Group, Template, Workspace } from "../coder/schemas.js";
-import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { CoderApiError, UsageError } from "../errors.js";
 import { matchExclusion, resolveExclusions, startedAtOf, describeExclusion } from "../domain/categorize.js";
 import { lifecycleGuard, lifecycleScope } from "../domain/lifecycle.js";
 import { lintPolicies, type LintSeverity } from "../domain/policy/lint.js";
@@ -136,7 +136,7 @@ export async function policyLintCommand(ctx: AppContext, opts: PolicyLintOptions
     }
     return parts.join("\n\n");
   };
-  return { command: "policy lint", mode: "report", data, human, exitCode: failed ? ExitCode.Findings : ExitCode.Ok };
+  return { command: "policy lint", mode: "report", data, human, outcome: failed ? "findings" : "ok" };
 }
 
 export interface PolicySimulateOptions {
@@ -208,7 +208,7 @@ export async function policySimulateCommand(ctx: AppContext, opts: PolicySimulat
       `Total: ${totals.stops} stop(s), ${totals.stopped_hours} workspace-hours stopped, ${totals.flagged_hours} flagged by warn/report policies.`,
     ].join("\n\n");
   };
-  return { command: "policy simulate", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "policy simulate", mode: "report", data, human, outcome: "ok" };
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;

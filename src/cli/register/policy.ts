@@ -1,4 +1,5 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "@commander-js/extra-typings";
+import type { FlagsOf } from "../args.js";
 import { DateTime } from "luxon";
 import type { RunFn } from "../program.js";
 
@@ -15,9 +16,9 @@ function instantArg(flag: string) {
   };
 }
 
-/** `policy lint` / `policy simulate`: the policies checked against the deployment, and replayed over a period. */
-export function registerPolicy(program: Command, run: RunFn): void {
-  const policy = program
+/** The `policy` group. */
+function declarePolicy(program: Command) {
+  return program
     .command("policy")
     .description("check the per-team policies against the live deployment (lint), or replay them over a period (simulate)")
     .addHelpText(
@@ -28,7 +29,11 @@ Examples:
   coder-agents policy lint --fail-on warnings --json     # CI gate: exit 6 on any warning
   coder-agents policy simulate --from 2026-12-07 --to 2026-12-14`,
     );
-  policy
+}
+
+/** `policy lint`: every flag, declared once. */
+function declarePolicyLint(policy: Command) {
+  return policy
     .command("lint")
     .description("report conflicts and mistakes in the policies (ties, overlaps, scopes matching nobody, past holidays, idle rules shorter than the activity bump, windows that never open or close)")
     .addOption(new Option("--fail-on <level>", "exit 6 on findings of this severity or worse: errors (default) or warnings").choices(["errors", "warnings"]).default("errors"))
@@ -42,14 +47,12 @@ A configuration the commands refuse to load is exit 2, as everywhere.
 Examples:
   coder-agents policy lint
   coder-agents policy lint --fail-on warnings --json`,
-    )
-    .action(async (opts: { failOn: "errors" | "warnings" }, cmd: Command) => {
-      await run(cmd, async () => {
-        const m = await import("../../commands/policy.js");
-        return (ctx) => m.policyLintCommand(ctx, { failOn: opts.failOn });
-      });
-    });
-  policy
+    );
+}
+
+/** `policy simulate`: every flag, declared once. */
+function declarePolicySimulate(policy: Command) {
+  return policy
     .command("simulate")
     .description("replay the policies over a period against the current fleet: workspace-hours each policy would stop, per day")
     .requiredOption("--from <iso>", "start of the period (ISO 8601 instant with a zone, or a date = midnight UTC)", instantArg("--from"))
@@ -65,11 +68,34 @@ stop nothing: their hours are shown as "flagged".
 Examples:
   coder-agents policy simulate --from 2026-12-07 --to 2026-12-14
   coder-agents policy simulate --from 2026-12-07T08:00:00Z --to 2026-12-08T08:00:00Z --json`,
-    )
-    .action(async (opts: { from: DateTime; to: DateTime }, cmd: Command) => {
-      await run(cmd, async () => {
-        const m = await import("../../commands/policy.js");
-        return (ctx) => m.policySimulateCommand(ctx, { from: opts.from, to: opts.to });
-      });
+    );
+}
+
+export type PolicyLintFlags = FlagsOf<ReturnType<typeof declarePolicyLint>>;
+export type PolicySimulateFlags = FlagsOf<ReturnType<typeof declarePolicySimulate>>;
+
+/** What `policyLintCommand` is given. */
+export function policyLintOptions(opts: PolicyLintFlags) {
+  return { failOn: opts.failOn as "errors" | "warnings" };
+}
+/** What `policySimulateCommand` is given. */
+export function policySimulateOptions(opts: PolicySimulateFlags) {
+  return { from: opts.from, to: opts.to };
+}
+
+/** `policy lint` / `policy simulate`: the policies checked against the deployment, and replayed over a period. */
+export function registerPolicy(program: Command, run: RunFn): void {
+  const policy = declarePolicy(program);
+  declarePolicyLint(policy).action(async (opts, cmd) => {
+    await run(cmd, async () => {
+      const m = await import("../../commands/policy.js");
+      return (ctx) => m.policyLintCommand(ctx, policyLintOptions(opts));
     });
+  });
+  declarePolicySimulate(policy).action(async (opts, cmd) => {
+    await run(cmd, async () => {
+      const m = await import("../../commands/policy.js");
+      return (ctx) => m.policySimulateCommand(ctx, policySimulateOptions(opts));
+    });
+  });
 }
