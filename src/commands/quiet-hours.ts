@@ -9,32 +9,32 @@
  * did. `--execute` then re-reads and stops the selected workspaces through the stop engine.
  * The categorisation printed and the one acted on are the same object (D27).
  */
+import { resolve } from "node:path";
 import { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace } from "../coder/schemas.js";
 import {
   CATEGORY_KEYS,
-  categorize,
   inCategory,
   localLabel,
-  resolveExclusions,
   selectStops,
   type Categorization,
   type CategorizedWorkspace,
   type ExclusionRule,
   type QuietCategory,
-  type StopSelection,
 } from "../domain/categorize.js";
-import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
-import { InterruptedError, UsageError } from "../errors.js";
-import { Journal, journalPathFor } from "../exec/journal.js";
-import { lifecycleFields, lifecycleScope } from "../domain/lifecycle.js";
-import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
-import { anyFailed, describeResults } from "../exec/notify.js";
+import { QUIET_HOURS_NEEDS, planQuietHours, type QuietHoursPlan } from "../domain/quiet-hours-plan.js";
+import { describePolicy, isValidZone, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
+import { UsageError } from "../errors.js";
+import { lifecycleFields } from "../domain/lifecycle.js";
+import { actingExitCode, journalJson, planAndApply } from "../exec/executor.js";
+import { describeResults } from "../exec/notify.js";
 import { upcomingQuietStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
-import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
+import { loadSnapshot } from "../exec/snapshot.js";
+import type { StopResult, StopRun } from "../exec/types.js";
 import { byOwnerThenName, envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
+import { planFileLines } from "../output/plan-lines.js";
 import { renderTable } from "../output/table.js";
 import { limitItems, moreLine } from "../output/table-fit.js";
 import { tableView } from "../cli/context.js";
@@ -53,6 +53,8 @@ export interface QuietHoursOptions {
   /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
   includePrebuilds?: boolean | undefined;
   includeTasks?: boolean | undefined;
+  /** --plan-out FILE: write the plan of the execute run there (relative to the working directory). */
+  planOut?: string | undefined;
 }
 
 /** Picks the mode from the flags with the Python agent's precedence. */
@@ -76,22 +78,24 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
     const m = await import("./enterprise-quiet-hours.js");
     return { ...(await m.enterpriseQuietHoursCommand(ctx, {})), command: COMMAND };
   }
-  const policy = policyFromConfig(ctx.config.quiet_hours, opts.timezone);
-  const client = ctx.client();
-  const progress = ctx.progress("listing running workspaces");
-  const list = await listSearched(ctx, client, "status:running", (d, t) => progress.update(d, t));
-  progress.done();
-  const workspaces = [...list].sort(byOwnerThenName);
-  const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
-  const scope = lifecycleScope(ctx.config.lifecycle, opts);
-  const c = categorize(workspaces, policy, exclusions, ctx.now, scope);
+  const snapshot = await loadSnapshot(ctx, QUIET_HOURS_NEEDS, {
+    list: async (q) => {
+      const progress = ctx.progress("listing running workspaces");
+      const list = await listSearched(ctx, ctx.client(), q, (d, t) => progress.update(d, t));
+      progress.done();
+      return [...list].sort(byOwnerThenName);
+    },
+  });
+  const planned = planQuietHours(ctx.now, ctx.config, snapshot, opts);
+  const c = planned.categorization;
   for (const w of c.warnings) ctx.logger.warn(w);
+  const exclusions = planned.exclusions;
   const view = new View(ctx, c, exclusions.active);
 
-  return { ...(await modeResult(ctx, view, opts)), zone: view.zone };
+  return { ...(await modeResult(ctx, view, opts, planned)), zone: view.zone };
 }
 
-async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions, planned: QuietHoursPlan): Promise<CommandResult> {
   switch (opts.mode) {
     case "report":
       return reportResult(ctx, view, opts);
@@ -104,7 +108,7 @@ async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions):
         exitCode: 0,
       };
     case "execute":
-      return executeResult(ctx, view, opts);
+      return executeResult(ctx, view, opts, planned);
     case "status":
     default:
       return statusResult(ctx, view, opts);
@@ -364,51 +368,25 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
   return { command: COMMAND, mode: "report", data, human, exitCode: 0 };
 }
 
-function candidateOf(view: View, s: StopSelection): StopCandidate {
+async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions, planned: QuietHoursPlan): Promise<CommandResult> {
   const { c } = view;
-  return {
-    workspace: s.item.workspace,
-    reasons: s.reasons,
-    category: s.item.category,
-    evidence: {
-      category: s.item.category,
-      started_at: iso(s.item.startedAt),
-      due_at: iso(s.item.dueAt),
-      window: windowJson(c.window),
-      most_recent_window: windowJson(c.recentWindow),
-      policy: { start_time: c.policy.start, end_time: c.policy.end, timezone: c.policy.zone, days: c.policy.days, grace_period_hours: c.policy.graceSeconds / 3600 },
-    },
-  };
-}
-
-async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
-  const { c } = view;
-  // D10: config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
+  // Config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
   const dryRun = opts.dryRun || ctx.config.dry_run;
   const mode: Mode = dryRun ? "dry-run" : "execute";
-  const selected = selectStops(c, { force: opts.force });
-  const candidates = selected.map((s) => candidateOf(view, s));
-  let journal: Journal | null = null;
-  if (candidates.length > 0) {
-    const path = journalPathFor(ctx);
-    journal = Journal.open(path, {
-      redact: ctx.secrets.redactValue,
-      onError: (err, record) => ctx.logger.error({ err: err.message, record }, "journal write failed: the record is logged here instead"),
-    });
-  }
-  let run: StopRun;
-  try {
-    run = await executeStops(ctx, candidates, stopEngineOptions(ctx, { command: COMMAND, execute: !dryRun, maxStops: opts.maxStops, journal }));
-  } finally {
-    journal?.close();
-  }
+  const candidates = planned.candidates;
+  const { run, planFile, plan } = await planAndApply(ctx, {
+    command: COMMAND,
+    transition: "stop",
+    candidates,
+    execute: !dryRun,
+    maxStops: opts.maxStops,
+    force: opts.force,
+    planOut: opts.planOut === undefined ? undefined : resolve(ctx.cwd, opts.planOut),
+  });
   // after the stops (a slow webhook never delays them), warn about stops coming soon.
   const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, upcomingQuietStops(c), { send: !dryRun });
   const notifications = [...(run.notifications ?? []), ...(warning?.results ?? [])];
-  const failed = run.summary.failed > 0 || anyFailed(notifications);
-  const journalError = run.journal_error ?? null;
-  let exitCode = failed || journalError ? 5 : 0;
-  if (run.interrupted) exitCode = new InterruptedError(run.interrupted).exitCode;
+  const exitCode = actingExitCode(run, notifications);
   const data = {
     ...view.base(),
     dry_run: dryRun,
@@ -419,11 +397,14 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
     results: run.results.map((r) => ({ ...r, category: r.category ?? null })),
     summary: run.summary,
     interrupted: run.interrupted,
-    journal: { path: run.journal_path ?? null, error: journalError },
+    ...journalJson(run),
+    plan_id: plan.id,
+    plan_file: planFile,
     notifications,
     stop_warnings: { threshold_minutes: ctx.config.notifications.notification_threshold_minutes, warned: warning?.warned ?? [], already_warned: warning?.already ?? 0 },
   };
-  const human = () => [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run), ...warningLines(warning, dryRun), ...describeResults(notifications)].join("\n");
+  const human = () =>
+    [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run), ...planFileLines(planFile, plan, !dryRun), ...warningLines(warning, dryRun), ...describeResults(notifications)].join("\n");
   return { command: COMMAND, mode, data, human, exitCode };
 }
 

@@ -15,6 +15,7 @@ interface Opts {
   maxStops?: number;
   includePrebuilds?: boolean;
   includeTasks?: boolean;
+  planOut?: string;
 }
 
 export function registerQuietHours(program: Command, run: RunFn): void {
@@ -33,6 +34,7 @@ export function registerQuietHours(program: Command, run: RunFn): void {
     .option("--max-stops <n>", "circuit breaker for this run: abort (exit 7) when more stops are planned (default safety.max_stops_per_run)", intArg("--max-stops"))
     .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
     .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
+    .option("--plan-out <file>", "write the plan of --execute to FILE (for review and `coder-agents apply`); without --execute nothing is stopped")
     .addHelpText(
       "after",
       `
@@ -49,20 +51,24 @@ Examples:
   coder-agents quiet-hours --categorize --json
   coder-agents quiet-hours --execute --dry-run      # what would be stopped now
   coder-agents quiet-hours --execute --now 2026-01-05T19:30:00Z --dry-run
-  coder-agents quiet-hours --execute --max-stops 300`,
+  coder-agents quiet-hours --execute --max-stops 300
+  coder-agents quiet-hours --plan-out tonight.json  # write the plan, stop nothing (apply it later)`,
     )
     .action(async (opts: Opts, cmd: Command) => {
+      // --plan-out alone plans the --execute run without acting; with --execute it writes, then acts.
+      const plans = !!opts.planOut && !opts.execute;
       await run(
         cmd,
         async () => {
-          checkOneMode({ "--enterprise": opts.enterprise, "--status": opts.status, "--report": opts.report, "--categorize": opts.categorize, "--execute": opts.execute });
-          checkModifiers({ "--dry-run": opts.dryRun, "--force": opts.force, "--max-stops": opts.maxStops !== undefined }, opts.execute);
+          checkOneMode({ "--enterprise": opts.enterprise, "--status": opts.status, "--report": opts.report, "--categorize": opts.categorize, "--execute": opts.execute, "--plan-out": plans });
+          checkModifiers({ "--dry-run": opts.dryRun, "--force": opts.force, "--max-stops": opts.maxStops !== undefined }, opts.execute || plans);
           const m = await import("../../commands/quiet-hours.js");
-          const mode = m.pickMode(opts);
+          const mode = m.pickMode({ ...opts, execute: opts.execute || plans });
           return (ctx) =>
             m.quietHoursCommand(ctx, {
               mode,
-              dryRun: !!opts.dryRun,
+              dryRun: !!opts.dryRun || plans,
+              planOut: opts.planOut,
               force: !!opts.force,
               timezone: opts.timezone,
               maxStops: opts.maxStops,
@@ -70,7 +76,7 @@ Examples:
               includeTasks: opts.includeTasks,
             });
         },
-        opts.execute && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun ? "dry-run" : "execute") : "report",
+        (opts.execute || plans) && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun || plans ? "dry-run" : "execute") : "report",
       );
     });
 }
