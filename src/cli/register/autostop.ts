@@ -15,6 +15,7 @@ interface Opts {
   ownerSchedules?: boolean;
   includePrebuilds?: boolean;
   includeTasks?: boolean;
+  planOut?: string;
 }
 
 export function registerAutostop(program: Command, run: RunFn): void {
@@ -33,6 +34,7 @@ export function registerAutostop(program: Command, run: RunFn): void {
     .option("--max-stops <n>", "with --execute: raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
     .option("--include-prebuilds", "also act on (and predict this tool's stops of) prebuilt workspaces, left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
     .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
+    .option("--plan-out <file>", "write the plan of --execute to FILE (for review and `coder-agents apply`); without --execute nothing is stopped")
     .addHelpText(
       "after",
       `
@@ -51,32 +53,36 @@ Examples:
   coder-agents autostop --owner-schedules             # + prune cause and drift check
   coder-agents autostop --schedule
   coder-agents autostop --explain alice/dev
-  coder-agents autostop --execute --dry-run           # overdue beyond the tolerance`,
+  coder-agents autostop --execute --dry-run           # overdue beyond the tolerance
+  coder-agents autostop --plan-out overdue.json       # write the plan, stop nothing`,
     )
     .action(async (opts: Opts, cmd: Command) => {
-      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute"].filter(
+      // --plan-out alone plans the --execute run without acting; with --execute it writes, then acts.
+      const plans = !!opts.planOut && !opts.execute;
+      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute", plans && "--plan-out"].filter(
         (m): m is string => typeof m === "string",
       );
-      const mode = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute ? "execute" : "list";
+      const mode = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute || plans ? "execute" : "list";
       await run(
         cmd,
         async () => {
           const m = await import("../../commands/autostop.js");
           checkOneMode(Object.fromEntries(modes.map((f) => [f, true])));
-          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute);
+          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute || plans);
           return (ctx) =>
             m.autostopCommand(ctx, {
               mode,
               withinSeconds: opts.within ?? opts.duration,
               target: opts.explain,
-              dryRun: !!opts.dryRun,
+              dryRun: !!opts.dryRun || plans,
+              planOut: opts.planOut,
               maxStops: opts.maxStops,
               ownerSchedules: !!opts.ownerSchedules,
               includePrebuilds: opts.includePrebuilds,
               includeTasks: opts.includeTasks,
             });
         },
-        mode === "execute" ? (opts.dryRun ? "dry-run" : "execute") : "report",
+        mode === "execute" ? (opts.dryRun || plans ? "dry-run" : "execute") : "report",
       );
     });
 }

@@ -19,6 +19,7 @@ interface PruneFlags {
   includeStopped?: boolean;
   includePrebuilds?: boolean;
   includeTasks?: boolean;
+  planOut?: string;
   includeOrg?: string[];
   excludeOrg?: string[];
   includeGroup?: string[];
@@ -43,6 +44,7 @@ export function registerPrune(program: Command, run: RunFn): void {
     .option("--max-stops <n>", "raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
     .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
     .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
+    .option("--plan-out <file>", "write the plan of --cleanup to FILE (for review and `coder-agents apply`); without --cleanup nothing is stopped")
     .option("--include-stopped", "also list workspaces that are not running (stopped, failed, starting…); --cleanup still stops only running ones")
     .option("--include-org <name>", "only workspaces in this organization (name or id; repeatable)", collect)
     .option("--exclude-org <name>", "never workspaces in this organization (repeatable)", collect)
@@ -70,19 +72,23 @@ Examples:
   coder-agents prune --all --include-group developers --exclude-user on-call
   coder-agents prune --all --include-template python-dev --duration 10 --json
   coder-agents prune --all --cleanup --dry-run         # what would be stopped
-  coder-agents prune --all --cleanup --max-stops 300`,
+  coder-agents prune --all --cleanup --max-stops 300
+  coder-agents prune --all --plan-out prune.json      # write the cleanup's plan, stop nothing`,
     )
     .action(async (o: PruneFlags, cmd: Command) => {
       await run(cmd, async () => {
-        checkModifiers({ "--dry-run": o.dryRun, "--max-stops": o.maxStops !== undefined }, o.cleanup, "--cleanup");
+        // --plan-out alone plans the --cleanup run without acting; with --cleanup it writes, then acts.
+        const plans = !!o.planOut && !o.cleanup;
+        checkModifiers({ "--dry-run": o.dryRun, "--max-stops": o.maxStops !== undefined }, o.cleanup || plans, "--cleanup");
         const m = await import("../../commands/prune.js");
         return (ctx) =>
           m.pruneCommand(ctx, {
             ...(o.user !== undefined ? { user: o.user } : {}),
             all: !!o.all,
             ...(o.duration !== undefined ? { duration: o.duration } : {}),
-            cleanup: !!o.cleanup,
-            dryRun: !!o.dryRun,
+            cleanup: !!o.cleanup || plans,
+            dryRun: !!o.dryRun || plans,
+            ...(o.planOut !== undefined ? { planOut: o.planOut } : {}),
             ...(o.maxStops !== undefined ? { maxStops: o.maxStops } : {}),
             includeStopped: !!o.includeStopped,
             includePrebuilds: !!o.includePrebuilds,

@@ -10,6 +10,7 @@ interface RollbackFlags {
   dryRun?: boolean;
   maxStarts?: number;
   maxStops?: number;
+  planOut?: string;
 }
 
 /** `rollback`: restart the workspaces this tool stopped, from the journal. */
@@ -22,6 +23,7 @@ export function registerRollback(program: Command, run: RunFn): void {
     .option("--execute", "start the workspaces (without it: show what would be started)")
     .option("--dry-run", "with --execute: show what would be started, start nothing")
     .option("--max-starts <n>", "circuit breaker for this run (default: safety.max_stops_per_run)", intArg("--max-starts"))
+    .option("--plan-out <file>", "write the rollback's plan to FILE (for review and `coder-agents apply`); without --execute nothing is started")
     .addOption(new Option("--max-stops <n>", "same as --max-starts").argParser(intArg("--max-stops")).hideHelp())
     .addHelpText(
       "after",
@@ -34,7 +36,8 @@ emergency-stop file and the run lock apply as for stops. safety.rollback_enabled
 Examples:
   coder-agents rollback                             # what undoing the stops of the rollback window would start
   coder-agents rollback --since 30m --execute       # undo the last 30 minutes of stops
-  coder-agents rollback --run 20260105T190000Z-3f9a1c --execute --json`,
+  coder-agents rollback --run 20260105T190000Z-3f9a1c --execute --json
+  coder-agents rollback --since 30m --plan-out undo.json   # write the plan, start nothing`,
     )
     .action(async (opts: RollbackFlags, cmd: Command) => {
       await run(
@@ -49,6 +52,7 @@ Examples:
               execute: !!opts.execute,
               dryRun: !!opts.dryRun,
               maxStarts: opts.maxStarts ?? opts.maxStops,
+              planOut: opts.planOut,
             });
         },
         opts.execute && !opts.dryRun ? "execute" : "dry-run",
