@@ -13,6 +13,7 @@ import { registerAutostop } from "./register/autostop.js";
 import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
+import { registerApply } from "./register/apply.js";
 import { collect, intArg } from "./args.js";
 import { registerConfig } from "./register/config.js";
 import { registerSavings } from "./register/savings.js";
@@ -80,6 +81,7 @@ Examples:
   registerEnterprise(program, run);
   registerPrune(program, run);
   registerRollback(program, run);
+  registerApply(program, run);
   registerConfig(program, run);
   registerSavings(program, run);
   registerServe(program, run);

@@ -180,3 +180,12 @@ export function deploymentOrigin(baseUrl: string): string {
 export function planAgeMinutes(plan: Pick<Plan, "created_at">, nowMs: number): number {
   return (nowMs - Date.parse(plan.created_at)) / 60_000;
 }
+
+/** JSON Schema (draft 2020-12) of a plan file: published as schema/plan.v1.json. */
+export function planJsonSchema(): Record<string, unknown> {
+  return {
+    $id: "coder-agents/plan.v1.json",
+    title: "coder-agents plan file (--plan-out, apply), version 1",
+    ...z.toJSONSchema(planSchema, { io: "output", unrepresentable: "any" }),
+  };
+}

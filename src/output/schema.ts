@@ -10,6 +10,7 @@ import {
   autostopExplainDataSchema,
   autostopScheduleDataSchema,
 } from "./schemas/autostop.js";
+import { applyDataSchema } from "./schemas/apply.js";
 import { isoInstant } from "./schemas/common.js";
 import { enterpriseQuietHoursDataSchema } from "./schemas/enterprise-quiet-hours.js";
 import { pruneDataSchema } from "./schemas/prune.js";
@@ -47,6 +48,7 @@ export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
   "enterprise-quiet-hours": [enterpriseQuietHoursDataSchema],
   prune: [pruneDataSchema],
   rollback: [rollbackDataSchema],
+  apply: [applyDataSchema],
   savings: [savingsDataSchema],
   serve: [serveDataSchema],
 };

@@ -50,3 +50,9 @@ export const lifecycleFieldsSchema = z.object({
 
 /** Why this tool leaves a workspace to Coder's own lifecycle. */
 export const lifecycleGuardSchema = z.object({ kind: z.enum(["dormant", "prebuild", "task"]), reason: z.string() });
+
+/** Every acting run's plan: its id, and the file `--plan-out` wrote it to (null without --plan-out). */
+export const planRefShape = {
+  plan_id: z.string(),
+  plan_file: z.string().nullable(),
+};
