@@ -42,7 +42,11 @@ export function writePlanFile(path: string, plan: Plan, redact: <T>(v: T) => T =
         /* already failing */
       }
     }
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* nothing was created there */
+    }
     throw new UsageError(`--plan-out ${path}: the plan could not be written (${(err as Error).message}); nothing was stopped or started`);
   }
 }
