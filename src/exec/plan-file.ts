@@ -10,7 +10,7 @@
  * Reading: bad JSON, another kind of document, another version or a malformed step is a usage
  * error (exit 2) that names the problem.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, ftruncateSync, lstatSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
 import { PLAN_KIND, PLAN_VERSION, planSchema, type Plan } from "../domain/plan.js";
@@ -25,6 +25,17 @@ export function writePlanFile(path: string, plan: Plan, redact: <T>(v: T) => T =
   const dir = dirname(path);
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   let fd: number | null = null;
+  // Only a regular file (or a link, which is replaced, not followed) is ever replaced: never a
+  // directory, device, FIFO or socket that happens to be at the path.
+  let existing: ReturnType<typeof lstatSync> | undefined;
+  try {
+    existing = lstatSync(path);
+  } catch {
+    existing = undefined;
+  }
+  if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+    throw new UsageError(`--plan-out ${path}: not a regular file; refusing to replace it (nothing was stopped or started)`);
+  }
   try {
     if (!existsSync(dir)) ensurePrivateDir(dir, true);
     fd = openNoFollow(tmp, "plan file");

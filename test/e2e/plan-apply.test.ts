@@ -7,7 +7,7 @@
  * opened with an error handler everywhere, the run lock taken once (an unusable state directory is
  * exit 5 for prune as for quiet-hours).
  */
-import { lstatSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
@@ -207,6 +207,12 @@ describe("--plan-out and apply", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--plan-out .*a-file\/plan\.json: the plan could not be written/);
     expect((await sim.stats()).requests[POSTS] ?? 0).toBe(0);
+    // A directory (or device, FIFO…) at the path is never replaced.
+    mkdirSync(join(dir, "a-dir"));
+    const d = await cli(sim, dir, ["--config", cfg, "--now", NOW, "quiet-hours", "--plan-out", "a-dir"]);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/a-dir: not a regular file; refusing to replace it/);
+    expect(statSync(join(dir, "a-dir")).isDirectory()).toBe(true);
   });
 });
 
