@@ -41,28 +41,8 @@ export interface ListProgress {
   (done: number, total: number): void;
 }
 
-/**
- * Run `fn` over `items` with at most `limit` in flight; results keep the input order. After the
- * first failure no new item starts (the ones in flight finish), and that failure is thrown.
- */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!, i);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return out;
-}
+/** The concurrency helper, re-exported for the commands that fan out reads. */
+export { mapLimit } from "../util/concurrency.js";
 
 const enc = encodeURIComponent;
 
@@ -141,7 +121,6 @@ export class CoderClient {
       label: `GET ${path}`,
       maxPages: MAX_PAGES,
       ...(onProgress ? { onProgress } : {}),
-      mapLimit,
     });
   }
 

@@ -36,6 +36,7 @@
  * SafetyAbortError (exit 7), with the reason.
  */
 import { SafetyAbortError } from "../errors.js";
+import { mapLimit } from "../util/concurrency.js";
 
 export interface Page<T> {
   items: T[];
@@ -62,7 +63,6 @@ export interface ListingOptions<T> {
    */
   maxPages: number;
   onProgress?: (done: number, total: number) => void;
-  mapLimit: <A, R>(items: readonly A[], limit: number, fn: (item: A, index: number) => Promise<R>) => Promise<R[]>;
 }
 
 interface PassResult {
@@ -146,7 +146,7 @@ async function pass<T extends { id: string }>(
   const pages: Read[] = [first];
   let done = first.rows;
   const planned = first.end ? 1 : Math.min(o.maxPages, Math.max(1, Math.ceil(total / L)));
-  const rest = await o.mapLimit(
+  const rest = await mapLimit(
     Array.from({ length: planned - 1 }, (_, i) => i + 1),
     o.concurrency,
     async (k) => {

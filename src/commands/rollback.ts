@@ -6,7 +6,10 @@
  * recent stop by those runs that created a build (`stopped`), and only when that stop build is
  * still the workspace's latest build, a stop, succeeded — so the workspace is still stopped, not
  * deleted, and nobody started or stopped it since. A stop already undone by an earlier rollback
- * is skipped from the journal alone. The restarts go through the stop engine with a start
+ * is skipped from the journal alone. A stop whose answer was never recorded (the run was killed
+ * during its POST: an `intent` without a settled outcome) counts when a read shows its build was
+ * made (see unansweredStops); the engine's recovery then journals it as that run's stop. The
+ * restarts go through the stop engine with a start
  * transition (re-read before acting, bounded concurrency, rate bucket, circuit breaker,
  * emergency-stop file), under the run lock, and are journaled like any action; the engine also
  * sends the summary notification.
@@ -16,11 +19,13 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace } from "../coder/schemas.js";
 import type { Plan } from "../domain/plan.js";
-import { planRollback, rollbackNeeds, selectRuns, stopsToUndo, alreadyUndone, type StopToUndo } from "../domain/rollback.js";
-import { ConfigError, UsageError } from "../errors.js";
+import { mapLimit, type CoderClient } from "../coder/client.js";
+import { alreadyUndone, newestPerWorkspace, planRollback, rollbackNeeds, selectRuns, stopsToUndo, type StopToUndo } from "../domain/rollback.js";
+import { CoderApiError, ConfigError, UsageError } from "../errors.js";
 import { actingExitCode, journalJson, planAndApply } from "../exec/executor.js";
 import { journalPathFor, scanJournalNewestFirst, type JournalRecord, type JournalRunRecord } from "../exec/journal.js";
 import { describeResults, type NotificationResult } from "../exec/notify.js";
+import { judgeBuild, pendingIntents } from "../exec/recovery.js";
 import { loadSnapshot } from "../exec/snapshot.js";
 import type { StopResult, StopRun, StopSummary } from "../exec/types.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
@@ -89,6 +94,44 @@ export function rollbackRecords(
   return { records: newestFirst.reverse(), skipped, missing };
 }
 
+/**
+ * The stops of the selected runs whose answer was never recorded (pending stop intents since
+ * `sinceMs`), each verified by a read: those whose build was made are stops to consider, exactly
+ * as if the run had recorded them. Read-only: the journal is written by the engine's recovery,
+ * under the run lock.
+ */
+export async function unansweredStops(
+  client: () => Pick<CoderClient, "getWorkspace" | "listWorkspaceBuilds">,
+  path: string,
+  runs: readonly JournalRunRecord[],
+  sinceMs: number,
+  concurrency: number,
+): Promise<StopToUndo[]> {
+  const byRun = new Map(runs.map((r) => [r.run_id, r]));
+  const pending = pendingIntents(path, sinceMs).pending.filter((p) => p.intent.action === "stop" && byRun.has(p.intent.run_id));
+  const found: StopToUndo[] = [];
+  await mapLimit(pending, concurrency, async ({ intent }) => {
+    let verdict: Awaited<ReturnType<typeof judgeBuild>>;
+    try {
+      const c = client();
+      verdict = await judgeBuild(c, await c.getWorkspace(intent.workspace.id), intent.planned_build, "stop");
+    } catch (err) {
+      if (err instanceof CoderApiError && (err.status === 404 || err.status === 410)) return;
+      throw err;
+    }
+    if (verdict.kind !== "ours") return;
+    found.push({
+      run_id: intent.run_id,
+      command: byRun.get(intent.run_id)!.command,
+      stopped_at: intent.at,
+      stop_build_id: verdict.build.id,
+      workspace: intent.workspace,
+      reasons: intent.reasons,
+    });
+  });
+  return found;
+}
+
 export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CommandResult> {
   const safety = ctx.config.safety;
   if (!safety.rollback_enabled) {
@@ -115,8 +158,12 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
   }
   if (contents.skipped > 0) ctx.logger.warn({ journal: journalPath, skipped: contents.skipped }, "journal lines that are not valid records were skipped (a torn line from a crash is expected)");
   const runs = selectRuns(contents.records, { run: opts.run, since });
-  const stops = stopsToUndo(contents.records, new Set(runs.map((r) => r.run_id)));
+  const recorded = stopsToUndo(contents.records, new Set(runs.map((r) => r.run_id)));
   const undone = alreadyUndone(contents.records);
+  // Stops of these runs killed before their answer was recorded (verified by a read).
+  const oldestRun = runs.reduce((m, r) => Math.min(m, Date.parse(r.started_at)), Infinity);
+  const unanswered = runs.length === 0 ? [] : await unansweredStops(() => ctx.client(), journalPath, runs, oldestRun, ctx.config.http.concurrency);
+  const stops = unanswered.length === 0 ? recorded : newestPerWorkspace([...recorded, ...unanswered]);
 
   // Plan: read the workspaces once (bounded concurrency), then decide (src/domain/rollback.ts).
   const ids = rollbackNeeds(stops, undone);

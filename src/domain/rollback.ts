@@ -31,23 +31,21 @@ export interface StopToUndo {
  */
 export function stopsToUndo(records: readonly JournalRecord[], runIds: ReadonlySet<string>): StopToUndo[] {
   const runs = new Map(records.filter((r): r is JournalRunRecord => r.type === "run").map((r) => [r.run_id, r]));
-  const latest = new Map<string, StopToUndo>();
+  const stops: StopToUndo[] = [];
   for (const r of records) {
     if (r.type !== "workspace" || !runIds.has(r.run_id)) continue;
     if (r.action !== "stop" || r.outcome !== "stopped" || !r.build_id) continue;
     const run = runs.get(r.run_id);
-    const s: StopToUndo = {
+    stops.push({
       run_id: r.run_id,
       command: run?.command ?? "unknown",
       stopped_at: r.at,
       stop_build_id: r.build_id,
       workspace: r.workspace,
       reasons: r.reasons,
-    };
-    const prev = latest.get(r.workspace.id);
-    if (!prev || Date.parse(prev.stopped_at) <= Date.parse(s.stopped_at)) latest.set(r.workspace.id, s);
+    });
   }
-  return [...latest.values()].sort((a, b) => Date.parse(a.stopped_at) - Date.parse(b.stopped_at) || a.workspace.id.localeCompare(b.workspace.id));
+  return newestPerWorkspace(stops);
 }
 
 /** Stop build id → the rollback run that already started the workspace again after it. */
@@ -89,6 +87,16 @@ export function verdict(stop: StopToUndo, ws: Workspace): string | null {
   if (b.transition !== "stop") return `latest build is a ${b.transition}, not this tool's stop`;
   if (b.job.status !== "succeeded" || b.status !== "stopped") return `our stop build did not finish cleanly (status ${b.status}, job ${b.job.status})`;
   return null;
+}
+
+/** Stops per workspace, the newest kept, oldest first (as stopsToUndo orders them). */
+export function newestPerWorkspace(stops: readonly StopToUndo[]): StopToUndo[] {
+  const latest = new Map<string, StopToUndo>();
+  for (const s of stops) {
+    const prev = latest.get(s.workspace.id);
+    if (!prev || Date.parse(prev.stopped_at) <= Date.parse(s.stopped_at)) latest.set(s.workspace.id, s);
+  }
+  return [...latest.values()].sort((a, b) => Date.parse(a.stopped_at) - Date.parse(b.stopped_at) || a.workspace.id.localeCompare(b.workspace.id));
 }
 
 export interface RollbackPlan {

@@ -72,7 +72,9 @@ describe("the run lock is per deployment", () => {
     const b = reliabilityConfig(dir, { autostop: { max_concurrent_stops: 1 } }, "shell.json");
     expect(a.journal).not.toBe(b.journal);
     await sim.resetStats();
-    await sim.setFaults({ latency_ms: 150 });
+    // Each stop's answer is held back too, so the first run still holds the lock when the second,
+    // spawned on a loaded machine, gets to it.
+    await sim.setFaults({ latency_ms: 150, rules: [{ route: "POST /api/v2/workspaces/{id}/builds", hold_ms: 600 }] });
     const first = cli(sim.url, a.path, ["quiet-hours", "--execute", "--json"], { cwd: dir });
     // Wait until the first run holds the lock of this deployment.
     const locks = join(dir, ".state", "coder-agents", "locks");
