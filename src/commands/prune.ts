@@ -49,6 +49,7 @@ import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { moreLine } from "../output/table-fit.js";
+import { loadSnapshot } from "../exec/snapshot.js";
 import { listSearched } from "./search.js";
 import type { Plan, StopCandidate } from "../domain/plan.js";
 import { actingExitCode, journalJson, planAndApply, type AppliedRun } from "../exec/executor.js";
@@ -128,8 +129,8 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   else scope = { kind: "me", user: (await client.me()).username };
   const q = [opts.includeStopped ? "" : "status:running", scope.user ? `owner:${scope.user}` : ""].filter(Boolean).join(" ");
   const progress = ctx.progress("listing workspaces");
-  const [workspaces, entitlements, groups] = await Promise.all([
-    listSearched(ctx, client, q, (d, t) => progress.update(d, t))
+  const [snapshot, entitlements, groups] = await Promise.all([
+    loadSnapshot(ctx, { query: q }, { list: (query) => listSearched(ctx, client, query, (d, t) => progress.update(d, t)) })
       .catch((err: unknown) => {
         // Coder rejects a search query it cannot parse (e.g. a --user with ":" or spaces): the name is the problem.
         if (scope.kind === "user" && err instanceof CoderApiError && err.status === 400) {
@@ -141,6 +142,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
     client.entitlements(),
     dimensionActive(filters, "groups") ? listGroupsOrExplain(client) : Promise.resolve([] as Group[]),
   ]);
+  const workspaces = [...snapshot.workspaces];
   if (scope.kind === "user" && workspaces.length === 0) await assertUserExists(client, scope.user!);
   if (scope.kind !== "me") {
     const blind = await visibilityWarning(client, scope.kind === "all" ? { kind: "all" } : { kind: "user", user: scope.user! }, workspaces);
