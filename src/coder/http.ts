@@ -32,6 +32,10 @@ export interface HttpOptions {
   baseUrl: string;
   token: string;
   fetch: FetchLike;
+  /** The wall clock in epoch ms (an HTTP-date Retry-After, X-RateLimit-Reset). */
+  clockMs: () => number;
+  /** A monotonic clock in ms (request durations in the debug log). */
+  monotonicMs: () => number;
   /** undici dispatcher passed through to fetch (production only). */
   dispatcher?: unknown;
   timeoutMs?: number;
@@ -113,17 +117,22 @@ export class HttpClient {
 
   /**
    * GET one page of a Coder list (`{"<key>": [...], "count": N}`), validating each element as it
-   * arrives (see JsonListStream): the page is never held whole as text or as a raw object tree.
+   * arrives (see JsonListStream) and handing it to `sink`: the page is never held whole, as text,
+   * as a raw object tree or as an array of rows. `sink.begin()` marks the start of each attempt's
+   * body (a retried request delivers its rows again). `omit` names element fields cut from the
+   * text before it is parsed (e.g. a workspace's `latest_build.resources`: agents, apps, scripts).
    */
   async getList<S extends z.ZodType>(
     path: string,
     key: string,
     itemSchema: S,
     query: Record<string, string | number | undefined>,
-  ): Promise<{ items: z.output<S>[]; count: number }> {
+    sink: { begin(): void; row(row: z.output<S>): void },
+    omit: readonly (readonly string[])[] = [],
+  ): Promise<{ rows: number; count: number }> {
     const limit = typeof query.limit === "number" ? query.limit : undefined;
-    const { body } = await this.send("GET", path, { query, readBody: (res, p) => this.readList(res, p, key, itemSchema, limit) });
-    return body as { items: z.output<S>[]; count: number };
+    const { body } = await this.send("GET", path, { query, readBody: (res, p) => this.readList(res, p, key, itemSchema, limit, sink, omit) });
+    return body as { rows: number; count: number };
   }
 
   private async readList<S extends z.ZodType>(
@@ -132,16 +141,25 @@ export class HttpClient {
     key: string,
     itemSchema: S,
     limit: number | undefined,
-  ): Promise<{ items: z.output<S>[]; count: number }> {
-    const items: z.output<S>[] = [];
-    const parser = new JsonListStream(key, (value, i) => {
-      if (limit !== undefined && i >= limit) {
-        throw new ResponseLimitError(`GET ${path}: the server sent more than the ${limit} rows asked for (limit=${limit}); refusing the page`);
-      }
-      const r = itemSchema.safeParse(value);
-      if (!r.success) throw this.shapeError("GET", path, r.error, `${key}[${i}]`);
-      items.push(r.data);
-    }, { ...DEFAULT_JSON_LIST_LIMITS, maxElementChars: Math.min(DEFAULT_JSON_LIST_LIMITS.maxElementChars, this.o.maxBodyBytes) });
+    sink: { begin(): void; row(row: z.output<S>): void },
+    omit: readonly (readonly string[])[],
+  ): Promise<{ rows: number; count: number }> {
+    sink.begin();
+    let rows = 0;
+    const parser = new JsonListStream(
+      key,
+      (value, i) => {
+        if (limit !== undefined && i >= limit) {
+          throw new ResponseLimitError(`GET ${path}: the server sent more than the ${limit} rows asked for (limit=${limit}); refusing the page`);
+        }
+        const r = itemSchema.safeParse(value);
+        if (!r.success) throw this.shapeError("GET", path, r.error, `${key}[${i}]`);
+        rows++;
+        sink.row(r.data);
+      },
+      { ...DEFAULT_JSON_LIST_LIMITS, maxElementChars: Math.min(DEFAULT_JSON_LIST_LIMITS.maxElementChars, this.o.maxBodyBytes) },
+      omit,
+    );
     const maxBytes = this.o.maxBodyBytes + (limit ?? 0) * this.o.maxBytesPerRow;
     const decoder = new TextDecoder();
     await readChunks(res, maxBytes, (chunk) => parser.push(decoder.decode(chunk, { stream: true })), () => this.tooLarge("GET", path, maxBytes));
@@ -152,7 +170,7 @@ export class HttpClient {
     }
     const envelope = z.object({ [key]: z.array(z.unknown()), count: z.number().int().nonnegative() }).safeParse(parser.end());
     if (!envelope.success) throw this.shapeError("GET", path, envelope.error);
-    return { items, count: envelope.data.count as number };
+    return { rows, count: envelope.data.count as number };
   }
 
   private tooLarge(method: string, path: string, maxBytes: number): ResponseLimitError {
@@ -182,7 +200,7 @@ export class HttpClient {
           this.o.observer?.request(method, String(res.status));
           if (res.status < 400 || ro.allowStatus?.includes(res.status)) return { status: res.status, body: res.body };
           const err = this.apiError(method, path, res.status, res.body);
-          err.retryAfterMs = retryAfterMs(res.headers, Date.now());
+          err.retryAfterMs = retryAfterMs(res.headers, this.o.clockMs());
           throw err;
         },
         {
@@ -236,7 +254,7 @@ export class HttpClient {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
     const signal = this.o.signal && !detached ? AbortSignal.any([timeout, this.o.signal]) : timeout;
-    const started = performance.now();
+    const started = this.o.monotonicMs();
     const pathOnly = new URL(url).pathname;
     let res: Response;
     let text = "";
@@ -263,7 +281,7 @@ export class HttpClient {
       const why = timeout.aborted ? `timed out after ${this.o.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new TransientError(`cannot reach ${new URL(url).origin}: ${why}`);
     }
-    this.o.logger?.debug({ method, path: pathOnly, status: res.status, ms: Math.round(performance.now() - started) }, "coder api");
+    this.o.logger?.debug({ method, path: pathOnly, status: res.status, ms: Math.round(this.o.monotonicMs() - started) }, "coder api");
     if (streamed !== undefined) return { status: res.status, headers: res.headers, body: streamed };
     let parsed: unknown = undefined;
     if (text.length > 0) {

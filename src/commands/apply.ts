@@ -13,11 +13,12 @@
  * skipped as "changed since planned", a deleted one as "deleted"; the rest are applied.
  */
 import { resolve } from "node:path";
+import type { ApplyOptions } from "../cli/register/apply.js";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace } from "../coder/schemas.js";
 import { deploymentOrigin, planAgeMinutes, stepChanged, type Plan, type PlanStep } from "../domain/plan.js";
 import { SafetyAbortError, UsageError } from "../errors.js";
-import { actingExitCode, applyPlan, journalJson } from "../exec/executor.js";
+import { actingOutcome, applyPlan, journalJson } from "../exec/executor.js";
 import { describeResults } from "../exec/notify.js";
 import { readPlanFile } from "../exec/plan-file.js";
 import { loadSnapshot } from "../exec/snapshot.js";
@@ -25,12 +26,7 @@ import type { StopResult, StopSummary } from "../exec/types.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration } from "../output/format.js";
 
-export interface ApplyOptions {
-  file: string;
-  /** --max-age in seconds; default safety.max_plan_age_minutes. */
-  maxAgeSeconds?: number | undefined;
-  dryRun: boolean;
-}
+export type { ApplyOptions };
 
 const COMMAND = "apply";
 
@@ -95,7 +91,7 @@ export async function applyCommand(ctx: AppContext, opts: ApplyOptions): Promise
     notifications: run.notifications,
   };
   const human = () => renderHuman(plan, path, dryRun, results, summary, run);
-  return { command: COMMAND, mode, data, human, exitCode: actingExitCode(run, run.notifications) };
+  return { command: COMMAND, mode, data, human, outcome: actingOutcome(run, run.notifications) };
 }
 
 function renderHuman(plan: Plan, path: string, dryRun: boolean, results: StopResult[], s: StopSummary, run: Awaited<ReturnType<typeof applyPlan>>): string {

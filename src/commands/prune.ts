@@ -30,7 +30,6 @@ import {
   resolveNames,
   valuesWithoutMatch,
   type Dimension,
-  type DimensionLists,
   type KnownEntity,
   type MergedFilters,
 } from "../domain/prune-filters.js";
@@ -42,7 +41,8 @@ import {
   quietStartFromResponse,
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
-import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { CoderApiError, UsageError, type Outcome } from "../errors.js";
+import type { PruneOptions } from "../cli/register/prune.js";
 import { lifecycleFields, lifecycleScope, type LifecycleGuard } from "../domain/lifecycle.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
@@ -52,27 +52,15 @@ import { moreLine } from "../output/table-fit.js";
 import { loadSnapshot } from "../exec/snapshot.js";
 import { listSearched } from "./search.js";
 import type { Plan, StopCandidate } from "../domain/plan.js";
-import { actingExitCode, journalJson, planAndApply, type AppliedRun } from "../exec/executor.js";
+import { actingOutcome, journalJson, planAndApply, type AppliedRun } from "../exec/executor.js";
 import { planFileLines } from "../output/plan-lines.js";
 
-export interface PruneOptions {
-  user?: string;
-  all?: boolean;
-  /** Window length in hours; default `prune_workspaces.default_quiet_hours_duration`. */
-  duration?: number;
-  cleanup?: boolean;
-  dryRun?: boolean;
-  maxStops?: number;
-  /** List workspaces of every status, not only running ones. */
-  includeStopped?: boolean;
-  include?: Partial<DimensionLists>;
-  exclude?: Partial<DimensionLists>;
-  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
-  includePrebuilds?: boolean;
-  includeTasks?: boolean;
-  /** --plan-out FILE: write the cleanup's plan there (relative to the working directory). */
-  planOut?: string;
-}
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
+export type { PruneOptions };
 
 type Scope = { kind: "me" | "user" | "all"; user: string | null };
 
@@ -100,7 +88,7 @@ function unknownError(dim: Dimension, unknown: string[], f: MergedFilters, cliVa
 }
 
 /** The `prune` command. */
-export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CommandResult> {
+export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CmdResult> {
   const cfg = ctx.config.prune_workspaces;
   if (opts.user && opts.all) throw new UsageError("--user and --all cannot be combined: --all already covers every owner");
   const duration = validateDuration(
@@ -167,11 +155,11 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
     cleanup = await runCleanup(ctx, plan, { dryRun, maxStops: opts.maxStops, planOut: opts.planOut });
   }
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
-  const exitCode = cleanup ? actingExitCode(cleanup.run, cleanup.run.notifications) : ExitCode.Ok;
+  const outcome: Outcome = cleanup ? actingOutcome(cleanup.run, cleanup.run.notifications) : "ok";
 
   const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun, guarded });
   const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun, guarded });
-  return { command: "prune", mode, data, human, exitCode, zone: cfg.timezone };
+  return { command: "prune", mode, data, human, outcome, zone: cfg.timezone };
 }
 
 async function listGroupsOrExplain(client: CoderClient): Promise<Group[]> {

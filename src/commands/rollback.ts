@@ -22,7 +22,8 @@ import type { Plan } from "../domain/plan.js";
 import { mapLimit, type CoderClient } from "../coder/client.js";
 import { alreadyUndone, newestPerWorkspace, planRollback, rollbackNeeds, selectRuns, stopsToUndo, type StopToUndo } from "../domain/rollback.js";
 import { CoderApiError, ConfigError, UsageError } from "../errors.js";
-import { actingExitCode, journalJson, planAndApply } from "../exec/executor.js";
+import type { RollbackOptions } from "../cli/register/rollback.js";
+import { actingOutcome, journalJson, planAndApply } from "../exec/executor.js";
 import { journalPathFor, scanJournalNewestFirst, type JournalRecord, type JournalRunRecord } from "../exec/journal.js";
 import { describeResults, type NotificationResult } from "../exec/notify.js";
 import { judgeBuild, pendingIntents } from "../exec/recovery.js";
@@ -36,16 +37,12 @@ import { planFileLines } from "../output/plan-lines.js";
 /** The planner's pieces, also used by tests and the journal tools. */
 export { alreadyUndone, selectRuns, stopsToUndo, verdict, type StopToUndo } from "../domain/rollback.js";
 
-export interface RollbackOptions {
-  run?: string | undefined;
-  /** Seconds back from now. */
-  sinceSeconds?: number | undefined;
-  execute: boolean;
-  dryRun: boolean;
-  maxStarts?: number | undefined;
-  /** --plan-out FILE: write the rollback's plan there (relative to the working directory). */
-  planOut?: string | undefined;
-}
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
+export type { RollbackOptions };
 
 /** Result entry of rollback: the common workspace-entry keys plus where the stop came from. */
 export interface RollbackResult extends StopResult {
@@ -132,7 +129,7 @@ export async function unansweredStops(
   return found;
 }
 
-export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CommandResult> {
+export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CmdResult> {
   const safety = ctx.config.safety;
   if (!safety.rollback_enabled) {
     throw new ConfigError("rollback is disabled by safety.rollback_enabled: false in the configuration; nothing was read or started");
@@ -212,7 +209,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
     plan_file: planFile,
   };
   const human = () => renderHuman(ctx, { execute, opts, since, runs, results, summary, run, notifications, missing: contents.missing, journalPath, plan, planFile });
-  return { command: "rollback", mode, data, human, exitCode: actingExitCode(run, notifications) };
+  return { command: "rollback", mode, data, human, outcome: actingOutcome(run, notifications) };
 }
 
 function planSkip(stop: StopToUndo, ws: Workspace | null, why: string): RollbackResult {

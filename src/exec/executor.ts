@@ -11,7 +11,7 @@
  * - the journal, opened with an error handler: a record that cannot be written is logged in full
  *   and the run's `journal_error` is set (exit 5);
  * - the run summary notification;
- * - the exit code (`actingExitCode`).
+ * - the outcome, hence the exit code (`actingOutcome`; numbers only in src/errors.ts).
  *
  * `planAndApply` is what the commands call: it turns the planner's candidates into a Plan, writes
  * it when `--plan-out FILE` was given, and applies it unless the run is planning only.
@@ -19,7 +19,7 @@
 import type { AppContext } from "../cli/context.js";
 import type { Workspace } from "../coder/schemas.js";
 import { buildPlan, deploymentOrigin, type Plan, type PlanCommand, type StopCandidate } from "../domain/plan.js";
-import { ExitCode, InterruptedError } from "../errors.js";
+import type { Outcome } from "../errors.js";
 import { Journal, journalPathFor, newRunId } from "./journal.js";
 import { anyFailed, type NotificationResult } from "./notify.js";
 import { writePlanFile } from "./plan-file.js";
@@ -29,17 +29,17 @@ import type { StopRun } from "./types.js";
 export type AppliedRun = StopRun & { notifications: NotificationResult[] };
 
 /**
- * The exit code of every acting command, one rule:
- * 1. 5 (partial) when any action failed, the journal could not be written, or a notification
- *    failed — even if a signal also ended the run: what went wrong must not be hidden by the
- *    interruption;
- * 2. otherwise 130 (SIGINT) / 143 (SIGTERM) when a signal ended the run early;
- * 3. otherwise 0.
+ * The outcome (hence the exit code, src/errors.ts) of every acting command, one rule:
+ * 1. "partial" (exit 5) when any action failed, the journal could not be written, or a
+ *    notification failed — even if a signal also ended the run: what went wrong must not be
+ *    hidden by the interruption;
+ * 2. otherwise the signal ("SIGINT" 130 / "SIGTERM" 143) when one ended the run early;
+ * 3. otherwise "ok" (0).
  */
-export function actingExitCode(run: Pick<StopRun, "summary" | "journal_error" | "interrupted">, notifications: readonly NotificationResult[] = []): ExitCode {
-  if (run.summary.failed > 0 || !!run.journal_error || anyFailed(notifications)) return ExitCode.Partial;
-  if (run.interrupted) return new InterruptedError(run.interrupted).exitCode;
-  return ExitCode.Ok;
+export function actingOutcome(run: Pick<StopRun, "summary" | "journal_error" | "interrupted">, notifications: readonly NotificationResult[] = []): Outcome {
+  if (run.summary.failed > 0 || !!run.journal_error || anyFailed(notifications)) return "partial";
+  if (run.interrupted) return run.interrupted;
+  return "ok";
 }
 
 /** The journal keys of every acting command's JSON document. */

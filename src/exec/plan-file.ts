@@ -23,7 +23,7 @@ export const MAX_PLAN_FILE_BYTES = 256 * 1024 * 1024;
 /** Writes `plan` to `path` atomically (tmp + rename). Throws UsageError naming --plan-out on failure. */
 export function writePlanFile(path: string, plan: Plan, redact: <T>(v: T) => T = (v) => v): void {
   const dir = dirname(path);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
   let fd: number | null = null;
   // Only a regular file (or a link, which is replaced, not followed) is ever replaced: never a
   // directory, device, FIFO or socket that happens to be at the path.

@@ -12,8 +12,8 @@ import { planPrune, pruneCandidates } from "../../src/domain/prune.js";
 import { planQuietHours } from "../../src/domain/quiet-hours-plan.js";
 import { planRollback, rollbackNeeds, type StopToUndo } from "../../src/domain/rollback.js";
 import { quietStartFromSchedule } from "../../src/domain/user-quiet-hours.js";
-import { ExitCode } from "../../src/errors.js";
-import { actingExitCode } from "../../src/exec/executor.js";
+import { exitCodeForOutcome, ExitCode } from "../../src/errors.js";
+import { actingOutcome } from "../../src/exec/executor.js";
 import { ws } from "./quiet-fixture.js";
 
 const NOW = DateTime.fromISO("2026-01-05T19:30:00Z", { zone: "utc" });
@@ -139,7 +139,7 @@ describe("the plan", () => {
   });
 });
 
-describe("actingExitCode: one rule for every acting command", () => {
+describe("actingOutcome: one rule for every acting command", () => {
   const run = (failed: number, journalError: string | null, interrupted: "SIGINT" | "SIGTERM" | null) => ({
     summary: { planned: 2, succeeded: 2 - failed, skipped: 0, failed },
     journal_error: journalError,
@@ -154,6 +154,6 @@ describe("actingExitCode: one rule for every acting command", () => {
     ["a journal error beats the interruption", run(0, "journal x: ENOSPC", "SIGTERM"), [], ExitCode.Partial],
     ["a failed notification", run(0, null, null), failedNote, ExitCode.Partial],
   ] as const)("%s", (_n, r, notes, code) => {
-    expect(actingExitCode(r, notes)).toBe(code);
+    expect(exitCodeForOutcome(actingOutcome(r, notes))).toBe(code);
   });
 });

@@ -1,15 +1,10 @@
-import type { Command } from "commander";
+import type { Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
-import { durationArg } from "../args.js";
+import { durationArg, type FlagsOf } from "../args.js";
 
-interface ApplyFlags {
-  maxAge?: number;
-  dryRun?: boolean;
-}
-
-/** `apply FILE`: apply a plan written by --plan-out, after re-validating each step. */
-export function registerApply(program: Command, run: RunFn): void {
-  program
+/** `apply FILE`: every flag, declared once; the action's options type is inferred from it. */
+function declareApply(program: Command) {
+  return program
     .command("apply")
     .description("apply a plan written by --plan-out (quiet-hours, autostop, prune, rollback) after re-checking each step")
     .argument("<file>", "the plan file")
@@ -29,15 +24,31 @@ Examples:
   coder-agents quiet-hours --plan-out tonight.json --now 2026-01-05T19:30:00Z
   coder-agents apply tonight.json --dry-run
   coder-agents apply tonight.json --max-age 2h --json`,
-    )
-    .action(async (file: string, opts: ApplyFlags, cmd: Command) => {
-      await run(
-        cmd,
-        async () => {
-          const m = await import("../../commands/apply.js");
-          return (ctx) => m.applyCommand(ctx, { file, maxAgeSeconds: opts.maxAge, dryRun: !!opts.dryRun });
-        },
-        opts.dryRun ? "dry-run" : "execute",
-      );
-    });
+    );
+}
+
+export type ApplyFlags = FlagsOf<ReturnType<typeof declareApply>>;
+
+/** What `applyCommand` is given. */
+export function applyOptions(file: string, opts: ApplyFlags) {
+  return {
+    file,
+    /** --max-age in seconds; default safety.max_plan_age_minutes. */
+    maxAgeSeconds: opts.maxAge,
+    dryRun: !!opts.dryRun,
+  };
+}
+export type ApplyOptions = ReturnType<typeof applyOptions>;
+
+export function registerApply(program: Command, run: RunFn): void {
+  declareApply(program).action(async (file, opts, cmd) => {
+    await run(
+      cmd,
+      async () => {
+        const m = await import("../../commands/apply.js");
+        return (ctx) => m.applyCommand(ctx, applyOptions(file, opts));
+      },
+      opts.dryRun ? "dry-run" : "execute",
+    );
+  });
 }

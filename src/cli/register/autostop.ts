@@ -1,31 +1,17 @@
-import { Option, type Command } from "commander";
+import { Option, type Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
 import { checkModifiers, checkOneMode } from "../modes.js";
-import { durationArg, intArg } from "../args.js";
+import { durationArg, intArg, searchOption, type FlagsOf } from "../args.js";
 
-interface Opts {
-  listPending?: boolean;
-  schedule?: boolean;
-  explain?: string;
-  execute?: boolean;
-  dryRun?: boolean;
-  maxStops?: number;
-  within?: number;
-  duration?: number;
-  ownerSchedules?: boolean;
-  includePrebuilds?: boolean;
-  includeTasks?: boolean;
-  planOut?: string;
-}
-
-export function registerAutostop(program: Command, run: RunFn): void {
-  program
+/** `autostop`: every flag, declared once; the action's options type is inferred from it. */
+function declareAutostop(program: Command) {
+  return program
     .command("autostop")
     .description("workspaces bound to be stopped: when, and why (Coder's deadline, max_deadline, quiet hours, prune)")
     .option("--list-pending", "every running workspace with its next stop, cause and time left, soonest first (default)")
     .option("--within <duration>", "only those stopping within this (2h, 90m, or hours)", durationArg("--within"))
     .addOption(new Option("--duration <duration>", "same as --within").argParser(durationArg("--duration")).hideHelp())
-.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
+    .addOption(searchOption())
     .option("--owner-schedules", "read every owner's quiet hours (one request per owner): adds the prune cause and the max_deadline drift check")
     .option("--schedule", "per workspace: autostart and next start, TTL, deadline, max_deadline, owner's quiet hours, template autostop requirement")
     .option("--explain <owner/name>", "decision trace for one workspace: every rule, where deadline and max_deadline come from, every command's verdict")
@@ -55,34 +41,52 @@ Examples:
   coder-agents autostop --explain alice/dev
   coder-agents autostop --execute --dry-run           # overdue beyond the tolerance
   coder-agents autostop --plan-out overdue.json       # write the plan, stop nothing`,
-    )
-    .action(async (opts: Opts, cmd: Command) => {
-      // --plan-out alone plans the --execute run without acting; with --execute it writes, then acts.
-      const plans = !!opts.planOut && !opts.execute;
-      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute", plans && "--plan-out"].filter(
+    );
+}
+
+export type AutostopFlags = FlagsOf<ReturnType<typeof declareAutostop>>;
+
+/** What `autostopCommand` is given: the parsed flags, resolved (one mode, --within or --duration). */
+/** --plan-out alone plans the --execute run without acting; with --execute it writes, then acts. */
+const plansOnly = (opts: Pick<AutostopFlags, "planOut" | "execute">) => !!opts.planOut && !opts.execute;
+
+export function autostopOptions(opts: AutostopFlags) {
+  const plans = plansOnly(opts);
+  const mode: "list" | "schedule" | "explain" | "execute" = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute || plans ? "execute" : "list";
+  return {
+    mode,
+    withinSeconds: opts.within ?? opts.duration,
+    /** OWNER/NAME for --explain. */
+    target: opts.explain,
+    dryRun: !!opts.dryRun || plans,
+    /** --plan-out FILE: write the plan of the execute run there (relative to the working directory). */
+    planOut: opts.planOut,
+    maxStops: opts.maxStops,
+    /** Fetch every owner's quiet hours (prune cause and drift check in the list). */
+    ownerSchedules: !!opts.ownerSchedules,
+    /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+    includePrebuilds: opts.includePrebuilds,
+    includeTasks: opts.includeTasks,
+  };
+}
+export type AutostopOptions = ReturnType<typeof autostopOptions>;
+
+export function registerAutostop(program: Command, run: RunFn): void {
+  declareAutostop(program).action(async (opts, cmd) => {
+      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute", plansOnly(opts) && "--plan-out"].filter(
         (m): m is string => typeof m === "string",
       );
-      const mode = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute || plans ? "execute" : "list";
+      const options = autostopOptions(opts);
+      const mode = options.mode;
       await run(
         cmd,
         async () => {
           const m = await import("../../commands/autostop.js");
           checkOneMode(Object.fromEntries(modes.map((f) => [f, true])));
-          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute || plans);
-          return (ctx) =>
-            m.autostopCommand(ctx, {
-              mode,
-              withinSeconds: opts.within ?? opts.duration,
-              target: opts.explain,
-              dryRun: !!opts.dryRun || plans,
-              planOut: opts.planOut,
-              maxStops: opts.maxStops,
-              ownerSchedules: !!opts.ownerSchedules,
-              includePrebuilds: opts.includePrebuilds,
-              includeTasks: opts.includeTasks,
-            });
+          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute || plansOnly(opts));
+          return (ctx) => m.autostopCommand(ctx, options);
         },
-        mode === "execute" ? (opts.dryRun || plans ? "dry-run" : "execute") : "report",
+        mode === "execute" ? (options.dryRun ? "dry-run" : "execute") : "report",
       );
     });
 }

@@ -1,25 +1,11 @@
-import type { Command } from "commander";
+import type { Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
-import { intArg } from "../args.js";
+import { intArg, searchOption, type FlagsOf } from "../args.js";
 import { checkModifiers, checkOneMode } from "../modes.js";
 
-interface Opts {
-  enterprise?: boolean;
-  status?: boolean;
-  report?: boolean;
-  categorize?: boolean;
-  execute?: boolean;
-  dryRun?: boolean;
-  force?: boolean;
-  timezone?: string;
-  maxStops?: number;
-  includePrebuilds?: boolean;
-  includeTasks?: boolean;
-  planOut?: string;
-}
-
-export function registerQuietHours(program: Command, run: RunFn): void {
-  program
+/** `quiet-hours`: every flag, declared once; the action's options type is inferred from it. */
+function declareQuietHours(program: Command) {
+  return program
     .command("quiet-hours")
     .description("the quiet hours agent: stop running workspaces during quiet hours after a grace period")
     .option("--status", "quiet-hours status and the enterprise configuration (the default)")
@@ -29,7 +15,7 @@ export function registerQuietHours(program: Command, run: RunFn): void {
     .option("--enterprise", "only the enterprise quiet-hours configuration (the `enterprise-quiet-hours` report)")
     .option("--dry-run", "with --execute: show what would be stopped, stop nothing (also config dry_run / DRY_RUN=true)")
     .option("--force", "with --execute: also stop TTL-expired workspaces outside quiet hours (never excluded ones)")
-.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
+    .addOption(searchOption())
     .option("--timezone <tz>", "IANA time zone of the quiet-hours window for this run (overrides quiet_hours.timezone)")
     .option("--max-stops <n>", "circuit breaker for this run: abort (exit 7) when more stops are planned (default safety.max_stops_per_run)", intArg("--max-stops"))
     .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
@@ -53,30 +39,57 @@ Examples:
   coder-agents quiet-hours --execute --now 2026-01-05T19:30:00Z --dry-run
   coder-agents quiet-hours --execute --max-stops 300
   coder-agents quiet-hours --plan-out tonight.json  # write the plan, stop nothing (apply it later)`,
-    )
-    .action(async (opts: Opts, cmd: Command) => {
-      // --plan-out alone plans the --execute run without acting; with --execute it writes, then acts.
-      const plans = !!opts.planOut && !opts.execute;
+    );
+}
+
+export type QuietHoursFlags = FlagsOf<ReturnType<typeof declareQuietHours>>;
+export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
+
+/** The mode the flags ask for (checkOneMode has refused two). */
+export function pickMode(f: Pick<QuietHoursFlags, "enterprise" | "status" | "report" | "categorize" | "execute">): QuietHoursMode {
+  if (f.enterprise) return "enterprise";
+  if (f.status) return "status";
+  if (f.report) return "report";
+  if (f.categorize) return "categorize";
+  if (f.execute) return "execute";
+  return "status";
+}
+
+/** --plan-out alone plans the --execute run without acting; with --execute it writes, then acts. */
+const plansOnly = (opts: Pick<QuietHoursFlags, "planOut" | "execute">) => !!opts.planOut && !opts.execute;
+
+/** What `quietHoursCommand` is given: the parsed flags, resolved to one mode. */
+export function quietHoursOptions(opts: QuietHoursFlags) {
+  const plans = plansOnly(opts);
+  return {
+    mode: plans && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? ("execute" as const) : pickMode(opts),
+    dryRun: !!opts.dryRun || plans,
+    /** --plan-out FILE: write the plan of the execute run there (relative to the working directory). */
+    planOut: opts.planOut,
+    force: !!opts.force,
+    /** --timezone: overrides quiet_hours.timezone for this run. */
+    timezone: opts.timezone,
+    /** --max-stops: overrides safety.max_stops_per_run for this run. */
+    maxStops: opts.maxStops,
+    /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+    includePrebuilds: opts.includePrebuilds,
+    includeTasks: opts.includeTasks,
+  };
+}
+export type QuietHoursOptions = ReturnType<typeof quietHoursOptions>;
+
+export function registerQuietHours(program: Command, run: RunFn): void {
+  declareQuietHours(program).action(async (opts, cmd) => {
       await run(
         cmd,
         async () => {
+          const plans = plansOnly(opts);
           checkOneMode({ "--enterprise": opts.enterprise, "--status": opts.status, "--report": opts.report, "--categorize": opts.categorize, "--execute": opts.execute, "--plan-out": plans });
           checkModifiers({ "--dry-run": opts.dryRun, "--force": opts.force, "--max-stops": opts.maxStops !== undefined }, opts.execute || plans);
           const m = await import("../../commands/quiet-hours.js");
-          const mode = m.pickMode({ ...opts, execute: opts.execute || plans });
-          return (ctx) =>
-            m.quietHoursCommand(ctx, {
-              mode,
-              dryRun: !!opts.dryRun || plans,
-              planOut: opts.planOut,
-              force: !!opts.force,
-              timezone: opts.timezone,
-              maxStops: opts.maxStops,
-              includePrebuilds: opts.includePrebuilds,
-              includeTasks: opts.includeTasks,
-            });
+          return (ctx) => m.quietHoursCommand(ctx, quietHoursOptions(opts));
         },
-        (opts.execute || plans) && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun || plans ? "dry-run" : "execute") : "report",
+        (opts.execute || plansOnly(opts)) && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun || plansOnly(opts) ? "dry-run" : "execute") : "report",
       );
     });
 }
