@@ -17,21 +17,19 @@ import {
   CATEGORY_KEYS,
   inCategory,
   localLabel,
-  selectStops,
-  type Categorization,
+  resolveExclusions,
   type CategorizedWorkspace,
   type ExclusionRule,
   type QuietCategory,
+  type StopSelection,
 } from "../domain/categorize.js";
-import { QUIET_HOURS_NEEDS, planQuietHours, type QuietHoursPlan } from "../domain/quiet-hours-plan.js";
-import { describePolicy, isValidZone, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
+import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
 import { UsageError } from "../errors.js";
-import { lifecycleFields } from "../domain/lifecycle.js";
+import { lifecycleFields, lifecycleScope } from "../domain/lifecycle.js";
 import { actingOutcome, journalJson, planAndApply } from "../exec/executor.js";
 import { describeResults } from "../exec/notify.js";
-import { upcomingQuietStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
-import { loadSnapshot } from "../exec/snapshot.js";
-import type { StopResult, StopRun } from "../exec/types.js";
+import { policyUpcomingStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
+import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
 import { byOwnerThenName, envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
 import { planFileLines } from "../output/plan-lines.js";
@@ -39,6 +37,8 @@ import { renderTable } from "../output/table.js";
 import { limitItems, moreLine } from "../output/table-fit.js";
 import { tableView } from "../cli/context.js";
 import { listSearched } from "./search.js";
+import { loadPolicies } from "./policy-inputs.js";
+import { categorizeByPolicy, selectPolicyStops, type PolicyCategorization, type PolicyItem } from "../domain/policy-decide.js";
 import type { QuietHoursOptions } from "../cli/register/quiet-hours.js";
 import { enterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
 
@@ -48,6 +48,8 @@ import { enterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-ho
  */
 type CmdResult = CommandResult;
 export type { QuietHoursOptions };
+
+/** Picks the mode from the flags with the Python agent's precedence. */
 
 const COMMAND = "quiet-hours";
 
@@ -60,24 +62,23 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
     const m = await import("./enterprise-quiet-hours.js");
     return { ...(await m.enterpriseQuietHoursCommand(ctx, enterpriseQuietHoursOptions({}))), command: COMMAND };
   }
-  const snapshot = await loadSnapshot(ctx, QUIET_HOURS_NEEDS, {
-    list: async (q) => {
-      const progress = ctx.progress("listing running workspaces");
-      const list = await listSearched(ctx, ctx.client(), q, (d, t) => progress.update(d, t));
-      progress.done();
-      return [...list].sort(byOwnerThenName);
-    },
-  });
-  const planned = planQuietHours(ctx.now, ctx.config, snapshot, opts);
-  const c = planned.categorization;
+  const policy = policyFromConfig(ctx.config.quiet_hours, opts.timezone);
+  const client = ctx.client();
+  const progress = ctx.progress("listing running workspaces");
+  const list = await listSearched(ctx, client, "status:running", (d, t) => progress.update(d, t));
+  progress.done();
+  const workspaces = [...list].sort(byOwnerThenName);
+  const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
+  const scope = lifecycleScope(ctx.config.lifecycle, opts);
+  const policies = await loadPolicies(ctx, client, workspaces, { zoneOverride: opts.timezone });
+  const c = categorizeByPolicy(workspaces, policies.inputs, exclusions, ctx.now, scope, policies.decisions);
   for (const w of c.warnings) ctx.logger.warn(w);
-  const exclusions = planned.exclusions;
   const view = new View(ctx, c, exclusions.active);
 
-  return { ...(await modeResult(ctx, view, opts, planned)), zone: view.zone };
+  return { ...(await modeResult(ctx, view, opts)), zone: view.zone };
 }
 
-async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions, planned: QuietHoursPlan): Promise<CmdResult> {
+async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
   switch (opts.mode) {
     case "report":
       return reportResult(ctx, view, opts);
@@ -90,7 +91,7 @@ async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions, 
         outcome: "ok",
       };
     case "execute":
-      return executeResult(ctx, view, opts, planned);
+      return executeResult(ctx, view, opts);
     case "status":
     default:
       return statusResult(ctx, view, opts);
@@ -130,7 +131,7 @@ class View {
   readonly policy: QuietPolicy;
   constructor(
     readonly ctx: AppContext,
-    readonly c: Categorization,
+    readonly c: PolicyCategorization,
     readonly rules: ExclusionRule[],
   ) {
     this.zone = c.policy.zone;
@@ -169,7 +170,10 @@ class View {
 
   entry(i: CategorizedWorkspace) {
     const ws = i.workspace;
+    const p = (i as PolicyItem).resolution.policy;
     return workspaceEntry(ws, {
+      policy: p.name,
+      policy_action: p.action,
       template_id: ws.template_id,
       category: i.category,
       reasons: i.reasons,
@@ -260,7 +264,7 @@ function ruleNames(rules: ExclusionRule[], kind: ExclusionRule["kind"]): string[
 /** The Python report keys (fixed per D36) plus the shared keys. */
 function reportData(view: View, opts: QuietHoursOptions): Record<string, unknown> {
   const { c } = view;
-  const selected = selectStops(c, { force: opts.force });
+  const selected = selectPolicyStops(c, { force: opts.force });
   const action = view.actionRequired(selected.length);
   const running = c.items.length;
   const excluded = inCategory(c, "excluded").length;
@@ -336,7 +340,7 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
     if (users.length) lines.push(`Excluded Users: ${users.join(", ")}`);
     if (templates.length) lines.push(`Excluded Templates: ${templates.join(", ")}`);
     if (wss.length) lines.push(`Excluded Workspaces: ${wss.join(", ")}`);
-    const selected = selectStops(c, { force: opts.force });
+    const selected = selectPolicyStops(c, { force: opts.force });
     if (selected.length) {
       lines.push("Workspaces that would be stopped:");
       const { shown, hidden } = limitItems(selected, ctx.output.limit);
@@ -350,12 +354,44 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
   return { command: COMMAND, mode: "report", data, human, outcome: "ok" };
 }
 
-async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions, planned: QuietHoursPlan): Promise<CmdResult> {
+function candidateOf(view: View, s: StopSelection): StopCandidate {
   const { c } = view;
-  // Config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
+  return {
+    workspace: s.item.workspace,
+    reasons: s.reasons,
+    category: s.item.category,
+    evidence: {
+      category: s.item.category,
+      started_at: iso(s.item.startedAt),
+      due_at: iso(s.item.dueAt),
+      window: windowJson(c.window),
+      most_recent_window: windowJson(c.recentWindow),
+      policy: policyEvidence(c, s.item as PolicyItem),
+    },
+  };
+}
+
+/** The rule a stop was decided by: the quiet_hours window, or a configured policy's name, quiet time and idle verdict. */
+function policyEvidence(c: PolicyCategorization, item: PolicyItem): Record<string, unknown> {
+  const p = item.resolution.policy;
+  if (p.implicit) return { start_time: c.policy.start, end_time: c.policy.end, timezone: c.policy.zone, days: c.policy.days, grace_period_hours: c.policy.graceSeconds / 3600 };
+  return {
+    name: p.name,
+    level: item.resolution.level,
+    action: p.action,
+    grace_period_minutes: p.graceSeconds / 60,
+    quiet: item.interval ? { start: isoUtc(item.interval.start), end: isoUtc(item.interval.end), holidays: item.interval.holidays.map((h) => h.date) } : null,
+    idle: item.idle?.rule ? { idle_at: iso(item.idle.idleAt), due: item.idle.due, reason: item.idle.reason } : null,
+  };
+}
+
+async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
+  const { c } = view;
+  // D10: config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
   const dryRun = opts.dryRun || ctx.config.dry_run;
   const mode: Mode = dryRun ? "dry-run" : "execute";
-  const candidates = planned.candidates;
+  const selected = selectPolicyStops(c, { force: opts.force });
+  const candidates = selected.map((s) => candidateOf(view, s));
   const { run, planFile, plan } = await planAndApply(ctx, {
     command: COMMAND,
     transition: "stop",
@@ -366,8 +402,8 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
     planOut: opts.planOut === undefined ? undefined : resolve(ctx.cwd, opts.planOut),
   });
   // after the stops (a slow webhook never delays them), warn about stops coming soon.
-  const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, upcomingQuietStops(c), { send: !dryRun });
-  const notifications = [...(run.notifications ?? []), ...(warning?.results ?? [])];
+  const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, policyUpcomingStops(c), { send: !dryRun });
+  const notifications = [...run.notifications, ...(warning?.results ?? [])];
   const outcome = actingOutcome(run, notifications);
   const data = {
     ...view.base(),

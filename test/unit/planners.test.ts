@@ -5,11 +5,9 @@
  */
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG } from "../../src/config/schema.js";
 import { planAutostopOverdue } from "../../src/domain/autostop-plan.js";
 import { buildPlan, deploymentOrigin, planAgeMinutes, planSchema, stepChanged } from "../../src/domain/plan.js";
 import { planPrune, pruneCandidates } from "../../src/domain/prune.js";
-import { planQuietHours } from "../../src/domain/quiet-hours-plan.js";
 import { planRollback, rollbackNeeds, type StopToUndo } from "../../src/domain/rollback.js";
 import { quietStartFromSchedule } from "../../src/domain/user-quiet-hours.js";
 import { exitCodeForOutcome, ExitCode } from "../../src/errors.js";
@@ -17,37 +15,6 @@ import { actingOutcome } from "../../src/exec/executor.js";
 import { ws } from "./quiet-fixture.js";
 
 const NOW = DateTime.fromISO("2026-01-05T19:30:00Z", { zone: "utc" });
-const config = {
-  ...DEFAULT_CONFIG,
-  quiet_hours: { ...DEFAULT_CONFIG.quiet_hours, enabled: true, start_time: "18:00", end_time: "08:00", timezone: "Europe/London", grace_period_hours: 1, excluded_users: [{ name: "bob", reason: "on call" }] },
-};
-
-describe("planQuietHours", () => {
-  const workspaces = [
-    ws({ id: "a", name: "due", startedAt: "2026-01-05T09:00:00Z" }),
-    ws({ id: "b", name: "restarted", startedAt: "2026-01-05T19:10:00Z" }),
-    ws({ id: "c", owner: "bob", name: "oncall", startedAt: "2026-01-05T09:00:00Z" }),
-    ws({ id: "d", name: "expired-outside", startedAt: "2026-01-05T09:00:00Z", deadline: "2026-01-05T11:00:00Z" }),
-  ];
-
-  it("selects the due workspaces with their evidence, never an excluded one", () => {
-    const p = planQuietHours(NOW, config, { workspaces }, { force: false });
-    expect(p.candidates.map((c) => c.workspace.id).sort()).toEqual(["a", "d"]);
-    const due = p.candidates.find((c) => c.workspace.id === "a")!;
-    expect(due.category).toBe("quiet_hours_stopping");
-    expect(due.evidence).toMatchObject({ due_at: "2026-01-05T19:00:00.000Z", window: { start: "2026-01-05T18:00:00.000Z" } });
-    expect(p.categorization.items.find((i) => i.workspace.id === "c")!.category).toBe("excluded");
-  });
-
-  it("is pure: the same inputs give the same plan, and an instant outside the window plans nothing without --force", () => {
-    const noon = DateTime.fromISO("2026-01-05T12:00:00Z", { zone: "utc" });
-    expect(planQuietHours(noon, config, { workspaces }, { force: false }).candidates.map((c) => c.workspace.id)).toEqual([]);
-    expect(planQuietHours(noon, config, { workspaces }, { force: true }).candidates.map((c) => c.workspace.id)).toEqual(["d"]);
-    const a = planQuietHours(NOW, config, { workspaces }, { force: false });
-    const b = planQuietHours(NOW, config, { workspaces }, { force: false });
-    expect(a.candidates).toEqual(b.candidates);
-  });
-});
 
 describe("planAutostopOverdue", () => {
   const fmt = { duration: (s: number) => `${s}s`, instant: (iso: string) => iso };
