@@ -13,6 +13,7 @@ import { registerAutostop } from "./register/autostop.js";
 import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
+import { registerApply } from "./register/apply.js";
 import { collect, intArg, type FlagsOf } from "./args.js";
 import type { SimulateFlags } from "./register/simulate.js";
 import { registerConfig } from "./register/config.js";
@@ -87,6 +88,7 @@ Examples:
   registerEnterprise(program, run);
   registerPrune(program, run);
   registerRollback(program, run);
+  registerApply(program, run);
   registerConfig(program, run);
   registerSavings(program, run);
   registerServe(program, run);

@@ -15,6 +15,7 @@
  * and the deployment config once each, and owners' quiet hours (one request per owner, bounded
  * concurrency) unless the deployment does not let users set their own (everyone then has the default).
  */
+import { resolve } from "node:path";
 import { tableView } from "../cli/context.js";
 import { DateTime } from "luxon";
 import { renderTable } from "../output/table.js";
@@ -62,11 +63,11 @@ import {
   quietWindowAt,
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
-import { Journal, journalPathFor } from "../exec/journal.js";
-import type { StopCandidate, StopRun } from "../exec/types.js";
+import { planAutostopOverdue } from "../domain/autostop-plan.js";
+import { actingOutcome, journalJson, planAndApply } from "../exec/executor.js";
+import { planFileLines } from "../output/plan-lines.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
-import { anyFailed } from "../exec/notify.js";
 import type { AutostopOptions } from "../cli/register/autostop.js";
 
 /**
@@ -824,40 +825,23 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
   const nowMs = ctx.now.toMillis();
   const tolerance = ctx.config.autostop.overdue_tolerance_minutes;
   const dry = opts.dryRun || ctx.config.dry_run;
-  const candidates: StopCandidate[] = [];
-  const planned: { ws: Workspace; stopsAtMs: number; source: "deadline" | "max_deadline" }[] = [];
-  const excluded: { entry: ReturnType<typeof workspaceEntry>; reason: string }[] = [];
-  for (const a of assessed) {
-    if (a.workspace.latest_build.status !== "running") continue;
-    const od = overdue(a.workspace.latest_build, nowMs);
-    if (!beyondTolerance(od, tolerance) || !od) continue;
-    if (a.exclusion) {
-      excluded.push({ entry: workspaceEntry(a.workspace), reason: a.exclusion });
-      continue;
-    }
-    const field = od.source;
-    planned.push({ ws: a.workspace, stopsAtMs: od.atMs, source: field });
-    candidates.push({
-      workspace: a.workspace,
-      category: "autostop_overdue",
-      reasons: [`Overdue: still running ${formatDuration(od.overdueSeconds)} past its ${field} ${formatInstant(iso(od.atMs), ctx.config.quiet_hours.timezone)} (tolerance ${tolerance} min)`],
-      evidence: { overdue_seconds: od.overdueSeconds, source: field, deadline: a.workspace.latest_build.deadline, max_deadline: a.workspace.latest_build.max_deadline },
-    });
-  }
-  const engine = await import("../exec/stop-engine.js");
-  const journal = candidates.length > 0 ? Journal.open(journalPathFor(ctx), { redact: ctx.secrets.redactValue }) : null;
-  let run: StopRun;
-  try {
-    run = await engine.executeStops(ctx, candidates, engine.stopEngineOptions(ctx, { command: "autostop", execute: !dry, maxStops: opts.maxStops, journal }));
-  } finally {
-    journal?.close();
-  }
+  const zone = ctx.config.quiet_hours.timezone;
+  const planned = planAutostopOverdue(nowMs, tolerance, assessed, { duration: formatDuration, instant: (at) => formatInstant(at, zone) });
+  const { candidates } = planned;
+  const excluded = planned.excluded.map((e) => ({ entry: workspaceEntry(e.ws), reason: e.reason }));
+  const { run, plan, planFile } = await planAndApply(ctx, {
+    command: "autostop",
+    transition: "stop",
+    candidates,
+    execute: !dry,
+    maxStops: opts.maxStops,
+    planOut: opts.planOut === undefined ? undefined : resolve(ctx.cwd, opts.planOut),
+  });
   const mode: Mode = dry ? "dry-run" : "execute";
-  const failed = run.summary.failed > 0 || !!run.journal_error || anyFailed(run.notifications ?? []);
   const data = {
     tolerance_minutes: tolerance,
     run_id: run.run_id,
-    workspaces: planned.map((p) => workspaceEntry(p.ws, {
+    workspaces: planned.overdue.map((p) => workspaceEntry(p.ws, {
       stops_at: iso(p.stopsAtMs),
       cause: (p.source === "deadline" ? "ttl" : "autostop-requirement") as StopCause,
       seconds_left: Math.floor((p.stopsAtMs - nowMs) / 1000),
@@ -866,9 +850,10 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
     results: run.results,
     summary: run.summary,
     interrupted: run.interrupted,
-    journal_path: run.journal_path ?? null,
-    journal_error: run.journal_error ?? null,
-    notifications: run.notifications ?? [],
+    ...journalJson(run),
+    notifications: run.notifications,
+    plan_id: plan.id,
+    plan_file: planFile,
   };
   const human = () => {
     const lines = [`🛑 AUTOSTOP - OVERDUE WORKSPACES (${candidates.length}; more than ${tolerance} min past Coder's deadline)`];
@@ -881,8 +866,10 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
     if (candidates.length === 0) lines.push("  No running workspace is overdue beyond the tolerance: Coder's own autostop is keeping up.");
     const s = run.summary;
     lines.push("", `📊 ${dry ? "Dry run" : "Operation"} completed: planned ${s.planned}, ${dry ? "would stop" : "stopped"} ${s.succeeded}, skipped ${s.skipped}, failed ${s.failed}`);
-    if (run.journal_error) lines.push(`⚠️  journal not written: ${run.journal_error}`);
+    if (run.journal_error) lines.push(`⚠️  journal not written: ${run.journal_error}; the records are in the error log`);
+    if (run.interrupted) lines.push(`⚠️  Interrupted by ${run.interrupted}: workspaces not yet handled were skipped.`);
+    lines.push(...planFileLines(planFile, plan, !dry));
     return lines.join("\n");
   };
-  return { command: "autostop", mode, data, human, outcome: failed ? "partial" : "ok" };
+  return { command: "autostop", mode, data, human, outcome: actingOutcome(run, run.notifications) };
 }

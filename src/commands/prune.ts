@@ -15,6 +15,7 @@
  * - `GET /deployment/config` only when some owner's schedule is not readable.
  * No user listing is used: a workspace's owner is never dropped for missing from one (D28).
  */
+import { resolve } from "node:path";
 import { tableView } from "../cli/context.js";
 import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
@@ -25,7 +26,6 @@ import {
   configKeyOf,
   dimensionActive,
   DIMENSIONS,
-  evaluateFilters,
   mergeFilters,
   resolveNames,
   valuesWithoutMatch,
@@ -33,7 +33,7 @@ import {
   type KnownEntity,
   type MergedFilters,
 } from "../domain/prune-filters.js";
-import { planPrune, pruneReason, validateDuration, type OwnerPlan, type PrunePlan } from "../domain/prune.js";
+import { planPrune, pruneCandidates, selectPruneWorkspaces, validateDuration, type OwnerPlan, type PrunePlan } from "../domain/prune.js";
 import { IMPLICIT_POLICY_NAME } from "../domain/policy/from-config.js";
 import type { PolicyResolution } from "../domain/policy/resolve.js";
 import { loadPolicies, type LoadedPolicies } from "./policy-inputs.js";
@@ -46,18 +46,18 @@ import {
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
 import { CoderApiError, UsageError, type Outcome } from "../errors.js";
-import { lifecycleFields, lifecycleGuard, lifecycleScope, type LifecycleGuard } from "../domain/lifecycle.js";
+import type { PruneOptions } from "../cli/register/prune.js";
+import { lifecycleFields, lifecycleScope, type LifecycleGuard } from "../domain/lifecycle.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { moreLine } from "../output/table-fit.js";
+import { loadSnapshot } from "../exec/snapshot.js";
 import { listSearched } from "./search.js";
-import { Journal, journalPathFor } from "../exec/journal.js";
-import { runLockPath, withRunLock } from "../exec/lock.js";
-import type { StopCandidate, StopRun } from "../exec/types.js";
-import { anyFailed } from "../exec/notify.js";
-import type { PruneOptions } from "../cli/register/prune.js";
+import type { Plan, StopCandidate } from "../domain/plan.js";
+import { actingOutcome, journalJson, planAndApply, type AppliedRun } from "../exec/executor.js";
+import { planFileLines } from "../output/plan-lines.js";
 
 /**
  * This command's result. Its data is still assembled as records in places, so it is not yet typed
@@ -121,8 +121,8 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   else scope = { kind: "me", user: (await client.me()).username };
   const q = [opts.includeStopped ? "" : "status:running", scope.user ? `owner:${scope.user}` : ""].filter(Boolean).join(" ");
   const progress = ctx.progress("listing workspaces");
-  const [workspaces, entitlements, groups] = await Promise.all([
-    listSearched(ctx, client, q, (d, t) => progress.update(d, t))
+  const [snapshot, entitlements, groups] = await Promise.all([
+    loadSnapshot(ctx, { query: q }, { list: (query) => listSearched(ctx, client, query, (d, t) => progress.update(d, t)) })
       .catch((err: unknown) => {
         // Coder rejects a search query it cannot parse (e.g. a --user with ":" or spaces): the name is the problem.
         if (scope.kind === "user" && err instanceof CoderApiError && err.status === 400) {
@@ -134,6 +134,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
     client.entitlements(),
     dimensionActive(filters, "groups") ? listGroupsOrExplain(client) : Promise.resolve([] as Group[]),
   ]);
+  const workspaces = [...snapshot.workspaces];
   if (scope.kind === "user" && workspaces.length === 0) await assertUserExists(client, scope.user!);
   if (scope.kind !== "me") {
     const blind = await visibilityWarning(client, scope.kind === "all" ? { kind: "all" } : { kind: "user", user: scope.user! }, workspaces);
@@ -145,19 +146,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
 
   // Coder's own lifecycle first (dormant, prebuilt, task workspaces are Coder's), then the filters.
   const lifeScope = lifecycleScope(ctx.config.lifecycle, opts);
-  const survivors: Workspace[] = [];
-  const guarded: { ws: Workspace; guard: LifecycleGuard }[] = [];
-  const dropped = new Map<string, number>();
-  for (const ws of workspaces) {
-    const guard = lifecycleGuard(ws, lifeScope);
-    if (guard) {
-      guarded.push({ ws, guard });
-      continue;
-    }
-    const v = evaluateFilters(ws, { merged: filters, groupMembers });
-    if (v.keep) survivors.push(ws);
-    else dropped.set(v.reason!, (dropped.get(v.reason!) ?? 0) + 1);
-  }
+  const { survivors, guarded, dropped } = selectPruneWorkspaces(workspaces, lifeScope, { merged: filters, groupMembers });
   if (dropped.size) ctx.logger.debug({ dropped: Object.fromEntries(dropped) }, "workspaces dropped by filters");
 
   // Each surviving owner's quiet-hours start.
@@ -171,10 +160,10 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   // Cleanup.
   let cleanup: CleanupOutcome | null = null;
   if (opts.cleanup) {
-    cleanup = await runCleanup(ctx, plan, { dryRun, policies, warn, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
+    cleanup = await runCleanup(ctx, plan, { dryRun, policies, warn, maxStops: opts.maxStops, planOut: opts.planOut });
   }
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
-  const outcome: Outcome = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? "partial" : "ok";
+  const outcome: Outcome = cleanup ? actingOutcome(cleanup.run, cleanup.run.notifications) : "ok";
 
   const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun, guarded, decisions: policies.decisions });
   const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun, guarded });
@@ -454,9 +443,10 @@ function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
           results: r.cleanup.run.results,
           summary: r.cleanup.run.summary,
           interrupted: r.cleanup.run.interrupted,
-          journal_path: r.cleanup.run.journal_path ?? null,
-          journal_error: r.cleanup.run.journal_error ?? null,
-          notifications: r.cleanup.run.notifications ?? [],
+          ...journalJson(r.cleanup.run),
+          notifications: r.cleanup.run.notifications,
+          plan_id: r.cleanup.plan.id,
+          plan_file: r.cleanup.planFile,
         }
       : {}),
   };
@@ -570,8 +560,10 @@ function renderCleanup(ctx: AppContext, c: CleanupOutcome, dryRun: boolean): str
   }
   if (c.run.journal_error) out.push(`⚠️  Journal not written: ${c.run.journal_error} (exit 5; rollback cannot see these stops)`);
   if (c.run.interrupted) out.push(`⚠️  Interrupted by ${c.run.interrupted}: the remaining workspaces were not stopped.`);
+  out.push(...planFileLines(c.planFile, c.plan, !dryRun));
   return out;
 }
+
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup through the shared stop engine
@@ -581,33 +573,15 @@ export interface CleanupOutcome {
   candidates: StopCandidate[];
   /** Selected workspaces that were not running (listed with --include-stopped; never stopped). */
   listedNotRunning: number;
-  run: StopRun;
-}
-
-/** The stop candidates of a plan: the running workspaces of owners inside their window. */
-export function pruneCandidates(plan: PrunePlan): StopCandidate[] {
-  return plan.inside.flatMap((o) =>
-    o.workspaces
-      .filter((ws) => ws.latest_build.status === "running")
-      .map((ws) => ({
-        workspace: ws,
-        reasons: [pruneReason(o)],
-        category: "prune",
-        evidence: {
-          window_start: isoUtc(o.window.start),
-          window_end: isoUtc(o.window.end),
-          timezone: o.quietStart.timezone,
-          schedule_source: o.quietStart.source,
-          raw_schedule: o.quietStart.raw_schedule,
-        },
-      })),
-  );
+  run: AppliedRun;
+  plan: Plan;
+  planFile: string | null;
 }
 
 async function runCleanup(
   ctx: AppContext,
   plan: PrunePlan,
-  opts: { dryRun: boolean; maxStops?: number; policies: LoadedPolicies; warn: (m: string) => void },
+  opts: { dryRun: boolean; maxStops?: number | undefined; planOut?: string | undefined; policies: LoadedPolicies; warn: (m: string) => void },
 ): Promise<CleanupOutcome> {
   // A configured policy's working time (or a warn/report action) keeps prune's hands off too.
   const candidates = pruneCandidates(plan).filter((c) => {
@@ -617,24 +591,14 @@ async function runCleanup(
     return !why;
   });
   const listedNotRunning = plan.selected.length - candidates.length;
-  const engine = await import("../exec/stop-engine.js");
-  const journalPath = journalPathFor(ctx);
-  const act = async (): Promise<StopRun> => {
-    const journal = candidates.length > 0 ? Journal.open(journalPath, { redact: ctx.secrets.redactValue, onError: (e) => ctx.logger.error(e.message) }) : null;
-    try {
-      return await engine.executeStops(
-        ctx,
-        candidates,
-        engine.stopEngineOptions(ctx, { command: "prune", execute: !opts.dryRun, maxStops: opts.maxStops, journal }),
-      );
-    } finally {
-      journal?.close();
-    }
-  };
-  // A live cleanup holds the run lock shared by every mutating command (no overlapping stops).
-  const run =
-    opts.dryRun || candidates.length === 0
-      ? await act()
-      : await withRunLock(runLockPath(ctx), "prune --cleanup", ctx.lockDeps((m) => ctx.logger.warn(m)), act);
-  return { candidates, listedNotRunning, run };
+  // The executor takes the run lock (once) for a live cleanup with something to stop.
+  const { run, plan: stopPlan, planFile } = await planAndApply(ctx, {
+    command: "prune",
+    transition: "stop",
+    candidates,
+    execute: !opts.dryRun,
+    maxStops: opts.maxStops,
+    planOut: opts.planOut === undefined ? undefined : resolve(ctx.cwd, opts.planOut),
+  });
+  return { candidates, listedNotRunning, run, plan: stopPlan, planFile };
 }

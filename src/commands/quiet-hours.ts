@@ -9,6 +9,7 @@
  * did. `--execute` then re-reads and stops the selected workspaces through the stop engine.
  * The categorisation printed and the one acted on are the same object (D27).
  */
+import { resolve } from "node:path";
 import { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace } from "../coder/schemas.js";
@@ -23,15 +24,15 @@ import {
   type StopSelection,
 } from "../domain/categorize.js";
 import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
-import { UsageError, type Outcome } from "../errors.js";
-import { Journal, journalPathFor } from "../exec/journal.js";
+import { UsageError } from "../errors.js";
 import { lifecycleFields, lifecycleScope } from "../domain/lifecycle.js";
-import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
-import { anyFailed, describeResults } from "../exec/notify.js";
+import { actingOutcome, journalJson, planAndApply } from "../exec/executor.js";
+import { describeResults } from "../exec/notify.js";
 import { policyUpcomingStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
 import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
 import { byOwnerThenName, envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
+import { planFileLines } from "../output/plan-lines.js";
 import { renderTable } from "../output/table.js";
 import { limitItems, moreLine } from "../output/table-fit.js";
 import { tableView } from "../cli/context.js";
@@ -391,26 +392,19 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   const mode: Mode = dryRun ? "dry-run" : "execute";
   const selected = selectPolicyStops(c, { force: opts.force });
   const candidates = selected.map((s) => candidateOf(view, s));
-  let journal: Journal | null = null;
-  if (candidates.length > 0) {
-    const path = journalPathFor(ctx);
-    journal = Journal.open(path, {
-      redact: ctx.secrets.redactValue,
-      onError: (err, record) => ctx.logger.error({ err: err.message, record }, "journal write failed: the record is logged here instead"),
-    });
-  }
-  let run: StopRun;
-  try {
-    run = await executeStops(ctx, candidates, stopEngineOptions(ctx, { command: COMMAND, execute: !dryRun, maxStops: opts.maxStops, journal }));
-  } finally {
-    journal?.close();
-  }
+  const { run, planFile, plan } = await planAndApply(ctx, {
+    command: COMMAND,
+    transition: "stop",
+    candidates,
+    execute: !dryRun,
+    maxStops: opts.maxStops,
+    force: opts.force,
+    planOut: opts.planOut === undefined ? undefined : resolve(ctx.cwd, opts.planOut),
+  });
   // after the stops (a slow webhook never delays them), warn about stops coming soon.
   const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, policyUpcomingStops(c), { send: !dryRun });
-  const notifications = [...(run.notifications ?? []), ...(warning?.results ?? [])];
-  const failed = run.summary.failed > 0 || anyFailed(notifications);
-  const journalError = run.journal_error ?? null;
-  const outcome: Outcome = run.interrupted ?? (failed || journalError ? "partial" : "ok");
+  const notifications = [...run.notifications, ...(warning?.results ?? [])];
+  const outcome = actingOutcome(run, notifications);
   const data = {
     ...view.base(),
     dry_run: dryRun,
@@ -421,11 +415,14 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
     results: run.results.map((r) => ({ ...r, category: r.category ?? null })),
     summary: run.summary,
     interrupted: run.interrupted,
-    journal: { path: run.journal_path ?? null, error: journalError },
+    ...journalJson(run),
+    plan_id: plan.id,
+    plan_file: planFile,
     notifications,
     stop_warnings: { threshold_minutes: ctx.config.notifications.notification_threshold_minutes, warned: warning?.warned ?? [], already_warned: warning?.already ?? 0 },
   };
-  const human = () => [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run), ...warningLines(warning, dryRun), ...describeResults(notifications)].join("\n");
+  const human = () =>
+    [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run), ...planFileLines(planFile, plan, !dryRun), ...warningLines(warning, dryRun), ...describeResults(notifications)].join("\n");
   return { command: COMMAND, mode, data, human, outcome };
 }
 

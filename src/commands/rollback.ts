@@ -14,26 +14,28 @@
  * emergency-stop file), under the run lock, and are journaled like any action; the engine also
  * sends the summary notification.
  */
+import { resolve } from "node:path";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
-import { mapLimit, type CoderClient } from "../coder/client.js";
 import type { Workspace } from "../coder/schemas.js";
-import { ConfigError, CoderApiError, UsageError } from "../errors.js";
-import {
-  Journal,
-  journalPathFor,
-  scanJournalNewestFirst,
-  type JournalRecord,
-  type JournalRunRecord,
-  type JournalWorkspaceRecord,
-} from "../exec/journal.js";
-import { anyFailed, describeResults, type NotificationResult } from "../exec/notify.js";
+import type { Plan } from "../domain/plan.js";
+import { mapLimit, type CoderClient } from "../coder/client.js";
+import { alreadyUndone, newestPerWorkspace, planRollback, rollbackNeeds, selectRuns, stopsToUndo, type StopToUndo } from "../domain/rollback.js";
+import { CoderApiError, ConfigError, UsageError } from "../errors.js";
+import type { RollbackOptions } from "../cli/register/rollback.js";
+import { actingOutcome, journalJson, planAndApply } from "../exec/executor.js";
+import { journalPathFor, scanJournalNewestFirst, type JournalRecord, type JournalRunRecord } from "../exec/journal.js";
+import { describeResults, type NotificationResult } from "../exec/notify.js";
 import { judgeBuild, pendingIntents } from "../exec/recovery.js";
-import type { StopCandidate, StopResult, StopRun, StopSummary } from "../exec/types.js";
+import { loadSnapshot } from "../exec/snapshot.js";
+import type { StopResult, StopRun, StopSummary } from "../exec/types.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatDuration, formatInstant } from "../output/format.js";
-import type { RollbackOptions } from "../cli/register/rollback.js";
+import { planFileLines } from "../output/plan-lines.js";
+
+/** The planner's pieces, also used by tests and the journal tools. */
+export { alreadyUndone, selectRuns, stopsToUndo, verdict, type StopToUndo } from "../domain/rollback.js";
 
 /**
  * This command's result. Its data is still assembled as records in places, so it is not yet typed
@@ -42,56 +44,12 @@ import type { RollbackOptions } from "../cli/register/rollback.js";
 type CmdResult = CommandResult;
 export type { RollbackOptions };
 
-/** One stop this tool made that rollback considers undoing. */
-export interface StopToUndo {
-  run_id: string;
-  command: string;
-  stopped_at: string;
-  stop_build_id: string;
-  workspace: JournalWorkspaceRecord["workspace"];
-  reasons: string[];
-}
-
 /** Result entry of rollback: the common workspace-entry keys plus where the stop came from. */
 export interface RollbackResult extends StopResult {
   stopped_by_run: string;
   stopped_by_command: string;
   stopped_at: string;
   stop_build_id: string;
-}
-
-/**
- * The stops to consider, newest per workspace: `stopped` workspace records with a build id, from
- * the selected (non-rollback, execute-mode) runs. Pure.
- */
-export function stopsToUndo(records: readonly JournalRecord[], runIds: ReadonlySet<string>): StopToUndo[] {
-  const runs = new Map(records.filter((r): r is JournalRunRecord => r.type === "run").map((r) => [r.run_id, r]));
-  const stops: StopToUndo[] = [];
-  for (const r of records) {
-    if (r.type !== "workspace" || !runIds.has(r.run_id)) continue;
-    if (r.action !== "stop" || r.outcome !== "stopped" || !r.build_id) continue;
-    const run = runs.get(r.run_id);
-    stops.push({
-      run_id: r.run_id,
-      command: run?.command ?? "unknown",
-      stopped_at: r.at,
-      stop_build_id: r.build_id,
-      workspace: r.workspace,
-      reasons: r.reasons,
-    });
-  }
-  return newestPerWorkspace(stops);
-}
-
-/** Stop build id → the rollback run that already started the workspace again after it. */
-export function alreadyUndone(records: readonly JournalRecord[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const r of records) {
-    if (r.type !== "workspace" || r.action !== "start" || r.outcome !== "started") continue;
-    const id = r.evidence.stop_build_id;
-    if (typeof id === "string") out.set(id, r.run_id);
-  }
-  return out;
 }
 
 /**
@@ -133,22 +91,6 @@ export function rollbackRecords(
   return { records: newestFirst.reverse(), skipped, missing };
 }
 
-/** The runs to undo: `--run`, or every stopping execute run started at or after `since`. */
-export function selectRuns(records: readonly JournalRecord[], opts: { run?: string | undefined; since: DateTime }): JournalRunRecord[] {
-  const runs = records.filter((r): r is JournalRunRecord => r.type === "run");
-  if (opts.run) {
-    const found = runs.find((r) => r.run_id === opts.run);
-    if (!found) {
-      const recent = runs.filter((r) => r.transition === "stop" && r.mode === "execute").slice(-5).map((r) => `${r.run_id} (${r.command})`);
-      throw new UsageError(`--run ${opts.run}: no such run in the journal${recent.length ? `; recent stopping runs: ${recent.join(", ")}` : ""}`);
-    }
-    if (found.transition !== "stop") throw new UsageError(`--run ${opts.run}: that run was a ${found.command} (${found.transition}); only runs that stopped workspaces can be rolled back`);
-    return [found];
-  }
-  const t = opts.since.toMillis();
-  return runs.filter((r) => r.transition === "stop" && r.mode === "execute" && Date.parse(r.started_at) >= t);
-}
-
 /**
  * The stops of the selected runs whose answer was never recorded (pending stop intents since
  * `sinceMs`), each verified by a read: those whose build was made are stops to consider, exactly
@@ -187,30 +129,6 @@ export async function unansweredStops(
   return found;
 }
 
-/** Stops per workspace, the newest kept, oldest first (as stopsToUndo orders them). */
-function newestPerWorkspace(stops: readonly StopToUndo[]): StopToUndo[] {
-  const latest = new Map<string, StopToUndo>();
-  for (const s of stops) {
-    const prev = latest.get(s.workspace.id);
-    if (!prev || Date.parse(prev.stopped_at) <= Date.parse(s.stopped_at)) latest.set(s.workspace.id, s);
-  }
-  return [...latest.values()].sort((a, b) => Date.parse(a.stopped_at) - Date.parse(b.stopped_at) || a.workspace.id.localeCompare(b.workspace.id));
-}
-
-/** Why the workspace must not be started, judged from its current state; null = start it. */
-export function verdict(stop: StopToUndo, ws: Workspace): string | null {
-  const b = ws.latest_build;
-  if (b.id !== stop.stop_build_id) {
-    const who = b.initiator_name ? ` by ${b.initiator_name}` : "";
-    if (b.transition === "delete") return `being deleted or deleted${who} since (build #${b.build_number})`;
-    if (b.transition === "start") return `started${who} since (build #${b.build_number}, ${b.status})`;
-    return `stopped again${who} since (build #${b.build_number}, ${b.transition} ${b.status})`;
-  }
-  if (b.transition !== "stop") return `latest build is a ${b.transition}, not this tool's stop`;
-  if (b.job.status !== "succeeded" || b.status !== "stopped") return `our stop build did not finish cleanly (status ${b.status}, job ${b.job.status})`;
-  return null;
-}
-
 export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CmdResult> {
   const safety = ctx.config.safety;
   if (!safety.rollback_enabled) {
@@ -244,59 +162,24 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
   const unanswered = runs.length === 0 ? [] : await unansweredStops(() => ctx.client(), journalPath, runs, oldestRun, ctx.config.http.concurrency);
   const stops = unanswered.length === 0 ? recorded : newestPerWorkspace([...recorded, ...unanswered]);
 
-  // Plan: read each workspace's current state (bounded concurrency).
-  const client = stops.some((s) => !undone.has(s.stop_build_id)) ? ctx.client() : null;
-  const skippedAtPlan: RollbackResult[] = [];
-  const candidates: StopCandidate[] = [];
-  const byWorkspace = new Map<string, StopToUndo>();
-  const progress = ctx.progress("reading workspaces");
-  let read = 0;
-  await mapLimit(stops, ctx.config.http.concurrency, async (stop) => {
-    const prior = undone.get(stop.stop_build_id);
-    if (prior) {
-      skippedAtPlan.push(planSkip(stop, null, `already started again by rollback run ${prior}`));
-      return;
-    }
-    let ws: Workspace;
-    try {
-      ws = await client!.getWorkspace(stop.workspace.id);
-    } catch (err) {
-      if (err instanceof CoderApiError && (err.status === 404 || err.status === 410)) {
-        skippedAtPlan.push(planSkip(stop, null, "deleted"));
-        return;
-      }
-      throw err;
-    } finally {
-      progress.update(++read, stops.length);
-    }
-    const why = verdict(stop, ws);
-    if (why) {
-      skippedAtPlan.push(planSkip(stop, ws, why));
-      return;
-    }
-    byWorkspace.set(ws.id, stop);
-    candidates.push({
-      workspace: ws,
-      category: "rollback",
-      reasons: [`Stopped by ${stop.command} run ${stop.run_id} at ${formatInstant(stop.stopped_at, ctx.config.quiet_hours.timezone)}`],
-      evidence: { rolled_back_run: stop.run_id, stop_build_id: stop.stop_build_id },
-    });
-  });
-  progress.done();
-  candidates.sort((a, b) => Date.parse(byWorkspace.get(a.workspace.id)!.stopped_at) - Date.parse(byWorkspace.get(b.workspace.id)!.stopped_at));
+  // Plan: read the workspaces once (bounded concurrency), then decide (src/domain/rollback.ts).
+  const ids = rollbackNeeds(stops, undone);
+  const snapshot = ids.length > 0 ? await loadSnapshot(ctx, { workspaceIds: ids }) : { workspaces: [], missing: [] };
+  const zone = ctx.config.quiet_hours.timezone;
+  const planned = planRollback(stops, undone, snapshot, (stop) => `Stopped by ${stop.command} run ${stop.run_id} at ${formatInstant(stop.stopped_at, zone)}`);
+  const { candidates, byWorkspace } = planned;
+  const skippedAtPlan = planned.skipped.map((k) => planSkip(k.stop, k.ws, k.why));
 
-  const engine = await import("../exec/stop-engine.js");
-  const act = async (): Promise<StopRun> => {
-    const journal = candidates.length > 0 ? Journal.open(journalPath, { redact: ctx.secrets.redactValue, onError: (e) => ctx.logger.error(e.message) }) : null;
-    try {
-      const o = engine.stopEngineOptions(ctx, { command: "rollback", execute, maxStops: opts.maxStarts, journal, transition: "start" });
-      return await engine.executeStops(ctx, candidates, { ...o, maxStopsSource: opts.maxStarts !== undefined ? "--max-starts" : "safety.max_stops_per_run" });
-    } finally {
-      journal?.close();
-    }
-  };
-  // The engine takes the run lock for an execute run and sends the summary notification.
-  const run = await act();
+  // The executor takes the run lock for an execute run and sends the summary notification.
+  const { run, plan, planFile } = await planAndApply(ctx, {
+    command: "rollback",
+    transition: "start",
+    candidates,
+    execute,
+    maxStops: opts.maxStarts,
+    maxStopsFlag: "--max-starts",
+    planOut: opts.planOut === undefined ? undefined : resolve(ctx.cwd, opts.planOut),
+  });
 
   const acted: RollbackResult[] = run.results.map((r) => {
     const stop = byWorkspace.get(r.id)!;
@@ -310,7 +193,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
     failed: run.summary.failed,
   };
 
-  const notifications: NotificationResult[] = run.notifications ?? [];
+  const notifications: NotificationResult[] = run.notifications;
 
   const data = {
     rollback_run_id: run.results.length > 0 ? run.run_id : null,
@@ -320,13 +203,13 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
     summary,
     interrupted: run.interrupted,
     notifications,
-    journal_path: journalPath,
-    journal_error: run.journal_error ?? null,
+    ...journalJson({ journal_path: journalPath, journal_error: run.journal_error }),
     journal_skipped_lines: contents.skipped,
+    plan_id: plan.id,
+    plan_file: planFile,
   };
-  const failed = summary.failed > 0 || !!run.journal_error || anyFailed(notifications);
-  const human = () => renderHuman(ctx, { execute, opts, since, runs, results, summary, run, notifications, missing: contents.missing, journalPath });
-  return { command: "rollback", mode, data, human, outcome: failed ? "partial" : "ok" };
+  const human = () => renderHuman(ctx, { execute, opts, since, runs, results, summary, run, notifications, missing: contents.missing, journalPath, plan, planFile });
+  return { command: "rollback", mode, data, human, outcome: actingOutcome(run, notifications) };
 }
 
 function planSkip(stop: StopToUndo, ws: Workspace | null, why: string): RollbackResult {
@@ -358,6 +241,8 @@ interface HumanInput {
   notifications: NotificationResult[];
   missing: boolean;
   journalPath: string;
+  plan: Plan;
+  planFile: string | null;
 }
 
 function renderHuman(ctx: AppContext, h: HumanInput): string {
@@ -367,7 +252,7 @@ function renderHuman(ctx: AppContext, h: HumanInput): string {
   if (h.missing) lines.push(`No journal at ${h.journalPath}: this tool has not stopped anything here yet.`);
   lines.push(`Runs considered: ${h.runs.length}${h.runs.length ? ` (${h.runs.map((r) => `${r.run_id} ${r.command}`).join(", ")})` : ""}`);
   if (h.results.length === 0) {
-    lines.push("", "✅ Nothing to roll back: no workspace stopped by these runs.");
+    lines.push("", "✅ Nothing to roll back: no workspace stopped by these runs.", ...planFileLines(h.planFile, h.plan, h.execute));
     return lines.join("\n");
   }
   lines.push("", h.execute ? `↩️  Starting ${h.run.results.length} workspaces:` : `🧪 [DRY RUN] Would start ${h.run.results.length} workspaces:`);
@@ -381,6 +266,7 @@ function renderHuman(ctx: AppContext, h: HumanInput): string {
   if (!h.execute && h.run.results.length > 0) lines.push("💡 Run again with --execute to start them.");
   if (h.run.interrupted) lines.push(`⚠️  Interrupted by ${h.run.interrupted}: the remaining workspaces were not started.`);
   if (h.run.journal_error) lines.push(`⚠️  journal not written: ${h.run.journal_error}`);
+  lines.push(...planFileLines(h.planFile, h.plan, h.execute));
   lines.push(...describeResults(h.notifications));
   return lines.join("\n");
 }

@@ -218,6 +218,7 @@ export const configSchema = z
       emergency_stop_file: z.string(),
       rollback_enabled: z.boolean(),
       rollback_window_hours: between(0, YEAR_HOURS, "hours", { gtMin: true }),
+      max_plan_age_minutes: between(0, YEAR_HOURS * 60, "minutes", { gtMin: true }),
     }),
     prune_workspaces: z.object({
       enabled: z.boolean(),
@@ -331,6 +332,7 @@ export const DEFAULT_CONFIG = {
     emergency_stop_file: "",
     rollback_enabled: true,
     rollback_window_hours: 2,
+    max_plan_age_minutes: 60,
   },
   prune_workspaces: {
     enabled: true,

@@ -6,6 +6,9 @@
 import type { DateTime } from "luxon";
 import type { Workspace } from "../coder/schemas.js";
 import { UsageError } from "../errors.js";
+import { lifecycleGuard, type LifecycleGuard, type LifecycleScope } from "./lifecycle.js";
+import type { StopCandidate } from "./plan.js";
+import { evaluateFilters, type CompiledFilters } from "./prune-filters.js";
 import { quietWindowAt, type QuietStart, type QuietWindow } from "./user-quiet-hours.js";
 
 /** One owner evaluated by the plan. */
@@ -73,4 +76,50 @@ export function planPrune(
 /** The stop reason recorded for a pruned workspace: "Pruned during quiet hours (window 18:00–02:00 Europe/London)". */
 export function pruneReason(o: Pick<OwnerPlan, "window" | "quietStart">): string {
   return `Pruned during quiet hours (window ${o.window.start.toFormat("HH:mm")}–${o.window.end.toFormat("HH:mm")} ${o.quietStart.timezone})`;
+}
+
+/**
+ * Which listed workspaces prune considers: Coder's own lifecycle first (dormant, prebuilt, task
+ * workspaces are Coder's: `guarded`), then the organization/group/user/template filters
+ * (`survivors`; `dropped` counts the filters' reasons).
+ */
+export function selectPruneWorkspaces(
+  workspaces: readonly Workspace[],
+  scope: LifecycleScope,
+  filters: CompiledFilters,
+): { survivors: Workspace[]; guarded: { ws: Workspace; guard: LifecycleGuard }[]; dropped: Map<string, number> } {
+  const survivors: Workspace[] = [];
+  const guarded: { ws: Workspace; guard: LifecycleGuard }[] = [];
+  const dropped = new Map<string, number>();
+  for (const ws of workspaces) {
+    const guard = lifecycleGuard(ws, scope);
+    if (guard) {
+      guarded.push({ ws, guard });
+      continue;
+    }
+    const v = evaluateFilters(ws, filters);
+    if (v.keep) survivors.push(ws);
+    else dropped.set(v.reason!, (dropped.get(v.reason!) ?? 0) + 1);
+  }
+  return { survivors, guarded, dropped };
+}
+
+/** The stop candidates of `prune --cleanup`: the running workspaces of owners inside their window. */
+export function pruneCandidates(plan: PrunePlan): StopCandidate[] {
+  return plan.inside.flatMap((o) =>
+    o.workspaces
+      .filter((ws) => ws.latest_build.status === "running")
+      .map((ws) => ({
+        workspace: ws,
+        reasons: [pruneReason(o)],
+        category: "prune",
+        evidence: {
+          window_start: o.window.start.toUTC().toISO()!,
+          window_end: o.window.end.toUTC().toISO()!,
+          timezone: o.quietStart.timezone,
+          schedule_source: o.quietStart.source,
+          raw_schedule: o.quietStart.raw_schedule,
+        },
+      })),
+  );
 }

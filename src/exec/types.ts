@@ -2,20 +2,11 @@
  * Contracts of the stop engine and the journal, shared by every command
  * that stops or starts workspaces (quiet-hours, autostop, prune, rollback).
  */
-import type { Workspace } from "../coder/schemas.js";
 import type { WorkspaceEntryBase } from "../output/envelope.js";
 import type { NotificationResult } from "./notify.js";
 
-/** One workspace the policy wants stopped, as seen when the plan was made. */
-export interface StopCandidate {
-  workspace: Workspace;
-  /** Human-readable reasons, e.g. ["Quiet hours policy: grace ended 19:00 GMT"]. */
-  reasons: string[];
-  /** The policy category that selected it (e.g. "quiet_hours_stopping", "ttl_expired", "prune"). */
-  category: string;
-  /** Extra evidence recorded in the journal (window, due time…). */
-  evidence?: Record<string, unknown>;
-}
+/** One workspace the policy wants stopped (or started): defined with the plan, in the domain layer. */
+export type { StopCandidate } from "../domain/plan.js";
 
 /** "started" / "would-start" are the outcomes of a start transition (rollback). */
 export type StopOutcome = "stopped" | "would-stop" | "skipped" | "failed" | "started" | "would-start";

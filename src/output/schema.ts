@@ -10,6 +10,7 @@ import {
   autostopExplainDataSchema,
   autostopScheduleDataSchema,
 } from "./schemas/autostop.js";
+import { applyDataSchema } from "./schemas/apply.js";
 import { isoInstant } from "./schemas/common.js";
 import { enterpriseQuietHoursDataSchema } from "./schemas/enterprise-quiet-hours.js";
 import { policyLintDataSchema, policySimulateDataSchema } from "./schemas/policy.js";
@@ -48,6 +49,7 @@ export const commandDataSchemas = {
   "enterprise-quiet-hours": [enterpriseQuietHoursDataSchema],
   prune: [pruneDataSchema],
   rollback: [rollbackDataSchema],
+  apply: [applyDataSchema],
   savings: [savingsDataSchema],
   serve: [serveDataSchema],
   "policy lint": [policyLintDataSchema],

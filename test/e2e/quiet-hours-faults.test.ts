@@ -94,7 +94,7 @@ describe("quiet-hours --execute safety nets", () => {
     expect(r.code).toBe(5);
     const doc = executeDoc.parse(r.json());
     expect(doc.summary.succeeded).toBe(4);
-    expect(doc.journal.error).toMatch(/plain-file\/journal.ndjson/);
+    expect(doc.journal_error).toMatch(/plain-file\/journal.ndjson/);
     expect(r.stderr).toContain("journal write failed");
     expect(r.stderr.match(/"outcome":"stopped"/g)?.length).toBeGreaterThanOrEqual(4);
   });

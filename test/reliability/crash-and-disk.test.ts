@@ -97,7 +97,7 @@ describe("a full disk under the journal and the log file", () => {
       expect(r.code, r.stderr).toBe(5);
       const doc = executeDoc.parse(r.json());
       expect(doc.results.map((x) => x.outcome)).toEqual(["stopped", "stopped", "stopped"]);
-      expect(doc.journal.error).toMatch(devFull ? /ENOSPC/ : /ENOTDIR/);
+      expect(doc.journal_error).toMatch(devFull ? /ENOSPC/ : /ENOTDIR/);
       const stopped = stoppedOnce(await sim.state());
       expect(stopped).toEqual(["alice/w01", "alice/w02", "alice/w03"]);
       expect((await sim.stats()).requests[POSTS]).toBe(3);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { commandDataSchemas, documentSchema, errorDocumentSchema, outputJsonSchema } from "../../src/output/schema.js";
+import { planJsonSchema } from "../../src/domain/plan.js";
 import { ROOT } from "../support/cli.js";
 
 describe("published JSON Schema", () => {
@@ -10,9 +11,14 @@ describe("published JSON Schema", () => {
     expect(committed).toEqual(JSON.parse(JSON.stringify(outputJsonSchema())));
   });
 
+  it("schema/plan.v1.json matches the plan's zod schema (run `npm run schema` after a deliberate change)", () => {
+    const committed = JSON.parse(readFileSync(join(ROOT, "schema", "plan.v1.json"), "utf8")) as unknown;
+    expect(committed).toEqual(JSON.parse(JSON.stringify(planJsonSchema())));
+  });
+
   it("covers every command that prints JSON", () => {
     expect(Object.keys(commandDataSchemas).sort()).toEqual(
-      ["autostop", "enterprise-quiet-hours", "policy lint", "policy simulate", "prune", "quiet-hours", "rollback", "savings", "serve", "ttl-monitor", "workspaces"].sort(),
+      ["apply", "autostop", "enterprise-quiet-hours", "policy lint", "policy simulate", "prune", "quiet-hours", "rollback", "savings", "serve", "ttl-monitor", "workspaces"].sort(),
     );
   });
 

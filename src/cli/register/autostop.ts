@@ -20,6 +20,7 @@ function declareAutostop(program: Command) {
     .option("--max-stops <n>", "with --execute: raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
     .option("--include-prebuilds", "also act on (and predict this tool's stops of) prebuilt workspaces, left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
     .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
+    .option("--plan-out <file>", "write the plan of --execute to FILE (for review and `coder-agents apply`); without --execute nothing is stopped")
     .addHelpText(
       "after",
       `
@@ -38,21 +39,28 @@ Examples:
   coder-agents autostop --owner-schedules             # + prune cause and drift check
   coder-agents autostop --schedule
   coder-agents autostop --explain alice/dev
-  coder-agents autostop --execute --dry-run           # overdue beyond the tolerance`,
+  coder-agents autostop --execute --dry-run           # overdue beyond the tolerance
+  coder-agents autostop --plan-out overdue.json       # write the plan, stop nothing`,
     );
 }
 
 export type AutostopFlags = FlagsOf<ReturnType<typeof declareAutostop>>;
 
 /** What `autostopCommand` is given: the parsed flags, resolved (one mode, --within or --duration). */
+/** --plan-out alone plans the --execute run without acting; with --execute it writes, then acts. */
+const plansOnly = (opts: Pick<AutostopFlags, "planOut" | "execute">) => !!opts.planOut && !opts.execute;
+
 export function autostopOptions(opts: AutostopFlags) {
-  const mode: "list" | "schedule" | "explain" | "execute" = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute ? "execute" : "list";
+  const plans = plansOnly(opts);
+  const mode: "list" | "schedule" | "explain" | "execute" = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute || plans ? "execute" : "list";
   return {
     mode,
     withinSeconds: opts.within ?? opts.duration,
     /** OWNER/NAME for --explain. */
     target: opts.explain,
-    dryRun: !!opts.dryRun,
+    dryRun: !!opts.dryRun || plans,
+    /** --plan-out FILE: write the plan of the execute run there (relative to the working directory). */
+    planOut: opts.planOut,
     maxStops: opts.maxStops,
     /** Fetch every owner's quiet hours (prune cause and drift check in the list). */
     ownerSchedules: !!opts.ownerSchedules,
@@ -65,7 +73,7 @@ export type AutostopOptions = ReturnType<typeof autostopOptions>;
 
 export function registerAutostop(program: Command, run: RunFn): void {
   declareAutostop(program).action(async (opts, cmd) => {
-      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute"].filter(
+      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute", plansOnly(opts) && "--plan-out"].filter(
         (m): m is string => typeof m === "string",
       );
       const options = autostopOptions(opts);
@@ -75,10 +83,10 @@ export function registerAutostop(program: Command, run: RunFn): void {
         async () => {
           const m = await import("../../commands/autostop.js");
           checkOneMode(Object.fromEntries(modes.map((f) => [f, true])));
-          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute);
+          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute || plansOnly(opts));
           return (ctx) => m.autostopCommand(ctx, options);
         },
-        mode === "execute" ? (opts.dryRun ? "dry-run" : "execute") : "report",
+        mode === "execute" ? (options.dryRun ? "dry-run" : "execute") : "report",
       );
     });
 }

@@ -22,6 +22,7 @@ function declarePrune(program: Command) {
     .option("--max-stops <n>", "raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
     .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
     .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
+    .option("--plan-out <file>", "write the plan of --cleanup to FILE (for review and `coder-agents apply`); without --cleanup nothing is stopped")
     .option("--include-stopped", "also list workspaces that are not running (stopped, failed, starting…); --cleanup still stops only running ones")
     .option("--include-org <name>", "only workspaces in this organization (name or id; repeatable)", collect)
     .option("--exclude-org <name>", "never workspaces in this organization (repeatable)", collect)
@@ -49,7 +50,8 @@ Examples:
   coder-agents prune --all --include-group developers --exclude-user on-call
   coder-agents prune --all --include-template python-dev --duration 10 --json
   coder-agents prune --all --cleanup --dry-run         # what would be stopped
-  coder-agents prune --all --cleanup --max-stops 300`,
+  coder-agents prune --all --cleanup --max-stops 300
+  coder-agents prune --all --plan-out prune.json      # write the cleanup's plan, stop nothing`,
     );
 }
 
@@ -57,13 +59,17 @@ export type PruneFlags = FlagsOf<ReturnType<typeof declarePrune>>;
 
 /** What `pruneCommand` is given: the parsed flags, the filter lists gathered by dimension. */
 export function pruneOptions(o: PruneFlags) {
+  // --plan-out alone plans the --cleanup run without acting; with --cleanup it writes, then acts.
+  const plans = !!o.planOut && !o.cleanup;
   return {
     ...(o.user !== undefined ? { user: o.user } : {}),
     all: !!o.all,
     /** Window length in hours; default `prune_workspaces.default_quiet_hours_duration`. */
     ...(o.duration !== undefined ? { duration: o.duration } : {}),
-    cleanup: !!o.cleanup,
-    dryRun: !!o.dryRun,
+    cleanup: !!o.cleanup || plans,
+    dryRun: !!o.dryRun || plans,
+    /** --plan-out FILE: write the cleanup's plan there (relative to the working directory). */
+    ...(o.planOut !== undefined ? { planOut: o.planOut } : {}),
     ...(o.maxStops !== undefined ? { maxStops: o.maxStops } : {}),
     /** List workspaces of every status, not only running ones. */
     includeStopped: !!o.includeStopped,
@@ -80,7 +86,7 @@ export type PruneOptions = ReturnType<typeof pruneOptions>;
 export function registerPrune(program: Command, run: RunFn): void {
   declarePrune(program).action(async (o, cmd) => {
       await run(cmd, async () => {
-        checkModifiers({ "--dry-run": o.dryRun, "--max-stops": o.maxStops !== undefined }, o.cleanup, "--cleanup");
+        checkModifiers({ "--dry-run": o.dryRun, "--max-stops": o.maxStops !== undefined }, o.cleanup || !!o.planOut, "--cleanup");
         const m = await import("../../commands/prune.js");
         return (ctx) => m.pruneCommand(ctx, pruneOptions(o));
       });

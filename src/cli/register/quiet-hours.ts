@@ -20,6 +20,7 @@ function declareQuietHours(program: Command) {
     .option("--max-stops <n>", "circuit breaker for this run: abort (exit 7) when more stops are planned (default safety.max_stops_per_run)", intArg("--max-stops"))
     .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
     .option("--include-tasks", "also act on task workspaces, which Coder pauses itself (lifecycle.include_task_workspaces)")
+    .option("--plan-out <file>", "write the plan of --execute to FILE (for review and `coder-agents apply`); without --execute nothing is stopped")
     .addHelpText(
       "after",
       `
@@ -36,7 +37,8 @@ Examples:
   coder-agents quiet-hours --categorize --json
   coder-agents quiet-hours --execute --dry-run      # what would be stopped now
   coder-agents quiet-hours --execute --now 2026-01-05T19:30:00Z --dry-run
-  coder-agents quiet-hours --execute --max-stops 300`,
+  coder-agents quiet-hours --execute --max-stops 300
+  coder-agents quiet-hours --plan-out tonight.json  # write the plan, stop nothing (apply it later)`,
     );
 }
 
@@ -53,11 +55,17 @@ export function pickMode(f: Pick<QuietHoursFlags, "enterprise" | "status" | "rep
   return "status";
 }
 
+/** --plan-out alone plans the --execute run without acting; with --execute it writes, then acts. */
+const plansOnly = (opts: Pick<QuietHoursFlags, "planOut" | "execute">) => !!opts.planOut && !opts.execute;
+
 /** What `quietHoursCommand` is given: the parsed flags, resolved to one mode. */
 export function quietHoursOptions(opts: QuietHoursFlags) {
+  const plans = plansOnly(opts);
   return {
-    mode: pickMode(opts),
-    dryRun: !!opts.dryRun,
+    mode: plans && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? ("execute" as const) : pickMode(opts),
+    dryRun: !!opts.dryRun || plans,
+    /** --plan-out FILE: write the plan of the execute run there (relative to the working directory). */
+    planOut: opts.planOut,
     force: !!opts.force,
     /** --timezone: overrides quiet_hours.timezone for this run. */
     timezone: opts.timezone,
@@ -75,12 +83,13 @@ export function registerQuietHours(program: Command, run: RunFn): void {
       await run(
         cmd,
         async () => {
-          checkOneMode({ "--enterprise": opts.enterprise, "--status": opts.status, "--report": opts.report, "--categorize": opts.categorize, "--execute": opts.execute });
-          checkModifiers({ "--dry-run": opts.dryRun, "--force": opts.force, "--max-stops": opts.maxStops !== undefined }, opts.execute);
+          const plans = plansOnly(opts);
+          checkOneMode({ "--enterprise": opts.enterprise, "--status": opts.status, "--report": opts.report, "--categorize": opts.categorize, "--execute": opts.execute, "--plan-out": plans });
+          checkModifiers({ "--dry-run": opts.dryRun, "--force": opts.force, "--max-stops": opts.maxStops !== undefined }, opts.execute || plans);
           const m = await import("../../commands/quiet-hours.js");
           return (ctx) => m.quietHoursCommand(ctx, quietHoursOptions(opts));
         },
-        opts.execute && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun ? "dry-run" : "execute") : "report",
+        (opts.execute || plansOnly(opts)) && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun || plansOnly(opts) ? "dry-run" : "execute") : "report",
       );
     });
 }

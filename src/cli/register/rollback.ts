@@ -13,6 +13,7 @@ function declareRollback(program: Command) {
     .option("--execute", "start the workspaces (without it: show what would be started)")
     .option("--dry-run", "with --execute: show what would be started, start nothing")
     .option("--max-starts <n>", "circuit breaker for this run (default: safety.max_stops_per_run)", intArg("--max-starts"))
+    .option("--plan-out <file>", "write the rollback's plan to FILE (for review and `coder-agents apply`); without --execute nothing is started")
     .addOption(new Option("--max-stops <n>", "same as --max-starts").argParser(intArg("--max-stops")).hideHelp())
     .addHelpText(
       "after",
@@ -25,7 +26,8 @@ emergency-stop file and the run lock apply as for stops. safety.rollback_enabled
 Examples:
   coder-agents rollback                             # what undoing the stops of the rollback window would start
   coder-agents rollback --since 30m --execute       # undo the last 30 minutes of stops
-  coder-agents rollback --run 20260105T190000Z-3f9a1c --execute --json`,
+  coder-agents rollback --run 20260105T190000Z-3f9a1c --execute --json
+  coder-agents rollback --since 30m --plan-out undo.json   # write the plan, start nothing`,
     );
 }
 
@@ -40,6 +42,8 @@ export function rollbackOptions(opts: RollbackFlags) {
     execute: !!opts.execute,
     dryRun: !!opts.dryRun,
     maxStarts: opts.maxStarts ?? opts.maxStops,
+    /** --plan-out FILE: write the rollback's plan there (relative to the working directory). */
+    planOut: opts.planOut,
   };
 }
 export type RollbackOptions = ReturnType<typeof rollbackOptions>;

@@ -1,6 +1,6 @@
 /** JSON data of `autostop`: pending stops, schedules, the explain trace, and execute results. */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
+import { isoInstant, planRefShape, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
 
 export const stopCauseSchema = z.enum(["ttl", "autostop-requirement", "suspended-owner", "failure-ttl", "dormancy", "quiet-hours-policy", "prune"]);
 
@@ -158,4 +158,5 @@ export const autostopExecuteDataSchema = z.object({
   journal_path: z.string().nullable(),
   journal_error: z.string().nullable(),
   notifications: z.array(notificationResultSchema),
+  ...planRefShape,
 });

@@ -51,6 +51,12 @@ export const lifecycleFieldsSchema = z.object({
 /** Why this tool leaves a workspace to Coder's own lifecycle. */
 export const lifecycleGuardSchema = z.object({ kind: z.enum(["dormant", "prebuild", "task"]), reason: z.string() });
 
+/** Every acting run's plan: its id, and the file `--plan-out` wrote it to (null without --plan-out). */
+export const planRefShape = {
+  plan_id: z.string(),
+  plan_file: z.string().nullable(),
+};
+
 /**
  * The policy that decides for a workspace (added to the workspace entries of quiet-hours, autostop,
  * prune and ttl-monitor): "quiet_hours" for the implicit policy made from the quiet_hours section.

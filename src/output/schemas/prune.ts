@@ -1,6 +1,6 @@
 /** JSON data of `prune`: the Python agent's keys plus owners, filters and, with --cleanup, results/summary. */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
+import { isoInstant, planRefShape, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
 
 const dimensionLists = z.object({
   organizations: z.array(z.string()),
@@ -86,4 +86,6 @@ export const pruneDataSchema = z.object({
   journal_path: z.string().nullable().optional(),
   journal_error: z.string().nullable().optional(),
   notifications: z.array(notificationResultSchema).optional(),
+  plan_id: planRefShape.plan_id.optional(),
+  plan_file: planRefShape.plan_file.optional(),
 });

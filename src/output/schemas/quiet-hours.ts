@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { CATEGORY_KEYS, type QuietCategory } from "../../domain/categorize.js";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
+import { isoInstant, planRefShape, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
 
 const nullableInstant = isoInstant.nullable();
 
@@ -112,7 +112,9 @@ const executeShape = {
   ),
   summary: summarySchema,
   interrupted: z.enum(["SIGINT", "SIGTERM"]).nullable(),
-  journal: z.object({ path: z.string().nullable(), error: z.string().nullable() }),
+  journal_path: z.string().nullable(),
+  journal_error: z.string().nullable(),
+  ...planRefShape,
   /** Notifications sent (summary after the run, stopping-soon warnings), each with its outcome. */
   notifications: z.array(notificationResultSchema),
   /** Stopping-soon warnings: workspaces warned this run (or that would be, in a dry run), once per window. */

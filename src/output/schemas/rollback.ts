@@ -1,6 +1,6 @@
 /** JSON data of `rollback`: results/summary as for quiet-hours, plus which runs were undone. */
 import { z } from "zod";
-import { isoInstant, notificationResultSchema, resultEntrySchema, summarySchema } from "./common.js";
+import { isoInstant, planRefShape, notificationResultSchema, resultEntrySchema, summarySchema } from "./common.js";
 
 export const rollbackResultSchema = resultEntrySchema.extend({
   outcome: z.enum(["started", "would-start", "skipped", "failed"]),
@@ -25,4 +25,5 @@ export const rollbackDataSchema = z.object({
   journal_path: z.string(),
   journal_error: z.string().nullable(),
   journal_skipped_lines: z.number().int(),
+  ...planRefShape,
 });
