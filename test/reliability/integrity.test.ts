@@ -73,12 +73,13 @@ describe("the run lock is per deployment", () => {
     expect(a.journal).not.toBe(b.journal);
     await sim.resetStats();
     await sim.setFaults({ latency_ms: 150 });
-    const first = cli(sim.url, a.path, ["quiet-hours", "--execute", "--json"], { cwd: dir });
+    // Two processes: the run lock tells runs apart by pid.
+    const first = cli(sim.url, a.path, ["quiet-hours", "--execute", "--json"], { cwd: dir, spawn: true });
     // Wait until the first run holds the lock of this deployment.
     const locks = join(dir, ".state", "coder-agents", "locks");
     for (let i = 0; i < 400 && !(existsSync(locks) && readdirSync(locks).some((f) => f.endsWith(".lock"))); i++) await new Promise((r) => setTimeout(r, 25));
     expect(readdirSync(locks).filter((f) => f.endsWith(".lock"))).toHaveLength(1);
-    const second = await cli(sim.url, b.path, ["quiet-hours", "--execute", "--json"], { cwd: dir });
+    const second = await cli(sim.url, b.path, ["quiet-hours", "--execute", "--json"], { cwd: dir, spawn: true });
     const one = await first;
     await sim.clearFaults();
     expect(second.code, second.stderr).toBe(7);
