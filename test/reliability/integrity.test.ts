@@ -73,13 +73,14 @@ describe("the run lock is per deployment", () => {
     expect(a.journal).not.toBe(b.journal);
     await sim.resetStats();
     await sim.setFaults({ latency_ms: 150 });
-    // Two processes: the run lock tells runs apart by pid.
+    // The first run in a process of its own (the run lock tells runs apart by pid), the second in
+    // this one: it starts at once, while the first still holds the lock.
     const first = cli(sim.url, a.path, ["quiet-hours", "--execute", "--json"], { cwd: dir, spawn: true });
     // Wait until the first run holds the lock of this deployment.
     const locks = join(dir, ".state", "coder-agents", "locks");
     for (let i = 0; i < 400 && !(existsSync(locks) && readdirSync(locks).some((f) => f.endsWith(".lock"))); i++) await new Promise((r) => setTimeout(r, 25));
     expect(readdirSync(locks).filter((f) => f.endsWith(".lock"))).toHaveLength(1);
-    const second = await cli(sim.url, b.path, ["quiet-hours", "--execute", "--json"], { cwd: dir, spawn: true });
+    const second = await cli(sim.url, b.path, ["quiet-hours", "--execute", "--json"], { cwd: dir });
     const one = await first;
     await sim.clearFaults();
     expect(second.code, second.stderr).toBe(7);

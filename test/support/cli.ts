@@ -45,8 +45,6 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Spawn the built binary instead of running in-process. */
   spawn?: boolean;
-  /** In-process only: the Coder client's real retry backoff (250 ms base) instead of a fast one. */
-  realBackoff?: boolean;
 }
 
 /** The Coder client's backoff base for in-process runs (production: 250 ms). */
@@ -141,7 +139,7 @@ export async function runInProcess(args: string[], opts: CliOptions = {}): Promi
     },
     signal: new AbortController().signal,
     interruptedBy: () => null,
-    ...(opts.realBackoff ? {} : { clientOverrides: { backoffBaseMs: FAST_BACKOFF_MS } }),
+    clientOverrides: { backoffBaseMs: FAST_BACKOFF_MS },
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_r, reject) => {
