@@ -183,6 +183,8 @@ async function benchDeployment(workspaces, has) {
       }
       const stats = await (await fetch(`${sim.url}/__sim/stats`)).json();
       requests = stats.total;
+      // Per run, so the spread of peak RSS and wall time is visible (the table shows the worst / median).
+      console.error(`${c.name}: run ${i + 1}/${RUNS}: ${stats.total} requests, ${Math.round(r.ms)} ms, peak RSS ${r.rssMb.toFixed(1)} MB`);
       walls.push(r.ms);
       rss.push(r.rssMb);
     }

@@ -18,6 +18,7 @@ import {
   userSchema,
   workspaceBuildSchema,
   workspaceSchema,
+  workspaceSummarySchema,
   type BuildInfo,
   type DeploymentConfig,
   type Entitlements,
@@ -28,6 +29,7 @@ import {
   type User,
   type Workspace,
   type WorkspaceBuild,
+  type WorkspaceSummary,
 } from "./schemas.js";
 
 export interface ClientOptions extends HttpOptions {
@@ -41,28 +43,8 @@ export interface ListProgress {
   (done: number, total: number): void;
 }
 
-/**
- * Run `fn` over `items` with at most `limit` in flight; results keep the input order. After the
- * first failure no new item starts (the ones in flight finish), and that failure is thrown.
- */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!, i);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return out;
-}
+/** The concurrency helper, re-exported for the commands that fan out reads. */
+export { mapLimit } from "../util/concurrency.js";
 
 const enc = encodeURIComponent;
 
@@ -77,6 +59,12 @@ export function runningPartition(q: string | undefined): string | undefined {
 
 /** Pages read for one listing at most (1,000,000 rows at the smallest sensible page size). */
 const MAX_PAGES = 10_000;
+/**
+ * Parts of a listed workspace no reader of the list uses (the schema does not keep them), cut from
+ * each row's text before it is parsed: `latest_build.resources` (agents, apps, scripts, log
+ * sources) is most of a real workspace's 5–10 KB.
+ */
+const WORKSPACE_LIST_OMIT: readonly (readonly string[])[] = [["latest_build", "resources"]];
 
 export class CoderClient {
   readonly http: HttpClient;
@@ -115,6 +103,11 @@ export class CoderClient {
     return this.listPaged("/api/v2/workspaces", q, "workspaces", workspaceSchema, onProgress, "workspaces");
   }
 
+  /** As listWorkspaces, each row cut down to a WorkspaceSummary as it is parsed (whole-fleet reports). */
+  listWorkspaceSummaries(q?: string, onProgress?: ListProgress): Promise<WorkspaceSummary[]> {
+    return this.listPaged("/api/v2/workspaces", q, "workspaces", workspaceSummarySchema, onProgress, "workspaces");
+  }
+
   listUsers(q?: string, onProgress?: ListProgress): Promise<User[]> {
     return this.listPaged("/api/v2/users", q, "users", userSchema, onProgress);
   }
@@ -132,7 +125,8 @@ export class CoderClient {
     return consistentList<Row>(q || undefined, {
       pageSize: this.pageSize,
       concurrency: this.concurrency,
-      read: (query, offset, limit) => this.http.getList(path, key, itemSchema, { q: query || undefined, limit, offset }),
+      read: (query, offset, limit, sink) =>
+        this.http.getList(path, key, itemSchema, { q: query || undefined, limit, offset }, sink, kind === "workspaces" ? WORKSPACE_LIST_OMIT : []),
       // The workspace list's order depends on running-or-not (then owner, name): that is the
       // bucket a row can move between. Users are ordered by username only.
       bucket: kind === "workspaces" ? (r) => (build(r)?.status === "running" ? "running" : "other") : () => "",
@@ -141,7 +135,6 @@ export class CoderClient {
       label: `GET ${path}`,
       maxPages: MAX_PAGES,
       ...(onProgress ? { onProgress } : {}),
-      mapLimit,
     });
   }
 

@@ -13,6 +13,7 @@ import { z } from "zod";
 import { AgentError, ApiShapeError, CoderApiError, ConfigError, ResponseLimitError, UnreachableError } from "../errors.js";
 import { DEFAULT_JSON_LIST_LIMITS, JsonLimitError, JsonListStream, MalformedJsonError } from "./json-list-stream.js";
 import { errorBodySchema } from "./schemas.js";
+import { backoff, defaultSleep, retry, retryAfterMs } from "../util/retry.js";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -74,19 +75,7 @@ export interface RequestOptions {
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 
-export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+export { defaultSleep };
 
 /** A network-level failure (refused, reset, timeout, bad JSON on a 2xx): retryable for idempotent calls. */
 class TransientError extends Error {
@@ -124,17 +113,22 @@ export class HttpClient {
 
   /**
    * GET one page of a Coder list (`{"<key>": [...], "count": N}`), validating each element as it
-   * arrives (see JsonListStream): the page is never held whole as text or as a raw object tree.
+   * arrives (see JsonListStream) and handing it to `sink`: the page is never held whole, as text,
+   * as a raw object tree or as an array of rows. `sink.begin()` marks the start of each attempt's
+   * body (a retried request delivers its rows again). `omit` names element fields cut from the
+   * text before it is parsed (e.g. a workspace's `latest_build.resources`: agents, apps, scripts).
    */
   async getList<S extends z.ZodType>(
     path: string,
     key: string,
     itemSchema: S,
     query: Record<string, string | number | undefined>,
-  ): Promise<{ items: z.output<S>[]; count: number }> {
+    sink: { begin(): void; row(row: z.output<S>): void },
+    omit: readonly (readonly string[])[] = [],
+  ): Promise<{ rows: number; count: number }> {
     const limit = typeof query.limit === "number" ? query.limit : undefined;
-    const { body } = await this.send("GET", path, { query, readBody: (res, p) => this.readList(res, p, key, itemSchema, limit) });
-    return body as { items: z.output<S>[]; count: number };
+    const { body } = await this.send("GET", path, { query, readBody: (res, p) => this.readList(res, p, key, itemSchema, limit, sink, omit) });
+    return body as { rows: number; count: number };
   }
 
   private async readList<S extends z.ZodType>(
@@ -143,16 +137,25 @@ export class HttpClient {
     key: string,
     itemSchema: S,
     limit: number | undefined,
-  ): Promise<{ items: z.output<S>[]; count: number }> {
-    const items: z.output<S>[] = [];
-    const parser = new JsonListStream(key, (value, i) => {
-      if (limit !== undefined && i >= limit) {
-        throw new ResponseLimitError(`GET ${path}: the server sent more than the ${limit} rows asked for (limit=${limit}); refusing the page`);
-      }
-      const r = itemSchema.safeParse(value);
-      if (!r.success) throw this.shapeError("GET", path, r.error, `${key}[${i}]`);
-      items.push(r.data);
-    }, { ...DEFAULT_JSON_LIST_LIMITS, maxElementChars: Math.min(DEFAULT_JSON_LIST_LIMITS.maxElementChars, this.o.maxBodyBytes) });
+    sink: { begin(): void; row(row: z.output<S>): void },
+    omit: readonly (readonly string[])[],
+  ): Promise<{ rows: number; count: number }> {
+    sink.begin();
+    let rows = 0;
+    const parser = new JsonListStream(
+      key,
+      (value, i) => {
+        if (limit !== undefined && i >= limit) {
+          throw new ResponseLimitError(`GET ${path}: the server sent more than the ${limit} rows asked for (limit=${limit}); refusing the page`);
+        }
+        const r = itemSchema.safeParse(value);
+        if (!r.success) throw this.shapeError("GET", path, r.error, `${key}[${i}]`);
+        rows++;
+        sink.row(r.data);
+      },
+      { ...DEFAULT_JSON_LIST_LIMITS, maxElementChars: Math.min(DEFAULT_JSON_LIST_LIMITS.maxElementChars, this.o.maxBodyBytes) },
+      omit,
+    );
     const maxBytes = this.o.maxBodyBytes + (limit ?? 0) * this.o.maxBytesPerRow;
     const decoder = new TextDecoder();
     await readChunks(res, maxBytes, (chunk) => parser.push(decoder.decode(chunk, { stream: true })), () => this.tooLarge("GET", path, maxBytes));
@@ -163,7 +166,7 @@ export class HttpClient {
     }
     const envelope = z.object({ [key]: z.array(z.unknown()), count: z.number().int().nonnegative() }).safeParse(parser.end());
     if (!envelope.success) throw this.shapeError("GET", path, envelope.error);
-    return { items, count: envelope.data.count as number };
+    return { rows, count: envelope.data.count as number };
   }
 
   private tooLarge(method: string, path: string, maxBytes: number): ResponseLimitError {
@@ -178,44 +181,51 @@ export class HttpClient {
   async send(method: string, path: string, ro: RequestOptions = {}): Promise<{ status: number; body: unknown }> {
     const idempotent = method === "GET" || method === "PUT" || method === "HEAD";
     const url = this.url(path, ro.query);
-    let attempt = 0;
-    for (;;) {
-      let waitMs: number | undefined;
-      let lastReason: string;
-      let lastStatus = "error";
-      try {
-        const res = await this.once(method, url, ro.body, ro.detached, ro.readBody);
-        lastStatus = String(res.status);
-        this.o.observer?.request(method, lastStatus);
-        if (res.status < 400 || ro.allowStatus?.includes(res.status)) {
-          return { status: res.status, body: res.body };
-        }
-        const err = this.apiError(method, path, res.status, res.body);
-        err.retryAfterMs = this.retryAfter(res.headers);
-        if (!idempotent || !RETRY_STATUS.has(res.status) || attempt >= this.o.maxRetries) throw err;
-        waitMs = this.retryAfter(res.headers);
-        lastReason = `${res.status} ${err.apiMessage}`;
-      } catch (err) {
-        if (!(err instanceof TransientError)) throw err;
-        this.o.observer?.request(method, "error");
-        if (!idempotent) {
-          throw new UnreachableError(`${method} ${path}: ${err.message} (not retried: the request is not idempotent)`, { cause: err });
-        }
-        if (attempt >= this.o.maxRetries) {
-          // Coder answered every time, but never with JSON (e.g. a proxy's HTML page): a shape problem (exit 8), not unreachable.
-          if (err.malformed) {
-            throw new ApiShapeError(`${method} ${path}: the response was not valid JSON, ${attempt + 1} times (is --url the Coder deployment?): ${err.message}`, { cause: err });
+    let attempts = 0;
+    try {
+      return await retry(
+        async () => {
+          attempts++;
+          let res: Awaited<ReturnType<HttpClient["once"]>>;
+          try {
+            res = await this.once(method, url, ro.body, ro.detached, ro.readBody);
+          } catch (err) {
+            if (err instanceof TransientError) this.o.observer?.request(method, "error");
+            throw err;
           }
-          throw new UnreachableError(`${method} ${path}: ${err.message} (gave up after ${attempt + 1} attempts)`, { cause: err });
-        }
-        lastReason = err.message;
+          this.o.observer?.request(method, String(res.status));
+          if (res.status < 400 || ro.allowStatus?.includes(res.status)) return { status: res.status, body: res.body };
+          const err = this.apiError(method, path, res.status, res.body);
+          err.retryAfterMs = retryAfterMs(res.headers, Date.now());
+          throw err;
+        },
+        {
+          maxAttempts: idempotent ? this.o.maxRetries + 1 : 1,
+          retryable: (err) => err instanceof TransientError || (err instanceof CoderApiError && RETRY_STATUS.has(err.status)),
+          delayMs: (err, n) =>
+            err instanceof CoderApiError && err.retryAfterMs !== undefined
+              ? Math.min(err.retryAfterMs, this.o.maxRetryWaitMs)
+              : backoff(n, { baseMs: this.o.backoffBaseMs, capMs: 10_000, random: this.o.random }),
+          sleep: this.o.sleep,
+          ...(this.o.signal ? { signal: this.o.signal } : {}),
+          onRetry: (err, n, delay) => {
+            const status = err instanceof CoderApiError ? String(err.status) : "error";
+            const reason = err instanceof CoderApiError ? `${err.status} ${err.apiMessage}` : (err as Error).message;
+            this.o.observer?.retry(method, status);
+            this.o.logger?.warn({ method, path, attempt: n, delay_ms: delay, reason }, "retrying Coder API request");
+          },
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof TransientError)) throw err;
+      if (!idempotent) {
+        throw new UnreachableError(`${method} ${path}: ${err.message} (not retried: the request is not idempotent)`, { cause: err });
       }
-      const backoff = Math.min(this.o.backoffBaseMs * 2 ** attempt, 10_000);
-      const delay = waitMs !== undefined ? Math.min(waitMs, this.o.maxRetryWaitMs) : Math.round(this.o.random() * backoff + backoff / 2);
-      attempt++;
-      this.o.observer?.retry(method, lastStatus);
-      this.o.logger?.warn({ method, path, attempt, delay_ms: delay, reason: lastReason }, "retrying Coder API request");
-      await this.o.sleep(delay, this.o.signal);
+      // Coder answered every time, but never with JSON (e.g. a proxy's HTML page): a shape problem (exit 8), not unreachable.
+      if (err.malformed) {
+        throw new ApiShapeError(`${method} ${path}: the response was not valid JSON, ${attempts} times (is --url the Coder deployment?): ${err.message}`, { cause: err });
+      }
+      throw new UnreachableError(`${method} ${path}: ${err.message} (gave up after ${attempts} attempts)`, { cause: err });
     }
   }
 
@@ -363,19 +373,6 @@ export class HttpClient {
     }
     const raw = typeof body === "string" ? body.slice(0, 200) : body === undefined ? "(empty body)" : jsonPreview(body, 200);
     return new CoderApiError(status, method, path, raw);
-  }
-
-  private retryAfter(h: Headers): number | undefined {
-    const ra = h.get("retry-after");
-    if (ra) {
-      const secs = Number(ra);
-      if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-      const at = Date.parse(ra);
-      if (!Number.isNaN(at)) return Math.max(0, at - Date.now());
-    }
-    const reset = h.get("x-ratelimit-reset");
-    if (reset && Number.isFinite(Number(reset))) return Math.max(0, Number(reset) * 1000 - Date.now());
-    return undefined;
   }
 
   validate<S extends z.ZodType>(method: string, path: string, schema: S, body: unknown): z.output<S> {

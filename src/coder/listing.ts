@@ -36,9 +36,19 @@
  * SafetyAbortError (exit 7), with the reason.
  */
 import { SafetyAbortError } from "../errors.js";
+import { mapLimit } from "../util/concurrency.js";
 
-export interface Page<T> {
-  items: T[];
+/** Where one page read delivers its rows, one at a time, as they are validated. */
+export interface RowSink<T> {
+  /** A (re)start of the response body: rows delivered before belong to an attempt that failed. */
+  begin(): void;
+  row(row: T): void;
+}
+
+/** What a page read reports once its body is complete (the rows went to the sink). */
+export interface PageEnd {
+  /** Rows in the page. */
+  rows: number;
   count: number;
 }
 
@@ -46,8 +56,11 @@ export interface ListingOptions<T> {
   /** Rows per page (L). */
   pageSize: number;
   concurrency: number;
-  /** Reads one page. */
-  read: (q: string | undefined, offset: number, limit: number) => Promise<Page<T>>;
+  /**
+   * Reads one page, handing each row to `sink` as soon as it is validated: a page is never held
+   * as an array, and a row already merged from an overlapping page is dropped while it is young.
+   */
+  read: (q: string | undefined, offset: number, limit: number, sink: RowSink<T>) => Promise<PageEnd>;
   /** The row's sort bucket: rows in the same bucket keep their relative order. */
   bucket: (row: T) => string;
   /** Newer of two versions of one row (by id). */
@@ -62,7 +75,6 @@ export interface ListingOptions<T> {
    */
   maxPages: number;
   onProgress?: (done: number, total: number) => void;
-  mapLimit: <A, R>(items: readonly A[], limit: number, fn: (item: A, index: number) => Promise<R>) => Promise<R[]>;
 }
 
 interface PassResult {
@@ -77,11 +89,11 @@ export function overlapFor(pageSize: number): number {
 
 export async function consistentList<T extends { id: string }>(q: string | undefined, o: ListingOptions<T>): Promise<T[]> {
   const rows = new Map<string, T>();
-  const merge = (items: readonly T[]) => {
-    for (const r of items) {
-      const prev = rows.get(r.id);
-      rows.set(r.id, prev ? o.newer(prev, r) : r);
-    }
+  const merge = (r: T) => {
+    const prev = rows.get(r.id);
+    // A duplicate (an overlap, a re-read) that is not newer is dropped here, while it is young.
+    if (!prev) rows.set(r.id, r);
+    else if (o.newer(prev, r) !== prev) rows.set(r.id, r);
   };
   const distinct = () => rows.size;
   const first = await pass(q, o, merge, distinct, true);
@@ -103,7 +115,7 @@ export async function consistentList<T extends { id: string }>(q: string | undef
 async function pass<T extends { id: string }>(
   q: string | undefined,
   o: ListingOptions<T>,
-  merge: (items: readonly T[]) => void,
+  merge: (row: T) => void,
   distinct: () => number,
   progress: boolean,
 ): Promise<PassResult> {
@@ -113,31 +125,36 @@ async function pass<T extends { id: string }>(
   let lastSeq = -1;
   let countEnd = 0;
   // pages[k] covers [k·L − extra, (k+1)·L) (page 0: [0, L)). Only ids and buckets are kept for
-  // stitching; the rows themselves go to `merge` as soon as they arrive.
+  // stitching; the rows themselves go to `merge` one by one as they arrive.
   const pageAt = async (k: number, widen = 1): Promise<Read> => {
     const extra = k === 0 ? 0 : Math.min(k * L, ov * widen);
     const offset = k * L - extra;
     const limit = L + extra;
     for (let attempt = 0; ; attempt++) {
-      const p = await o.read(q, offset, limit);
+      let buckets = new Map<string, string>();
+      const p = await o.read(q, offset, limit, {
+        // Only the response that completes describes the page: a retried body starts afresh.
+        begin: () => (buckets = new Map()),
+        row: (r) => {
+          buckets.set(r.id, o.bucket(r));
+          merge(r);
+        },
+      });
       const at = seq++;
       if (at > lastSeq) {
         lastSeq = at;
         countEnd = p.count;
       }
-      merge(p.items);
-      const end = offset + p.items.length >= p.count;
+      const end = offset + p.rows >= p.count;
       // A page shorter than asked must reach the count it came with (one response, one query):
       // otherwise the response was cut (a proxy, a server bug). Re-read once, then give up.
-      if (p.items.length < limit && !end) {
+      if (p.rows < limit && !end) {
         if (attempt === 0) continue;
         throw new SafetyAbortError(
-          `${o.label}: the listing returned ${distinct()} of ${p.count} rows the server counted (the page at offset ${offset} came back with ${p.items.length} of the ${limit} asked for, short of the count); refusing to act on a truncated listing`,
+          `${o.label}: the listing returned ${distinct()} of ${p.count} rows the server counted (the page at offset ${offset} came back with ${p.rows} of the ${limit} asked for, short of the count); refusing to act on a truncated listing`,
         );
       }
-      const buckets = new Map<string, string>();
-      for (const r of p.items) buckets.set(r.id, o.bucket(r));
-      return { buckets, rows: p.items.length, end, count: p.count };
+      return { buckets, rows: p.rows, end, count: p.count };
     }
   };
   const first = await pageAt(0);
@@ -146,7 +163,7 @@ async function pass<T extends { id: string }>(
   const pages: Read[] = [first];
   let done = first.rows;
   const planned = first.end ? 1 : Math.min(o.maxPages, Math.max(1, Math.ceil(total / L)));
-  const rest = await o.mapLimit(
+  const rest = await mapLimit(
     Array.from({ length: planned - 1 }, (_, i) => i + 1),
     o.concurrency,
     async (k) => {

@@ -6,14 +6,17 @@
  * recent stop by those runs that created a build (`stopped`), and only when that stop build is
  * still the workspace's latest build, a stop, succeeded — so the workspace is still stopped, not
  * deleted, and nobody started or stopped it since. A stop already undone by an earlier rollback
- * is skipped from the journal alone. The restarts go through the stop engine with a start
+ * is skipped from the journal alone. A stop whose answer was never recorded (the run was killed
+ * during its POST: an `intent` without a settled outcome) counts when a read shows its build was
+ * made (see unansweredStops); the engine's recovery then journals it as that run's stop. The
+ * restarts go through the stop engine with a start
  * transition (re-read before acting, bounded concurrency, rate bucket, circuit breaker,
  * emergency-stop file), under the run lock, and are journaled like any action; the engine also
  * sends the summary notification.
  */
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
-import { mapLimit } from "../coder/client.js";
+import { mapLimit, type CoderClient } from "../coder/client.js";
 import type { Workspace } from "../coder/schemas.js";
 import { ConfigError, CoderApiError, ExitCode, UsageError } from "../errors.js";
 import {
@@ -25,6 +28,7 @@ import {
   type JournalWorkspaceRecord,
 } from "../exec/journal.js";
 import { anyFailed, describeResults, type NotificationResult } from "../exec/notify.js";
+import { judgeBuild, pendingIntents } from "../exec/recovery.js";
 import type { StopCandidate, StopResult, StopRun, StopSummary } from "../exec/types.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
@@ -63,23 +67,21 @@ export interface RollbackResult extends StopResult {
  */
 export function stopsToUndo(records: readonly JournalRecord[], runIds: ReadonlySet<string>): StopToUndo[] {
   const runs = new Map(records.filter((r): r is JournalRunRecord => r.type === "run").map((r) => [r.run_id, r]));
-  const latest = new Map<string, StopToUndo>();
+  const stops: StopToUndo[] = [];
   for (const r of records) {
     if (r.type !== "workspace" || !runIds.has(r.run_id)) continue;
     if (r.action !== "stop" || r.outcome !== "stopped" || !r.build_id) continue;
     const run = runs.get(r.run_id);
-    const s: StopToUndo = {
+    stops.push({
       run_id: r.run_id,
       command: run?.command ?? "unknown",
       stopped_at: r.at,
       stop_build_id: r.build_id,
       workspace: r.workspace,
       reasons: r.reasons,
-    };
-    const prev = latest.get(r.workspace.id);
-    if (!prev || Date.parse(prev.stopped_at) <= Date.parse(s.stopped_at)) latest.set(r.workspace.id, s);
+    });
   }
-  return [...latest.values()].sort((a, b) => Date.parse(a.stopped_at) - Date.parse(b.stopped_at) || a.workspace.id.localeCompare(b.workspace.id));
+  return newestPerWorkspace(stops);
 }
 
 /** Stop build id → the rollback run that already started the workspace again after it. */
@@ -148,6 +150,54 @@ export function selectRuns(records: readonly JournalRecord[], opts: { run?: stri
   return runs.filter((r) => r.transition === "stop" && r.mode === "execute" && Date.parse(r.started_at) >= t);
 }
 
+/**
+ * The stops of the selected runs whose answer was never recorded (pending stop intents since
+ * `sinceMs`), each verified by a read: those whose build was made are stops to consider, exactly
+ * as if the run had recorded them. Read-only: the journal is written by the engine's recovery,
+ * under the run lock.
+ */
+export async function unansweredStops(
+  client: () => Pick<CoderClient, "getWorkspace" | "listWorkspaceBuilds">,
+  path: string,
+  runs: readonly JournalRunRecord[],
+  sinceMs: number,
+  concurrency: number,
+): Promise<StopToUndo[]> {
+  const byRun = new Map(runs.map((r) => [r.run_id, r]));
+  const pending = pendingIntents(path, sinceMs).pending.filter((p) => p.intent.action === "stop" && byRun.has(p.intent.run_id));
+  const found: StopToUndo[] = [];
+  await mapLimit(pending, concurrency, async ({ intent }) => {
+    let verdict: Awaited<ReturnType<typeof judgeBuild>>;
+    try {
+      const c = client();
+      verdict = await judgeBuild(c, await c.getWorkspace(intent.workspace.id), intent.planned_build, "stop");
+    } catch (err) {
+      if (err instanceof CoderApiError && (err.status === 404 || err.status === 410)) return;
+      throw err;
+    }
+    if (verdict.kind !== "ours") return;
+    found.push({
+      run_id: intent.run_id,
+      command: byRun.get(intent.run_id)!.command,
+      stopped_at: intent.at,
+      stop_build_id: verdict.build.id,
+      workspace: intent.workspace,
+      reasons: intent.reasons,
+    });
+  });
+  return found;
+}
+
+/** Stops per workspace, the newest kept, oldest first (as stopsToUndo orders them). */
+function newestPerWorkspace(stops: readonly StopToUndo[]): StopToUndo[] {
+  const latest = new Map<string, StopToUndo>();
+  for (const s of stops) {
+    const prev = latest.get(s.workspace.id);
+    if (!prev || Date.parse(prev.stopped_at) <= Date.parse(s.stopped_at)) latest.set(s.workspace.id, s);
+  }
+  return [...latest.values()].sort((a, b) => Date.parse(a.stopped_at) - Date.parse(b.stopped_at) || a.workspace.id.localeCompare(b.workspace.id));
+}
+
 /** Why the workspace must not be started, judged from its current state; null = start it. */
 export function verdict(stop: StopToUndo, ws: Workspace): string | null {
   const b = ws.latest_build;
@@ -188,8 +238,12 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
   }
   if (contents.skipped > 0) ctx.logger.warn({ journal: journalPath, skipped: contents.skipped }, "journal lines that are not valid records were skipped (a torn line from a crash is expected)");
   const runs = selectRuns(contents.records, { run: opts.run, since });
-  const stops = stopsToUndo(contents.records, new Set(runs.map((r) => r.run_id)));
+  const recorded = stopsToUndo(contents.records, new Set(runs.map((r) => r.run_id)));
   const undone = alreadyUndone(contents.records);
+  // Stops of these runs killed before their answer was recorded (verified by a read).
+  const oldestRun = runs.reduce((m, r) => Math.min(m, Date.parse(r.started_at)), Infinity);
+  const unanswered = runs.length === 0 ? [] : await unansweredStops(() => ctx.client(), journalPath, runs, oldestRun, ctx.config.http.concurrency);
+  const stops = unanswered.length === 0 ? recorded : newestPerWorkspace([...recorded, ...unanswered]);
 
   // Plan: read each workspace's current state (bounded concurrency).
   const client = stops.some((s) => !undone.has(s.stop_build_id)) ? ctx.client() : null;

@@ -22,15 +22,29 @@ export function withSearch(ctx: Pick<AppContext, "output">, base: string | undef
  * to a query it cannot parse: with --search given, that is the operator's input (exit 2 naming the
  * flag), not a bug of the tool.
  */
-export async function listSearched(
+export function listSearched(
   ctx: Pick<AppContext, "output">,
   client: Pick<CoderClient, "listWorkspaces">,
   base: string | undefined,
   onProgress?: (done: number, total: number) => void,
 ): ReturnType<CoderClient["listWorkspaces"]> {
+  return searched(ctx, base, (q) => client.listWorkspaces(q, onProgress));
+}
+
+/** As listSearched, each workspace kept as a WorkspaceSummary (whole-fleet reports). */
+export function listSearchedSummaries(
+  ctx: Pick<AppContext, "output">,
+  client: Pick<CoderClient, "listWorkspaceSummaries">,
+  base: string | undefined,
+  onProgress?: (done: number, total: number) => void,
+): ReturnType<CoderClient["listWorkspaceSummaries"]> {
+  return searched(ctx, base, (q) => client.listWorkspaceSummaries(q, onProgress));
+}
+
+async function searched<R>(ctx: Pick<AppContext, "output">, base: string | undefined, list: (q: string | undefined) => Promise<R>): Promise<R> {
   const q = withSearch(ctx, base);
   try {
-    return await client.listWorkspaces(q, onProgress);
+    return await list(q);
   } catch (err) {
     const search = ctx.output.search;
     if (search && err instanceof CoderApiError && err.status === 400) {

@@ -12,15 +12,15 @@ import { DateTime } from "luxon";
 import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
 import type { CoderClient } from "../coder/client.js";
-import type { Organization, Workspace } from "../coder/schemas.js";
+import type { Organization, WorkspaceSummary } from "../coder/schemas.js";
 import { AgentError, CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
 import { describeBuildReason, lifecycleFields } from "../domain/lifecycle.js";
-import { bucketTtl, failOnMatched, type FailOn, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
+import { bucketTtl, failOnMatched, withTemplates, type FailOn, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { writeJson } from "../output/json-write.js";
-import { listSearched } from "./search.js";
+import { listSearchedSummaries } from "./search.js";
 import { INTERVAL_MINUTES } from "../config/limits.js";
 import { Cadence } from "../exec/cadence.js";
 
@@ -119,15 +119,23 @@ async function resolveOrgs(client: CoderClient, names: string[]): Promise<Organi
 
 /**
  * Lists the scope's workspaces of every status (the report counts stopped and transitional ones too,
- * as the Python SUMMARY did): one paginated listing per query, deduplicated.
+ * as the Python SUMMARY did): one paginated listing per query, deduplicated. Each row is kept only
+ * as the fields the report reads (WorkspaceSummary): this is the one report over every workspace.
  */
-async function listScope(ctx: AppContext, client: CoderClient, scope: TtlScope): Promise<Workspace[]> {
+async function listScope(ctx: AppContext, client: CoderClient, scope: TtlScope): Promise<WorkspaceSummary[]> {
   const progress = ctx.progress("listing workspaces");
+  if (scope.queries.length === 1) {
+    try {
+      return await listSearchedSummaries(ctx, client, scope.queries[0], (d, t) => progress.update(d, t));
+    } finally {
+      progress.done();
+    }
+  }
   const seen = new Set<string>();
-  const out: Workspace[] = [];
+  const out: WorkspaceSummary[] = [];
   try {
     for (const q of scope.queries) {
-      const rows = await listSearched(ctx, client, q, (d, t) => progress.update(d, t));
+      const rows = await listSearchedSummaries(ctx, client, q, (d, t) => progress.update(d, t));
       for (const w of rows) if (!seen.has(w.id)) (seen.add(w.id), out.push(w));
     }
   } finally {
@@ -155,7 +163,7 @@ async function runReport(
     // Expiring soon may only mean an active owner whose deadline Coder keeps bumping: the templates
     // say by how much (one request, only when something is expiring soon).
     const bumps = await templateBumps(ctx, client);
-    if (bumps) buckets = bucketTtl(workspaces, now.toMillis(), thresholdSeconds, (w) => ({ activityBumpMs: bumps.has(w.template_id) ? bumps.get(w.template_id)! : null }));
+    if (bumps) buckets = withTemplates(buckets, workspaces, now.toMillis(), thresholdSeconds, (w) => ({ activityBumpMs: bumps.has(w.template_id) ? bumps.get(w.template_id)! : null }));
   }
   return renderReport(ctx, { scope, opts, thresholdSeconds, now, cycle, buckets, total: workspaces.length });
 }
@@ -179,11 +187,11 @@ interface ReportInput {
   thresholdSeconds: number;
   now: DateTime;
   cycle: number | undefined;
-  buckets: TtlBuckets<Workspace>;
+  buckets: TtlBuckets<WorkspaceSummary>;
   total: number;
 }
 
-function entry(a: TtlAnalysis<Workspace>, zone: string) {
+function entry(a: TtlAnalysis<WorkspaceSummary>, zone: string) {
   const w = a.workspace;
   const r = a.result;
   return workspaceEntry(w, {
@@ -226,7 +234,7 @@ function renderReport(ctx: AppContext, input: ReportInput): CommandResult {
     stops_only_manually: buckets.running.filter((a) => a.result.stopsOnlyManually).length,
     bumped_by_activity: buckets.running.filter((a) => a.result.complianceStatus === "BUMPED_BY_ACTIVITY").length,
   };
-  const list = (xs: TtlAnalysis<Workspace>[]) => xs.map((a) => entry(a, zone));
+  const list = (xs: TtlAnalysis<WorkspaceSummary>[]) => xs.map((a) => entry(a, zone));
   const data = {
     ...(cycle !== undefined ? { cycle } : {}),
     ok: true as const,

@@ -8,6 +8,16 @@
  * Wall-clock instants are resolved like Go's `time.Date` (see {@link instantFromWallClock}).
  *
  * Pure: no I/O, no current time. Instants are epoch milliseconds or luxon `DateTime`s.
+ *
+ * Why hand-written rather than a cron library: the answers must be the ones Coder itself computes.
+ * Coder accepts a subset of robfig/cron v3 (exactly five fields, no seconds) behind an optional
+ * `CRON_TZ=` prefix, and its quiet-hours and autostart deadlines come from robfig's `Next` in that
+ * zone, with robfig's DST behaviour (a skipped hour has no occurrence, a repeated one fires twice)
+ * and Go's `time.Date` normalisation of wall-clock times.
+ * General-purpose JavaScript cron parsers differ on exactly these points (DST gaps and overlaps,
+ * day-of-month/day-of-week OR rules, accepted syntax), and a difference would mean a stop at a time
+ * Coder would not choose. The unit tests port Coder's own cron tests and check DST transitions in
+ * several zones.
  */
 import { DateTime, IANAZone } from "luxon";
 import { AgentError, ExitCode } from "../errors.js";

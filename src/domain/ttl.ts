@@ -131,6 +131,40 @@ export function bucketTtl<W extends TtlWorkspaceInput>(
   return out;
 }
 
+/**
+ * `buckets` (from bucketTtl without templates) as bucketTtl with `templateOf` would give them, for
+ * the same `workspaces` in the same order. The template is read only for a running workspace due
+ * within the threshold, so only the expiring-soon ones are classified again; one whose deadline
+ * Coder keeps bumping joins `running` at its listing position. A whole-fleet report thus
+ * classifies each workspace once, not twice.
+ */
+export function withTemplates<W extends TtlWorkspaceInput>(
+  buckets: TtlBuckets<W>,
+  workspaces: readonly W[],
+  nowMs: number,
+  thresholdSeconds: number,
+  templateOf: (w: W) => TtlTemplateInfo | undefined,
+): TtlBuckets<W> {
+  const again = bucketTtl(
+    buckets.expiring_soon.map((a) => a.workspace),
+    nowMs,
+    thresholdSeconds,
+    templateOf,
+  );
+  if (again.running.length === 0) return { ...buckets, expiring_soon: again.expiring_soon };
+  const bumped = new Map(again.running.map((a) => [a.workspace, a]));
+  const running: TtlAnalysis<W>[] = [];
+  let j = 0;
+  for (const w of workspaces) {
+    if (buckets.running[j]?.workspace === w) running.push(buckets.running[j++]!);
+    else {
+      const b = bumped.get(w);
+      if (b) running.push(b);
+    }
+  }
+  return { ...buckets, expiring_soon: again.expiring_soon, running };
+}
+
 /** `--fail-on` gate: `expired` trips on any EXPIRED; `expiring` on any EXPIRED or EXPIRING_SOON. */
 export type FailOn = "expired" | "expiring";
 

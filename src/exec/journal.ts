@@ -6,6 +6,13 @@
  * append + fsync. A torn last line left by a crash is skipped on read (and terminated before
  * the next append so it cannot swallow a new record).
  *
+ * Write-ahead (version 2): before each build POST an `intent` record is appended and fsynced;
+ * the `workspace` record written after the answer names it (`intent_id`). An intent without a
+ * settled outcome (the process was killed, or the answer was lost and the workspace looked
+ * unchanged) is verified by a read at the start of the next acting run, which appends the
+ * outcome with `recovered` set (src/exec/recovery.ts). Version 1 journals (no intents) are read
+ * as they are: their workspace records simply have no `intent_id`.
+ *
  * A write failure never loses the fact silently: `append` does not throw, it reports the record
  * through `onError` (the command logs it, so the fact is in the log) and remembers the error
  * (`journal.error`), which makes the run exit non-zero. The token never reaches the journal:
@@ -17,7 +24,17 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { DateTime } from "luxon";
 import type { StopOutcome, StopSummary } from "./types.js";
 
-export const JOURNAL_VERSION = 1;
+/** The version written into new records. 2 added `intent` records and `intent_id`/`uncertain`/`recovered` on outcomes. */
+export const JOURNAL_VERSION = 2;
+
+/** The workspace as journaled (who and what, not its state). */
+export interface JournalWorkspaceRef {
+  id: string;
+  owner: string;
+  name: string;
+  template: string;
+  organization: string;
+}
 
 export interface JournalRunRecord {
   type: "run";
@@ -42,7 +59,7 @@ export interface JournalWorkspaceRecord {
   /** Wall-clock time of the outcome (ISO UTC). */
   at: string;
   action: "stop" | "start";
-  workspace: { id: string; owner: string; name: string; template: string; organization: string };
+  workspace: JournalWorkspaceRef;
   category: string;
   reasons: string[];
   outcome: StopOutcome;
@@ -50,6 +67,36 @@ export interface JournalWorkspaceRecord {
   /** The build this tool created (stop/start), when it created one. */
   build_id: string | null;
   /** The data the decision was based on (status, build id, deadlines, window…). */
+  evidence: Record<string, unknown>;
+  /** v2: the intent this outcome settles (null: no POST was sent). Absent in v1 records. */
+  intent_id?: string | null;
+  /**
+   * v2: true when the answer was lost and the workspace looked unchanged, so the build may still
+   * reach Coder: the next acting run reads the workspace again and appends a recovered outcome.
+   */
+  uncertain?: boolean;
+  /** v2: set on an outcome appended by a later run's recovery, after reading the workspace. */
+  recovered?: { by_command: string; intent_at: string } | null;
+}
+
+/**
+ * v2: written (and fsynced) just before a build POST. Everything an outcome record needs is here,
+ * so a recovery can write the outcome the killed run could not.
+ */
+export interface JournalIntentRecord {
+  type: "intent";
+  v: number;
+  run_id: string;
+  /** Unique in the journal: "<run_id>/<n>". */
+  intent_id: string;
+  /** Wall-clock time just before the POST (ISO UTC). */
+  at: string;
+  action: "stop" | "start";
+  workspace: JournalWorkspaceRef;
+  category: string;
+  reasons: string[];
+  /** The workspace's latest build the action was planned (and re-checked) against. */
+  planned_build: { id: string; build_number: number };
   evidence: Record<string, unknown>;
 }
 
@@ -77,7 +124,12 @@ export interface JournalNoticeRecord {
   workspaces: { id: string; owner: string; name: string; window_start: string; due_at: string }[];
 }
 
-export type JournalRecord = JournalRunRecord | JournalWorkspaceRecord | JournalRunEndRecord | JournalNoticeRecord;
+export type JournalRecord = JournalRunRecord | JournalWorkspaceRecord | JournalIntentRecord | JournalRunEndRecord | JournalNoticeRecord;
+
+/** When a record was written (ms since the epoch; NaN for a record without a time). */
+export function recordTime(r: JournalRecord): number {
+  return Date.parse(r.type === "run" ? r.started_at : r.at);
+}
 
 /** `$XDG_STATE_HOME/coder-agents/<file>` (XDG_STATE_HOME defaults to ~/.local/state). */
 export function stateDir(env: Record<string, string | undefined>, home: string): string {
@@ -238,10 +290,19 @@ export interface JournalContents {
   missing: boolean;
 }
 
+const RECORD_TYPES = new Set(["run", "workspace", "intent", "run-end", "notice"]);
+
+/**
+ * A record this reader understands: a known type with a run id, version 1 or 2 (a record without
+ * `v` is taken as version 1). A record of a later version is not guessed at: it is skipped and
+ * counted like a damaged line, so an older tool never acts on a format it does not know.
+ */
 function isRecord(v: unknown): v is JournalRecord {
   if (typeof v !== "object" || v === null) return false;
   const r = v as Record<string, unknown>;
-  return (r.type === "run" || r.type === "workspace" || r.type === "run-end" || r.type === "notice") && typeof r.run_id === "string";
+  if (r.v !== undefined && !(typeof r.v === "number" && r.v >= 1 && r.v <= JOURNAL_VERSION)) return false;
+  if (r.type === "intent" && typeof r.intent_id !== "string") return false;
+  return typeof r.type === "string" && RECORD_TYPES.has(r.type) && typeof r.run_id === "string";
 }
 
 /** Reads every record, skipping (and counting) lines that do not parse. Throws on read errors other than ENOENT. */

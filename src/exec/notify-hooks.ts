@@ -1,8 +1,10 @@
 /**
  * Operations hooks around the stop engine: the run lock and the notifications
  *
- * - `guardedStops` wraps one engine run: takes the run lock (execute runs with something to do),
- *   runs the engine, releases the lock, then sends the run summary (execute runs that acted).
+ * - `guardedStops` wraps one engine run: takes the run lock (execute runs with something to do,
+ *   or with unanswered builds of earlier runs to verify), verifies those (write-ahead recovery,
+ *   src/exec/recovery.ts), runs the engine, releases the lock, then sends the run summary
+ *   (execute runs that acted).
  * - `warnUpcomingStops` sends the "stopping soon" warning for quiet-hours workspaces whose stop is
  *   due within `notifications.notification_threshold_minutes`, each workspace once per window:
  *   warnings are recorded in the journal as `notice` records and looked up there.
@@ -13,8 +15,9 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
 import { isoUtc } from "../output/format.js";
-import { Journal, journalPathFor, resolveConfiguredPath, scanJournalNewestFirst, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
+import { Journal, JOURNAL_VERSION, journalPathFor, recordTime, resolveConfiguredPath, scanJournalNewestFirst, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
 import { acquireRunLock, defaultLockDeps, RunLockedError, runLockPath, type RunLock } from "./lock.js";
+import { pendingIntents, recoverPendingIntents, recoverySince } from "./recovery.js";
 import {
   channelsOf,
   defaultNotifyDeps,
@@ -60,17 +63,28 @@ export async function notifyAfterRun(ctx: AppContext, command: string, run: Stop
   return results;
 }
 
+/** Whether the journal holds intents of earlier runs still to verify (read without the lock). */
+function hasPendingIntents(ctx: AppContext, journal: Journal | null | undefined): boolean {
+  try {
+    return pendingIntents(journal?.path ?? journalPathFor(ctx), recoverySince(ctx)).pending.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Runs `inner` (one stop-engine run) under the run lock when it would act, then sends the
- * summary. The notification results are set on the returned run as `notifications`.
+ * summary. The notification results are set on the returned run as `notifications`. An execute
+ * run first verifies, under the lock, the builds of earlier runs whose answer was never recorded
+ * (recoverPendingIntents); one with nothing to do takes the lock only when there are such builds.
  */
 export async function guardedStops(
   ctx: AppContext,
-  o: { command: string; execute: boolean; planned: number; journalPath?: string | null | undefined },
+  o: { command: string; execute: boolean; planned: number; journal?: Journal | null | undefined },
   inner: () => Promise<StopRun>,
 ): Promise<StopRun & { notifications: NotificationResult[] }> {
   let lock: RunLock | null = null;
-  if (o.execute && o.planned > 0) {
+  if (o.execute && (o.planned > 0 || hasPendingIntents(ctx, o.journal))) {
     const path = runLockPath(ctx);
     try {
       lock = acquireRunLock(path, o.command, defaultLockDeps((m) => ctx.logger.warn(m)));
@@ -83,6 +97,8 @@ export async function guardedStops(
   }
   let run: StopRun;
   try {
+    // Only under the lock: without it another run may be between an intent and its outcome.
+    if (lock) await recoverPendingIntents(ctx, { command: o.command, journal: o.journal });
     run = await inner();
   } finally {
     lock?.release();
@@ -113,11 +129,6 @@ export function warnedAlready(records: readonly JournalRecord[]): Set<string> {
     for (const w of r.workspaces) out.add(warnKey(w));
   }
   return out;
-}
-
-/** When a record was written (ISO), for reading the journal back only as far as needed. */
-function recordTime(r: JournalRecord): number {
-  return Date.parse(r.type === "run" ? r.started_at : r.at);
 }
 
 /**
@@ -194,7 +205,7 @@ export async function warnUpcomingStops(
   logFailures(ctx, results);
   const record: JournalNoticeRecord = {
     type: "notice",
-    v: 1,
+    v: JOURNAL_VERSION,
     run_id: `notice-${ctx.clock().toUTC().toFormat("yyyyMMdd'T'HHmmss'Z'")}`,
     at: ctx.clock().toUTC().toISO()!,
     kind: "warning",

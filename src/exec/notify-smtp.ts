@@ -1,14 +1,19 @@
 /**
- * A minimal SMTP client for notification mail: one plain-text UTF-8 message to a few
- * recipients. Implicit TLS (`secure`, usually port 465) or STARTTLS (`starttls`, required when
- * set: a relay that does not offer it is an error rather than a silent downgrade), AUTH PLAIN or
- * LOGIN. Credentials are never sent over an unencrypted connection to a non-loopback host.
- * The body is base64 encoded, so no line can be mistaken for the end of DATA.
+ * Notification mail over SMTP, sent with nodemailer: one plain-text UTF-8 message to a few
+ * recipients. nodemailer is imported only when a message is actually sent (email enabled), so a
+ * run without email never loads it.
+ *
+ * What the configuration means here:
+ * - `secure`: implicit TLS from the first byte (SMTPS, usually port 465).
+ * - `starttls` (without `secure`): STARTTLS is required (nodemailer `requireTLS`). A relay that does
+ *   not offer it is an error rather than a silent downgrade, and nothing (credentials least of all)
+ *   is sent in the clear. Replies received in the clear after the STARTTLS answer are discarded.
+ * - neither: a plain connection, never upgraded; credentials go over it only to a loopback relay.
+ * - certificates are checked (against `ca` when given), with the relay's host name as SNI.
+ * Non-ASCII display names and subjects are RFC 2047 encoded; the body is base64 UTF-8.
  */
-import { randomUUID } from "node:crypto";
-import { isIP, Socket, connect as netConnect } from "node:net";
+import { isIP } from "node:net";
 import { hostname as osHostname } from "node:os";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
 
 export interface SmtpOptions {
   host: string;
@@ -21,8 +26,9 @@ export interface SmtpOptions {
   password?: string;
   from: string;
   to: string[];
+  /** The whole conversation's deadline (and each connect/greeting/idle wait's). */
   timeoutMs: number;
-  /** Extra trusted CA certificates (PEM) for the relay; the system roots and NODE_EXTRA_CA_CERTS apply anyway. */
+  /** Trusted CA certificates (PEM) for the relay, instead of Node's default roots. */
   ca?: string | string[];
   /** The name this client announces in EHLO. */
   clientName?: string;
@@ -46,109 +52,31 @@ export class SmtpError extends Error {
   }
 }
 
-interface Reply {
-  code: number;
-  lines: string[];
-}
-
-/** Reads SMTP replies (possibly multi-line, `250-…` then `250 …`) from a socket. */
-class ReplyReader {
-  private buf = "";
-  private lines: string[] = [];
-  private waiter: { resolve: (r: Reply) => void; reject: (e: Error) => void } | null = null;
-  private failure: Error | null = null;
-  private detach: () => void = () => {};
-
-  attach(sock: Socket | TLSSocket): void {
-    this.detach();
-    // A new connection layer (after STARTTLS) starts clean: anything received before the
-    // handshake, complete lines included, was sent in the clear and may have been injected.
-    this.buf = "";
-    this.lines = [];
-    const onData = (d: Buffer) => {
-      this.buf += d.toString("utf8");
-      let i: number;
-      while ((i = this.buf.indexOf("\n")) >= 0) {
-        this.lines.push(this.buf.slice(0, i).replace(/\r$/, ""));
-        this.buf = this.buf.slice(i + 1);
-      }
-      this.pump();
-    };
-    const onError = (e: Error) => this.fail(e);
-    const onClose = () => this.fail(new SmtpError("the SMTP server closed the connection"));
-    sock.on("data", onData);
-    sock.on("error", onError);
-    sock.on("close", onClose);
-    this.detach = () => {
-      sock.off("data", onData);
-      sock.off("error", onError);
-      sock.off("close", onClose);
-    };
-  }
-
-  fail(e: Error): void {
-    this.failure ??= e;
-    const w = this.waiter;
-    this.waiter = null;
-    w?.reject(this.failure);
-  }
-
-  private pump(): void {
-    if (!this.waiter) return;
-    const end = this.lines.findIndex((l) => /^\d{3}(?: |$)/.test(l));
-    if (end < 0) return;
-    const lines = this.lines.splice(0, end + 1);
-    const w = this.waiter;
-    this.waiter = null;
-    w.resolve({ code: Number(lines[end]!.slice(0, 3)), lines: lines.map((l) => l.slice(4)) });
-  }
-
-  next(): Promise<Reply> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-      this.pump();
-    });
-  }
-
-  stop(): void {
-    this.detach();
-  }
-}
-
 /** Loopback hosts, where credentials may go over a plain connection. */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 }
 
-/** RFC 2047 encoded-word for a header value that is not plain ASCII. */
-export function encodeHeader(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x20-\x7e]*$/.test(value)) return value;
-  return `=?UTF-8?B?${Buffer.from(value, "utf8").toString("base64")}?=`;
+/** What nodemailer attaches to its errors. */
+interface NodemailerError extends Error {
+  code?: string;
+  command?: string;
+  response?: string;
 }
 
-/** The full RFC 5322 message: headers and a base64 UTF-8 text body, CRLF line ends. */
-export function buildMessage(o: Pick<SmtpOptions, "from" | "to">, m: MailMessage, messageId = `<${randomUUID()}@coder-agents>`): string {
-  const b64 = Buffer.from(m.text.replace(/\r?\n/g, "\r\n"), "utf8").toString("base64");
-  const body = b64.match(/.{1,76}/g)?.join("\r\n") ?? "";
-  const headers = [
-    `From: ${o.from}`,
-    `To: ${o.to.join(", ")}`,
-    `Subject: ${encodeHeader(m.subject.replace(/[\r\n]+/g, " "))}`,
-    `Date: ${m.date.toUTCString().replace("GMT", "+0000")}`,
-    `Message-ID: ${messageId}`,
-    "MIME-Version: 1.0",
-    "Content-Type: text/plain; charset=utf-8",
-    "Content-Transfer-Encoding: base64",
-    "Auto-Submitted: auto-generated",
-  ];
-  return `${headers.join("\r\n")}\r\n\r\n${body}\r\n`;
-}
-
-function angle(addr: string): string {
-  const m = /<([^>]+)>/.exec(addr);
-  return `<${(m ? m[1]! : addr).trim()}>`;
+/** nodemailer's error as one clear line that names the relay and, when there is one, its answer. */
+function describe(o: SmtpOptions, err: NodemailerError): SmtpError {
+  const where = `SMTP ${o.host}:${o.port}`;
+  const reply = typeof err.response === "string" ? err.response.replace(/\s+/g, " ").trim() : undefined;
+  if (err.command === "STARTTLS" && reply) {
+    return new SmtpError(
+      `${where} does not offer STARTTLS (it answered "${reply}"); nothing was sent. Set notifications.smtp.secure for implicit TLS, or starttls false for a trusted plain relay`,
+      reply,
+    );
+  }
+  if (err.code === "ETIMEDOUT") return new SmtpError(`${where}: no answer within ${Math.round(o.timeoutMs / 1000)}s`);
+  if (reply && err.command && err.command !== "CONN") return new SmtpError(`SMTP ${err.command}: ${reply}`, reply);
+  return new SmtpError(`${where}: ${err.message.replace(/^Error initiating TLS - /, "TLS failed: ")}`, reply);
 }
 
 /** Send one message; resolves when the server accepted it for delivery (250 after DATA). */
@@ -156,86 +84,57 @@ export async function sendMail(o: SmtpOptions, m: MailMessage): Promise<void> {
   if (!o.host) throw new SmtpError("notifications.smtp.host is empty");
   if (!o.from) throw new SmtpError("notifications.smtp.from is empty");
   if (o.to.length === 0) throw new SmtpError("notifications.smtp.to is empty");
-  const reader = new ReplyReader();
-  let sock: Socket | TLSSocket | undefined;
-  const tlsOpts = { servername: isIP(o.host) ? undefined : o.host, ...(o.ca ? { ca: o.ca } : {}) };
-  // Errors surface through the reader or the connect promise; this keeps a late one from
-  // becoming an uncaught exception after the conversation is over.
-  const quiet = (s: Socket | TLSSocket) => s.on("error", () => {});
-  const connected = new Promise<Socket | TLSSocket>((resolve, reject) => {
-    const s: Socket | TLSSocket = o.secure
-      ? tlsConnect({ host: o.host, port: o.port, ...tlsOpts }, () => resolve(s))
-      : netConnect({ host: o.host, port: o.port }, () => resolve(s));
-    s.once("error", reject);
-    quiet(s);
-    sock = s;
+  if (o.username && !o.password) {
+    throw new SmtpError("notifications.smtp.username is set but there is no password: set notifications.smtp.password_file (a file holding the password)");
+  }
+  const encrypted = o.secure || o.starttls;
+  if (o.username && !encrypted && !isLoopback(o.host)) {
+    throw new SmtpError(`refusing to send SMTP credentials to ${o.host} over an unencrypted connection (enable smtp.starttls or smtp.secure)`);
+  }
+  const { createTransport } = await import("nodemailer");
+  const transport = createTransport({
+    host: o.host,
+    port: o.port,
+    secure: o.secure,
+    requireTLS: !o.secure && o.starttls,
+    ignoreTLS: !o.secure && !o.starttls,
+    name: o.clientName ?? (osHostname() || "coder-agents"),
+    ...(o.username ? { auth: { user: o.username, pass: o.password ?? "" }, forceAuth: true } : {}),
+    tls: { rejectUnauthorized: true, ...(isIP(o.host) ? {} : { servername: o.host }), ...(o.ca ? { ca: o.ca } : {}) },
+    connectionTimeout: o.timeoutMs,
+    greetingTimeout: o.timeoutMs,
+    socketTimeout: o.timeoutMs,
+    logger: false,
+    debug: false,
+    disableFileAccess: true,
+    disableUrlAccess: true,
   });
-  const timer = setTimeout(() => {
-    const e = new SmtpError(`SMTP ${o.host}:${o.port}: no answer within ${Math.round(o.timeoutMs / 1000)}s`);
-    reader.fail(e);
-    sock?.destroy(e);
-  }, o.timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      transport.close();
+      reject(new SmtpError(`SMTP ${o.host}:${o.port}: no answer within ${Math.round(o.timeoutMs / 1000)}s`));
+    }, o.timeoutMs);
+  });
   try {
-    sock = await connected;
-    reader.attach(sock);
-    let current = sock;
-    const expect = async (what: string, ok: number[]): Promise<Reply> => {
-      const r = await reader.next();
-      if (!ok.includes(r.code)) throw new SmtpError(`SMTP ${what}: ${r.code} ${r.lines.join(" ")}`.trim(), `${r.code} ${r.lines.join(" ")}`);
-      return r;
-    };
-    const cmd = async (line: string, ok: number[], shown = line): Promise<Reply> => {
-      current.write(`${line}\r\n`);
-      return expect(shown, ok);
-    };
-    await expect("greeting", [220]);
-    const name = o.clientName ?? osHostname() ?? "coder-agents";
-    let caps = (await cmd(`EHLO ${name}`, [250])).lines.map((l) => l.toUpperCase());
-    let encrypted = o.secure;
-    if (!o.secure && o.starttls) {
-      if (!caps.some((c) => c.startsWith("STARTTLS"))) {
-        throw new SmtpError(
-          `SMTP ${o.host}:${o.port} does not offer STARTTLS; set notifications.smtp.secure for implicit TLS, or starttls false for a trusted plain relay`,
-        );
-      }
-      await cmd("STARTTLS", [220]);
-      reader.stop();
-      const plain = current;
-      current = await new Promise<TLSSocket>((resolve, reject) => {
-        const t = tlsConnect({ socket: plain as Socket, ...tlsOpts }, () => resolve(t));
-        t.once("error", reject);
-        quiet(t);
-      });
-      sock = current;
-      reader.attach(current);
-      encrypted = true;
-      caps = (await cmd(`EHLO ${name}`, [250])).lines.map((l) => l.toUpperCase());
-    }
-    if (o.username) {
-      if (!encrypted && !isLoopback(o.host)) {
-        throw new SmtpError(`refusing to send SMTP credentials to ${o.host} over an unencrypted connection (enable smtp.starttls or smtp.secure)`);
-      }
-      const auth = caps.find((c) => c.startsWith("AUTH")) ?? "";
-      const pass = o.password ?? "";
-      if (/\bPLAIN\b/.test(auth) || !/\bLOGIN\b/.test(auth)) {
-        const token = Buffer.from(`\0${o.username}\0${pass}`, "utf8").toString("base64");
-        await cmd(`AUTH PLAIN ${token}`, [235], "AUTH PLAIN");
-      } else {
-        await cmd("AUTH LOGIN", [334]);
-        await cmd(Buffer.from(o.username, "utf8").toString("base64"), [334], "AUTH LOGIN (username)");
-        await cmd(Buffer.from(pass, "utf8").toString("base64"), [235], "AUTH LOGIN (password)");
-      }
-    }
-    await cmd(`MAIL FROM:${angle(o.from)}`, [250]);
-    for (const to of o.to) await cmd(`RCPT TO:${angle(to)}`, [250, 251]);
-    await cmd("DATA", [354]);
-    current.write(buildMessage(o, m));
-    await cmd(".", [250], "end of DATA");
-    current.write("QUIT\r\n");
-    await reader.next().catch(() => undefined);
+    await Promise.race([
+      transport
+        .sendMail({
+          from: o.from,
+          to: o.to,
+          subject: m.subject.replace(/[\r\n]+/g, " "),
+          text: m.text.replace(/\r?\n/g, "\r\n"),
+          date: m.date,
+          textEncoding: "base64",
+          headers: { "Auto-Submitted": "auto-generated" },
+        })
+        .catch((err: unknown) => {
+          throw err instanceof SmtpError ? err : describe(o, err as NodemailerError);
+        }),
+      deadline,
+    ]);
   } finally {
     clearTimeout(timer);
-    reader.stop();
-    sock?.destroy();
+    transport.close();
   }
 }

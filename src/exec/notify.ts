@@ -12,6 +12,7 @@ import type { DateTime } from "luxon";
 import type { AgentsConfig } from "../config/schema.js";
 import { formatDuration, formatInstant } from "../output/format.js";
 import { sendMail, type SmtpOptions } from "./notify-smtp.js";
+import { defaultSleep, retry } from "../util/retry.js";
 import type { StopResult, StopRun } from "./types.js";
 
 export type NotificationsConfig = AgentsConfig["notifications"];
@@ -66,7 +67,7 @@ export function defaultNotifyDeps(timeoutMs: number, resolvePath: (p: string) =>
     },
     now: () => new Date(),
     timeoutMs,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    sleep: (ms) => defaultSleep(ms),
   };
 }
 
@@ -141,36 +142,36 @@ async function postWebhook(url: string, payload: unknown, deps: NotifyDeps): Pro
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error(`the webhook URL must be https:// (got ${parsed.protocol})`);
   const body = JSON.stringify(payload);
   // One retry on a network error, 429 or 5xx: a duplicate message is harmless, a lost one is not.
-  for (let attempt = 1; ; attempt++) {
-    let status: number;
-    let text = "";
-    let retryAfter: string | null = null;
-    try {
-      const res = await deps.fetch(url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body,
-        signal: AbortSignal.timeout(deps.timeoutMs),
-      });
-      status = res.status;
-      retryAfter = res.headers.get("retry-after");
-      text = await res.text().catch(() => "");
-    } catch (err) {
-      const e = err as Error;
-      const msg = e.name === "TimeoutError" ? `no answer within ${Math.round(deps.timeoutMs / 1000)}s` : describeNetworkError(e);
-      if (attempt < 2) {
-        await deps.sleep(1000);
-        continue;
+  await retry(
+    async () => {
+      let res: Awaited<ReturnType<WebhookFetch>>;
+      try {
+        res = await deps.fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body, signal: AbortSignal.timeout(deps.timeoutMs) });
+      } catch (err) {
+        const e = err as Error;
+        throw new WebhookError(e.name === "TimeoutError" ? `no answer within ${Math.round(deps.timeoutMs / 1000)}s` : describeNetworkError(e), true, 1000);
       }
-      throw new Error(msg);
-    }
-    if (status >= 200 && status < 300) return;
-    if (attempt < 2 && (status === 429 || status >= 500)) {
-      const wait = Math.min(5000, Math.max(1000, Number(retryAfter) * 1000 || 0));
-      await deps.sleep(wait);
-      continue;
-    }
-    throw new Error(`HTTP ${status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, " ").trim()}` : ""}`);
+      const retryAfter = res.headers.get("retry-after");
+      const text = await res.text().catch(() => "");
+      if (res.status >= 200 && res.status < 300) return;
+      throw new WebhookError(
+        `HTTP ${res.status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, " ").trim()}` : ""}`,
+        res.status === 429 || res.status >= 500,
+        Math.min(5000, Math.max(1000, Number(retryAfter) * 1000 || 0)),
+      );
+    },
+    { maxAttempts: 2, retryable: (e) => e instanceof WebhookError && e.retryable, delayMs: (e) => (e as WebhookError).waitMs, sleep: (ms) => deps.sleep(ms) },
+  );
+}
+
+/** A failed webhook delivery: whether another attempt may help, and after how long. */
+class WebhookError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly waitMs: number,
+  ) {
+    super(message);
   }
 }
 

@@ -11,7 +11,10 @@
  *    pending/running; otherwise POST the build. 409 → skipped "build already active"; 404/410 →
  *    skipped "deleted"; 400 on `reason` → once more without `reason` (older servers); 429 → wait
  *    Retry-After, once more. A POST is never retried blindly: after a network error or a 5xx the
- *    workspace is read again to find out whether the build was created.
+ *    workspace is read again to find out whether the build was created (the build numbered
+ *    right after the planned one, with our transition). A 502/503/504 is a proxy's answer, not
+ *    Coder's: like a lost connection, an unchanged workspace then proves nothing, and the outcome
+ *    is journaled `uncertain` so the next run reads it again (src/exec/recovery.ts).
  * 3. A failed action is an outcome (`failed` with Coder's error); the run goes on.
  * 4. SIGINT/SIGTERM: no new actions start; in-flight ones finish and are recorded; the rest are
  *    `skipped` "interrupted".
@@ -26,16 +29,20 @@
  * `would-stop`. The circuit breaker applies (a dry run shows what `--execute` would do, and that
  * would abort); the emergency-stop file does not (nothing would be changed).
  *
- * Every outcome is journaled (run, one record per workspace, run-end) when a journal is given.
+ * Every outcome is journaled (run, one record per workspace, run-end) when a journal is given;
+ * each POST is preceded by an `intent` record (write-ahead), which the outcome record names.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AppContext } from "../cli/context.js";
 import type { Workspace, WorkspaceBuild } from "../coder/schemas.js";
 import { CoderApiError, SafetyAbortError, UnreachableError } from "../errors.js";
+import { mapLimit } from "../util/concurrency.js";
+import { retry } from "../util/retry.js";
 import { workspaceEntry } from "../output/envelope.js";
-import { resolveConfiguredPath, stateDir, newRunId, type Journal, type JournalWorkspaceRecord } from "./journal.js";
+import { JOURNAL_VERSION, resolveConfiguredPath, stateDir, newRunId, type Journal, type JournalIntentRecord, type JournalWorkspaceRecord } from "./journal.js";
 import { guardedStops } from "./notify-hooks.js";
+import { describeBuild, judgeBuild } from "./recovery.js";
 import { TokenBucket } from "./rate.js";
 import type { StopCandidate, StopOutcome, StopResult, StopRun, StopSummary } from "./types.js";
 
@@ -130,7 +137,7 @@ export function checkCircuitBreaker(
 /** Runs the plan. Throws SafetyAbortError before acting; otherwise every candidate gets an outcome. */
 export async function executeStops(ctx: AppContext, candidates: readonly StopCandidate[], opts: StopEngineOptions): Promise<StopRun> {
   // The run lock (overlapping runs never act twice) and the run summary notification.
-  return guardedStops(ctx, { command: opts.command, execute: opts.execute, planned: candidates.length, journalPath: opts.journal?.path }, () =>
+  return guardedStops(ctx, { command: opts.command, execute: opts.execute, planned: candidates.length, journal: opts.journal }, () =>
     runStops(ctx, candidates, opts),
   );
 }
@@ -149,7 +156,7 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
   }
   journal?.append({
     type: "run",
-    v: 1,
+    v: JOURNAL_VERSION,
     run_id: runId,
     command: opts.command,
     mode,
@@ -160,12 +167,12 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
     planned: candidates.length,
   });
 
-  const record = (i: number, outcome: StopOutcome, error: string | null, buildId: string | null, observed?: Workspace) => {
+  const record = (i: number, outcome: StopOutcome, error: string | null, buildId: string | null, observed?: Workspace, wal: Wal = {}) => {
     const c = candidates[i]!;
     const at = ctx.clock().toUTC().toISO()!;
     const r: StopResult = workspaceEntry(c.workspace, { reasons: c.reasons, outcome, error, build_id: buildId, category: c.category, at });
     results[i] = r;
-    if (journal) journal.append(journalRecord(runId, transition, c, r, observed));
+    if (journal) journal.append({ ...journalRecord(runId, transition, c, r, observed), intent_id: wal.intentId ?? null, ...(wal.uncertain ? { uncertain: true } : {}) });
     // One line per action only with --verbose (the journal records every one); failures always.
     const log = outcome === "failed" ? "warn" : "debug";
     ctx.logger[log]({ run_id: runId, workspace: `${r.owner}/${r.name}`, outcome, error, build_id: buildId }, `${transition} ${outcome}`);
@@ -184,17 +191,30 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
     });
   } else {
     const bucket = new TokenBucket(opts.perMinute, { now: () => ctx.clock().toMillis(), sleep: (ms, s) => ctx.sleep(ms, s) });
-    const act = new Actor(ctx, bucket, transition, opts.buildReason ?? "cli");
+    // Write-ahead: the intent is on disk (fsynced) before its POST leaves.
+    let intents = 0;
+    const intend = (c: StopCandidate, current: Workspace): string => {
+      const intentId = `${runId}/${++intents}`;
+      journal?.append(intentRecord(runId, intentId, ctx.clock().toUTC().toISO()!, transition, c, current));
+      return intentId;
+    };
+    const act = new Actor(ctx, bucket, transition, opts.buildReason ?? "cli", intend);
     const batch = Math.max(1, opts.batchSize);
     const batches = Math.ceil(total / batch);
     for (let b = 0; b < batches; b++) {
       const idx = Array.from({ length: Math.min(batch, total - b * batch) }, (_v, k) => b * batch + k);
       if (ctx.signal.aborted) break;
-      await runLimited(idx, Math.max(1, opts.concurrency), async (i) => {
-        const o = await act.one(candidates[i]!);
-        record(i, o.outcome, o.error, o.buildId, o.observed);
-        finished();
-      });
+      // Once the run's signal aborts no new workspace starts; those never started are recorded as interrupted below.
+      await mapLimit(
+        idx,
+        opts.concurrency,
+        async (i) => {
+          const o = await act.one(candidates[i]!);
+          record(i, o.outcome, o.error, o.buildId, o.observed, o);
+          finished();
+        },
+        { signal: ctx.signal },
+      );
       const so = summarize(results.filter((r): r is StopResult => !!r));
       ctx.logger.debug(
         { run_id: runId, batch: b + 1, batches, succeeded: so.succeeded, skipped: so.skipped, failed: so.failed },
@@ -211,7 +231,7 @@ async function runStops(ctx: AppContext, candidates: readonly StopCandidate[], o
   const summary = summarize(final);
   journal?.append({
     type: "run-end",
-    v: 1,
+    v: JOURNAL_VERSION,
     run_id: runId,
     at: ctx.clock().toUTC().toISO()!,
     summary,
@@ -232,24 +252,22 @@ export function summarize(results: readonly StopResult[]): StopSummary {
   return s;
 }
 
-/** Like mapLimit, but a worker stops taking new items once the run's signal aborts. */
-async function runLimited(items: number[], limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = items[next++]!;
-      await fn(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/** The write-ahead part of an outcome: the intent it settles, and whether it is still uncertain. */
+interface Wal {
+  intentId?: string;
+  /** The answer was lost and no build was seen: the next run verifies it again. */
+  uncertain?: boolean;
 }
 
-interface ActOutcome {
+interface ActOutcome extends Wal {
   outcome: StopOutcome;
   error: string | null;
   buildId: string | null;
   observed?: Workspace;
 }
+
+/** Statuses a proxy or load balancer answers with on its own: the POST may have reached Coder. */
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
 
 const JOB_ACTIVE = new Set(["pending", "running", "canceling"]);
 /** Re-reads failing in a row with 5xx/429 (after retries) that halt the run as an outage. */
@@ -271,6 +289,8 @@ class Actor {
     private readonly bucket: TokenBucket,
     private readonly transition: "stop" | "start",
     private readonly reason: string,
+    /** Journals the intent of the POST about to be sent; returns its id. */
+    private readonly intend: (c: StopCandidate, current: Workspace) => string,
   ) {}
 
   private get expectedStatus(): string {
@@ -331,67 +351,84 @@ class Actor {
   }
 
   private async post(c: StopCandidate, current: Workspace): Promise<ActOutcome> {
+    const intentId = this.intend(c, current);
+    return { ...(await this.sendBuild(c, current)), intentId };
+  }
+
+  private async sendBuild(c: StopCandidate, current: Workspace): Promise<ActOutcome> {
     const { ctx } = this;
     const client = ctx.client();
     let withReason = true;
-    let rateLimitedOnce = false;
-    let reasonRetried = false;
-    for (;;) {
-      const body = withReason ? { transition: this.transition, reason: this.reason } : { transition: this.transition };
-      try {
-        const build = await client.createBuild(c.workspace.id, body);
-        return { outcome: this.done, error: null, buildId: build.id };
-      } catch (err) {
-        if (err instanceof CoderApiError) {
-          if (err.status === 409) return { outcome: "skipped", error: "build already active", buildId: null };
-          if (err.status === 404 || err.status === 410) return { outcome: "skipped", error: "deleted", buildId: null };
-          if (err.status === 400 && withReason && !reasonRetried && mentionsReason(err)) {
+    const send = () => client.createBuild(c.workspace.id, withReason ? { transition: this.transition, reason: this.reason } : { transition: this.transition });
+    let waitInterrupted = false;
+    try {
+      // 429 means the request was not processed: wait as told, then try once more.
+      const build = await retry(
+        async () => {
+          try {
+            return await send();
+          } catch (err) {
+            if (!(err instanceof CoderApiError && err.status === 400 && withReason && mentionsReason(err))) throw err;
             // Older servers do not know the `reason` field: once more without it.
             withReason = false;
-            reasonRetried = true;
-            continue;
+            return await send();
           }
-          if (err.status === 429 && !rateLimitedOnce) {
-            // 429 means the request was not processed: wait as told, then try once more.
-            rateLimitedOnce = true;
-            const wait = Math.min(err.retryAfterMs ?? 1000, 60_000);
-            ctx.logger.warn({ workspace: `${c.workspace.owner_name}/${c.workspace.name}`, wait_ms: wait }, "rate limited by Coder; waiting before one more try");
-            try {
-              await ctx.sleep(wait, ctx.signal);
-            } catch {
-              return { outcome: "skipped", error: `rate limited (429), then interrupted by ${ctx.interruptedBy() ?? "signal"}; not ${this.done}`, buildId: null };
-            }
-            continue;
-          }
-          if (err.status < 500) return { outcome: "failed", error: message(err), buildId: null };
-        }
-        // Network error or 5xx: the build may or may not exist. Look instead of retrying.
-        return this.verify(c, current, err);
+        },
+        {
+          maxAttempts: 2,
+          retryable: (err) => err instanceof CoderApiError && err.status === 429,
+          delayMs: (err) => Math.min((err as CoderApiError).retryAfterMs ?? 1000, 60_000),
+          sleep: (ms) =>
+            ctx.sleep(ms, ctx.signal).catch((e: unknown) => {
+              waitInterrupted = true;
+              throw e;
+            }),
+          onRetry: (_err, _n, wait) =>
+            ctx.logger.warn({ workspace: `${c.workspace.owner_name}/${c.workspace.name}`, wait_ms: wait }, "rate limited by Coder; waiting before one more try"),
+        },
+      );
+      return { outcome: this.done, error: null, buildId: build.id };
+    } catch (err) {
+      if (waitInterrupted) {
+        return { outcome: "skipped", error: `rate limited (429), then interrupted by ${ctx.interruptedBy() ?? "signal"}; not ${this.done}`, buildId: null };
       }
+      if (err instanceof CoderApiError) {
+        if (err.status === 409) return { outcome: "skipped", error: "build already active", buildId: null };
+        if (err.status === 404 || err.status === 410) return { outcome: "skipped", error: "deleted", buildId: null };
+        if (err.status < 500) return { outcome: "failed", error: message(err), buildId: null };
+      }
+      // Network error or 5xx: the build may or may not exist. Look instead of retrying.
+      return this.verify(c, current, err);
     }
   }
 
-  /** After an uncertain POST: did the build get created? */
+  /**
+   * After a POST whose answer was an error or never came: did the build get created? Decided by a
+   * read (see judgeBuild), never assumed. Coder's own 5xx means the request was handled, so an
+   * unchanged workspace then means no build. After a timeout, a lost connection or a proxy's
+   * 502/503/504 the request may still be on its way or in progress: an unchanged workspace
+   * proves nothing, and the outcome stays `uncertain` for the next run to verify.
+   */
   private async verify(c: StopCandidate, before: Workspace, postErr: unknown): Promise<ActOutcome> {
+    const answered = postErr instanceof CoderApiError && !GATEWAY_STATUSES.has(postErr.status);
     try {
-      const after = await this.ctx.client().getWorkspace(c.workspace.id, { detached: true });
-      const b = after.latest_build;
-      if (b.id !== before.latest_build.id && b.transition === this.transition) {
-        return { outcome: this.done, error: null, buildId: b.id, observed: after };
-      }
-      // A 5xx is Coder's answer: the request was handled. After a timeout or a lost connection the
-      // request may still be on its way or in progress, so an unchanged workspace proves nothing.
-      const answered = postErr instanceof CoderApiError;
-      const unchanged = answered
-        ? "the workspace is unchanged, so no build was created"
-        : `the workspace was unchanged when checked, but the ${this.transition} may still reach Coder: verify this workspace by hand`;
-      const state = b.id === before.latest_build.id ? unchanged : `latest build is now #${b.build_number} ${b.transition} ${b.status}`;
-      return { outcome: "failed", error: `${message(postErr)}; ${state}`, buildId: null, observed: after };
+      const client = this.ctx.client();
+      const after = await client.getWorkspace(c.workspace.id, { detached: true });
+      const verdict = await judgeBuild(client, after, before.latest_build, this.transition);
+      if (verdict.kind === "ours") return { outcome: this.done, error: null, buildId: verdict.build.id, observed: after };
+      const state =
+        verdict.kind === "other"
+          ? `latest build is now ${describeBuild(after.latest_build)}`
+          : answered
+            ? "the workspace is unchanged, so no build was created"
+            : `the workspace was unchanged when checked, but the ${this.transition} may still reach Coder: the next run checks it again (or verify this workspace by hand)`;
+      return { outcome: "failed", error: `${message(postErr)}; ${state}`, buildId: null, observed: after, uncertain: !answered && verdict.kind === "none" };
     } catch (err) {
       return {
         outcome: "failed",
-        error: `${message(postErr)}; checking whether the ${this.transition} was created also failed (${message(err)}): verify this workspace by hand`,
+        error: `${message(postErr)}; checking whether the ${this.transition} was created also failed (${message(err)}): the next run checks it again (or verify this workspace by hand)`,
         buildId: null,
+        uncertain: true,
       };
     }
   }
@@ -405,10 +442,11 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function journalRecord(runId: string, action: "stop" | "start", c: StopCandidate, r: StopResult, observed?: Workspace): JournalWorkspaceRecord {
+/** The planned build and the policy's evidence, as journaled with an intent and its outcome. */
+function plannedEvidence(c: StopCandidate): Record<string, unknown> {
   const w = c.workspace;
   const b = w.latest_build;
-  const evidence: Record<string, unknown> = {
+  return {
     status: b.status,
     build_id: b.id,
     build_number: b.build_number,
@@ -419,6 +457,27 @@ function journalRecord(runId: string, action: "stop" | "start", c: StopCandidate
     last_used_at: w.last_used_at,
     ...c.evidence,
   };
+}
+
+function intentRecord(runId: string, intentId: string, at: string, action: "stop" | "start", c: StopCandidate, current: Workspace): JournalIntentRecord {
+  const e = workspaceEntry(c.workspace);
+  return {
+    type: "intent",
+    v: JOURNAL_VERSION,
+    run_id: runId,
+    intent_id: intentId,
+    at,
+    action,
+    workspace: { id: e.id, owner: e.owner, name: e.name, template: e.template, organization: e.organization },
+    category: c.category,
+    reasons: c.reasons,
+    planned_build: { id: current.latest_build.id, build_number: current.latest_build.build_number },
+    evidence: plannedEvidence(c),
+  };
+}
+
+function journalRecord(runId: string, action: "stop" | "start", c: StopCandidate, r: StopResult, observed?: Workspace): JournalWorkspaceRecord {
+  const evidence = plannedEvidence(c);
   if (observed) {
     evidence.observed = {
       status: observed.latest_build.status,
@@ -430,7 +489,7 @@ function journalRecord(runId: string, action: "stop" | "start", c: StopCandidate
   }
   return {
     type: "workspace",
-    v: 1,
+    v: JOURNAL_VERSION,
     run_id: runId,
     at: r.at ?? new Date(0).toISOString(),
     action,

@@ -8,7 +8,7 @@ import { DateTime } from "luxon";
 import type { AppContext, Progress } from "../cli/context.js";
 import { autostopCommand } from "../commands/autostop.js";
 import { savingsReport } from "../commands/savings.js";
-import { mapLimit } from "../coder/client.js";
+import { mapLimit } from "../util/concurrency.js";
 import { CoderApiError } from "../errors.js";
 import { isValidZone } from "../domain/quiet-window.js";
 import { ttlMonitorCommand } from "../commands/ttl-monitor.js";

@@ -16,6 +16,17 @@ export interface FaultRule {
   count?: number;
   drop?: boolean;
   malformed?: boolean;
+  /**
+   * Carry the request out (e.g. create the build), then answer with `status`/`body` or `drop`
+   * instead of the real answer: a proxy in front of Coder that fails after Coder did the work.
+   */
+  applied?: boolean;
+  /**
+   * Carry the request out at once, but hold its answer back this many milliseconds (then send the
+   * real answer, or the rule's status/drop with `applied`): a client can be killed, or time out,
+   * while its request is in flight and already applied.
+   */
+  hold_ms?: number;
 }
 
 export interface FaultSettings {
@@ -32,7 +43,9 @@ export type FaultAction =
   | { kind: "none" }
   | { kind: "status"; status: number; body: unknown }
   | { kind: "drop" }
-  | { kind: "malformed" };
+  | { kind: "malformed" }
+  /** Handle the request, wait `holdMs`, then send the real answer (`replace` null) or the replacement. */
+  | { kind: "after"; holdMs: number; replace: { kind: "status"; status: number; body: unknown } | { kind: "drop" } | null };
 
 export const emptyFaults = (): FaultSettings => ({
   latency_ms: 0,
@@ -102,6 +115,10 @@ export class FaultInjector {
         if (rule.count <= 0) continue;
         rule.count--;
       }
+      if (rule.applied || rule.hold_ms !== undefined) {
+        const replace = !rule.applied ? null : rule.drop ? { kind: "drop" as const } : rule.status !== undefined ? { kind: "status" as const, status: rule.status, body: rule.body ?? UNAVAILABLE_BODY } : null;
+        return { kind: "after", holdMs: rule.hold_ms ?? 0, replace };
+      }
       if (rule.drop) return { kind: "drop" };
       if (rule.malformed) return { kind: "malformed" };
       return { kind: "status", status: rule.status ?? 503, body: rule.body ?? UNAVAILABLE_BODY };
@@ -118,11 +135,20 @@ export class FaultInjector {
 function validateRule(r: unknown): FaultRule {
   if (typeof r !== "object" || r === null) throw new Error("each rule must be an object");
   const rule = r as Record<string, unknown>;
-  const known = new Set(["method", "route", "path", "status", "body", "count", "drop", "malformed"]);
+  const known = new Set(["method", "route", "path", "status", "body", "count", "drop", "malformed", "applied", "hold_ms"]);
   for (const k of Object.keys(rule)) if (!known.has(k)) throw new Error(`rules: unknown key "${k}"`);
   if (rule["route"] === undefined && rule["path"] === undefined) throw new Error("a rule needs a route or a path");
   if (rule["status"] !== undefined && (typeof rule["status"] !== "number" || rule["status"] < 100 || rule["status"] > 599)) {
     throw new Error("rule status must be an HTTP status code");
+  }
+  if (rule["applied"] !== undefined && typeof rule["applied"] !== "boolean") throw new Error("rule applied must be a boolean");
+  if (rule["hold_ms"] !== undefined && (typeof rule["hold_ms"] !== "number" || !(rule["hold_ms"] >= 0) || rule["hold_ms"] > 600_000)) {
+    throw new Error("rule hold_ms must be a number between 0 and 600000");
+  }
+  if (rule["applied"] === true && rule["malformed"] === true) throw new Error("rule applied cannot be combined with malformed");
+  if (rule["applied"] === true && rule["status"] === undefined && rule["drop"] !== true) throw new Error("rule applied needs a status or drop to answer with");
+  if (rule["hold_ms"] !== undefined && rule["applied"] !== true && (rule["status"] !== undefined || rule["drop"] !== undefined || rule["malformed"] !== undefined)) {
+    throw new Error("rule hold_ms with a status, drop or malformed needs applied: true (the request is carried out first)");
   }
   return rule as FaultRule;
 }

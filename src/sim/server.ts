@@ -138,7 +138,18 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       return;
     }
     const malformed = fault.kind === "malformed";
-    const send = (reply: Reply, extra: Record<string, string> = {}) => sendJson(res, reply, { ...versionHeader, ...extra }, malformed);
+    const reply = (r: Reply, extra: Record<string, string> = {}) => sendJson(res, r, { ...versionHeader, ...extra }, malformed);
+    // An "after" fault: the request is carried out, then its answer is held back and/or replaced.
+    const send =
+      fault.kind !== "after"
+        ? reply
+        : async (r: Reply, extra: Record<string, string> = {}) => {
+            if (fault.holdMs > 0) await new Promise((done) => setTimeout(done, fault.holdMs));
+            if (res.destroyed || req.socket.destroyed) return;
+            if (fault.replace?.kind === "drop") req.socket.destroy();
+            else if (fault.replace) sendJson(res, { status: fault.replace.status, body: fault.replace.body }, versionHeader);
+            else await reply(r, extra);
+          };
 
     const route: ApiRoute | null = m.handler;
     // Enterprise-feature middlewares run before authentication in Coder.

@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readJournal } from "../../src/exec/journal.js";
@@ -122,5 +123,55 @@ describe("notifications (webhooks and SMTP) around quiet-hours stops", () => {
     expect(r.stderr).not.toContain("/broken");
     const late = await sim.workspace("alice/late");
     expect(late.builds.at(-1)).toMatchObject({ transition: "stop", reason: "cli" });
+  });
+});
+
+describe("the SMTP library is loaded only when a mail is sent", () => {
+  let sim: TestSim;
+  let smtp: TestSmtp;
+  let hook: TestWebhook;
+  beforeAll(async () => {
+    [sim, smtp, hook] = await Promise.all([startSim(scenario()), startSmtp(), startWebhook({})]);
+  });
+  afterAll(async () => {
+    await Promise.all([sim.close(), smtp.close(), hook.close()]);
+  });
+
+  /** Runs quiet-hours at 18:40 (a warning is due) with a module hook that records every import of nodemailer. */
+  async function run(emailEnabled: boolean): Promise<{ loaded: boolean; doc: Doc }> {
+    const dir = scratchDir();
+    const marker = join(dir, "nodemailer-imports");
+    const hooks = `import { appendFileSync } from "node:fs"; export async function resolve(s, c, n) { if (/nodemailer/.test(s)) appendFileSync(${JSON.stringify(marker)}, s + "\\n"); return n(s, c); }`;
+    const register = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    writeFileSync(join(dir, "hooks.mjs"), register);
+    const cfg = writeConfig(dir, {
+      quiet_hours: { start_time: "18:00", end_time: "08:00", timezone: "Europe/London", grace_period_hours: 1 },
+      notifications: {
+        slack_webhook: `${hook.url}/slack`,
+        email_enabled: emailEnabled,
+        notification_threshold_minutes: 30,
+        smtp: { host: "127.0.0.1", port: smtp.port, starttls: false, from: "coder-agents@example.com", to: ["ops@example.com"] },
+      },
+      journal: { path: join(dir, "journal.ndjson") },
+    });
+    const r = await runCli(["quiet-hours", "--execute", "--json", "--url", sim.url, "--config", cfg, "--now", "2026-01-05T18:40:00Z"], {
+      env: { CODER_SESSION_TOKEN: sim.ownerToken, NODE_OPTIONS: `--import ${join(dir, "hooks.mjs")}` },
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    return { loaded: existsSync(marker), doc: r.json<Doc>() };
+  }
+
+  it("a run without email never imports nodemailer; a run that mails does", async () => {
+    const without = await run(false);
+    expect(without.doc.notifications.map((n) => [n.channel, n.ok])).toEqual([["slack", true]]);
+    expect(without.loaded).toBe(false);
+    const withEmail = await run(true);
+    expect(withEmail.doc.notifications.map((n) => [n.channel, n.ok])).toEqual([
+      ["slack", true],
+      ["email", true],
+    ]);
+    expect(withEmail.loaded).toBe(true);
+    expect(smtp.messages).toHaveLength(1);
   });
 });

@@ -249,7 +249,13 @@ describe("quiet-hours against the simulator (Europe/London 18:00–08:00, grace 
     expect(journal).not.toContain(sim.ownerToken);
     const recs = journal.trim().split("\n").map((l) => JSON.parse(l) as Doc);
     const mine = recs.filter((x) => x.run_id === doc.run_id);
-    expect(mine.map((x) => x.type)).toEqual(["run", "workspace", "workspace", "workspace", "run-end"]);
+    // Write-ahead: each stop's intent is journaled before its POST; the outcome names it.
+    expect(mine.map((x) => x.type).filter((t) => t !== "intent")).toEqual(["run", "workspace", "workspace", "workspace", "run-end"]);
+    const intentIds = mine.filter((x) => x.type === "intent").map((x) => x.intent_id);
+    expect(intentIds).toHaveLength(3);
+    for (const o of mine.filter((x) => x.type === "workspace")) {
+      expect(mine.findIndex((x) => x.type === "intent" && x.intent_id === o.intent_id)).toBeLessThan(mine.indexOf(o));
+    }
     expect(mine[0]).toMatchObject({ command: "quiet-hours", mode: "execute", now: "2026-01-05T19:30:00.000Z" });
     expect(mine.filter((x) => x.type === "workspace").every((x) => x.outcome === "stopped" && typeof x.build_id === "string")).toBe(true);
   });

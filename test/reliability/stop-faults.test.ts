@@ -11,7 +11,9 @@ import { envelopeSchema } from "../../src/output/schema.js";
 import { quietHoursExecuteDataSchema } from "../../src/output/schemas/quiet-hours.js";
 import { startSim, type TestSim } from "../support/sim.js";
 import {
+  addDue,
   assertJournalCovers,
+  buildsPath,
   cli,
   dueScenario,
   journalRecords,
@@ -37,14 +39,6 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function addDue(...names: string[]): Promise<Record<string, string>> {
-  for (const name of names) await sim.addWorkspace({ name, owner: "alice", template: "python-dev", started_at: "2026-01-05T09:00:00Z" });
-  const ids: Record<string, string> = {};
-  for (const w of (await sim.state()).workspaces) ids[w.name] = w.id;
-  return ids;
-}
-
-const buildsPath = (id: string) => `/api/v2/workspaces/${id}/builds`;
 const outcomes = (stdout: string) =>
   executeDoc
     .parse(JSON.parse(stdout))
@@ -53,7 +47,7 @@ const outcomes = (stdout: string) =>
 
 describe("timeouts", () => {
   it("latency beyond http.timeout_seconds: exit 3 saying it timed out, and no stop", async () => {
-    await addDue("t1", "t2");
+    await addDue(sim, "t1", "t2");
     const cfg = reliabilityConfig(dir, { http: { timeout_seconds: 0.3 } }, "timeout.json");
     await sim.resetStats();
     await sim.setFaults({ latency_ms: 1000 });
@@ -74,7 +68,7 @@ describe("timeouts", () => {
   });
 
   it("a stop slower than the timeout: reported failed and to be checked by hand, never POSTed twice", async () => {
-    const ids = await addDue("s1", "s2");
+    const ids = await addDue(sim, "s1", "s2");
     const cfg = reliabilityConfig(dir, { http: { timeout_seconds: 0.3 } }, "slow-stop.json");
     // s1's stop reaches Coder 1 s late: the CLI has given up on it (and checked) by then.
     const proxy = await startFaultProxy(sim.url, (q): ProxyAction => (q.method === "POST" && q.path === buildsPath(ids.s1!) ? { kind: "delay", ms: 1000 } : { kind: "pass" }));
@@ -105,7 +99,7 @@ describe("timeouts", () => {
 
 describe("dropped connections", () => {
   it("on reads: retried, each workspace stopped once, exit 0", async () => {
-    await addDue("d1", "d2", "d3");
+    await addDue(sim, "d1", "d2", "d3");
     const cfg = reliabilityConfig(dir, {}, "drop-reads.json");
     await sim.resetStats();
     await sim.setFaults({ drop_rate: 0.2, methods: ["GET"], rules: [{ method: "GET", path: "/api/v2/workspaces", drop: true, count: 1 }] });
@@ -120,7 +114,7 @@ describe("dropped connections", () => {
   });
 
   it("a stop POST dropped before Coder acted: failed, not retried, the workspace still running; exit 5", async () => {
-    const ids = await addDue("p1", "p2");
+    const ids = await addDue(sim, "p1", "p2");
     const cfg = reliabilityConfig(dir, {}, "drop-post.json");
     await sim.resetStats();
     await sim.setFaults({ rules: [{ method: "POST", path: buildsPath(ids.p1!), drop: true }] });
@@ -146,7 +140,7 @@ describe("dropped connections", () => {
   });
 
   it("a stop Coder applied but whose answer was lost: verified by reading the workspace, recorded as stopped, exit 0", async () => {
-    const ids = await addDue("v1", "v2");
+    const ids = await addDue(sim, "v1", "v2");
     const cfg = reliabilityConfig(dir, {}, "lost-answer.json");
     const proxy = await startFaultProxy(sim.url, (q): ProxyAction =>
       q.method === "POST" && q.path === buildsPath(ids.v1!) ? { kind: "forward-then-drop" } : { kind: "pass" },
@@ -178,7 +172,7 @@ describe("429 storms", () => {
   });
 
   it("with Retry-After: the run waits as told and completes; each stop POSTed once to Coder", async () => {
-    const ids = await addDue("r1", "r2", "r3");
+    const ids = await addDue(sim, "r1", "r2", "r3");
     const cfg = reliabilityConfig(dir, {}, "storm.json");
     const mine = new Set(["r1", "r2", "r3"].map((n) => buildsPath(ids[n]!)));
     // The listing is refused twice, and every stop once.
@@ -204,7 +198,7 @@ describe("429 storms", () => {
   });
 
   it("a storm longer than the one extra try: that stop fails with Coder's 429, the others go on; exit 5", async () => {
-    const ids = await addDue("q1", "q2");
+    const ids = await addDue(sim, "q1", "q2");
     const cfg = reliabilityConfig(dir, {}, "storm-long.json");
     const proxy = await startFaultProxy(sim.url, (q): ProxyAction => (q.method === "POST" && q.path === buildsPath(ids.q1!) ? tooMany() : { kind: "pass" }));
     try {

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { readJournal, type JournalWorkspaceRecord } from "../../src/exec/journal.js";
 import { runCli, scratchDir, writeConfig, type CliOptions, type CliResult } from "../support/cli.js";
-import type { SimState } from "../support/sim.js";
+import type { SimState, TestSim } from "../support/sim.js";
 
 /** Monday 2026-01-05 19:30 GMT: inside 18:00–08:00 Europe/London, the 1 h grace is over. */
 export const NOW = "2026-01-05T19:30:00Z";
@@ -52,6 +52,17 @@ export function reliabilityConfig(dir: string, extra: Record<string, Record<stri
 export function cli(url: string, config: string, args: string[], opts: CliOptions & { cwd: string }): Promise<CliResult> {
   return runCli(["--url", url, "--config", config, "--now", NOW, ...args], { timeoutMs: 45_000, ...opts, env: { CODER_SESSION_TOKEN: "owner-token", ...opts.env } });
 }
+
+/** Adds running workspaces of alice, due for their stop at NOW; returns every workspace's id by name. */
+export async function addDue(sim: TestSim, ...names: string[]): Promise<Record<string, string>> {
+  for (const name of names) await sim.addWorkspace({ name, owner: "alice", template: "python-dev", started_at: "2026-01-05T09:00:00Z" });
+  const ids: Record<string, string> = {};
+  for (const w of (await sim.state()).workspaces) ids[w.name] = w.id;
+  return ids;
+}
+
+/** The builds endpoint of one workspace (what fault rules and proxies match on). */
+export const buildsPath = (id: string) => `/api/v2/workspaces/${id}/builds`;
 
 /** Stop builds per "owner/name", counting only those this tool created (reason cli). */
 export function stopBuilds(state: SimState): Map<string, number> {

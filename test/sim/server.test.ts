@@ -413,6 +413,46 @@ describe("licensing, rate limit, faults, clock", () => {
     }
   });
 
+  it("fault rules that carry the request out first: hold_ms delays the real answer, applied replaces it", async () => {
+    const sim = await startSim(miniScenario({ workspaces: [{ name: "dev", owner: "alice", template: "python-dev" }] }), { buildDelayMs: 10 });
+    try {
+      const ws = await sim.workspace("alice/dev");
+      const path = `/api/v2/workspaces/${ws.id}/builds`;
+      const post = (transition: string) => sim.api(path, { method: "POST", body: JSON.stringify({ transition }), headers: { "Content-Type": "application/json" } });
+      const settle = async (status: string) => {
+        for (let i = 0; i < 100 && (await sim.workspace("alice/dev")).status !== status; i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      // hold_ms: the build exists while its answer is still held back; then the real 201 arrives.
+      await sim.setFaults({ rules: [{ method: "POST", path, hold_ms: 400, count: 1 }] });
+      const held = post("stop");
+      await new Promise((r) => setTimeout(r, 150));
+      const during = await sim.workspace("alice/dev");
+      expect(during.builds.at(-1)).toMatchObject({ transition: "stop", build_number: ws.build_number + 1 });
+      const answer = await held;
+      expect(answer.status).toBe(201);
+      expect((await json<{ build_number: number }>(answer)).build_number).toBe(ws.build_number + 1);
+      await settle("stopped");
+      // applied + status: the build is made, the answer is the proxy's 502.
+      await sim.setFaults({ rules: [{ method: "POST", path, applied: true, status: 502, body: { message: "Bad Gateway" }, count: 1 }] });
+      const bad = await post("start");
+      expect(bad.status).toBe(502);
+      expect(await json<ErrBody>(bad)).toEqual({ message: "Bad Gateway" });
+      expect((await sim.workspace("alice/dev")).builds.at(-1)).toMatchObject({ transition: "start", build_number: ws.build_number + 2 });
+      await settle("running");
+      // applied + drop: the build is made, the connection cut.
+      await sim.setFaults({ rules: [{ method: "POST", path, applied: true, drop: true, count: 1 }] });
+      await expect(post("stop")).rejects.toThrow();
+      expect((await sim.workspace("alice/dev")).builds.at(-1)).toMatchObject({ transition: "stop", build_number: ws.build_number + 3 });
+      // Contradictions are refused.
+      for (const rule of [{ path, applied: true }, { path, hold_ms: 10, status: 502 }, { path, applied: true, malformed: true, status: 502 }, { path, hold_ms: -1 }]) {
+        const r = await fetch(`${sim.url}/__sim/faults`, { method: "POST", body: JSON.stringify({ rules: [rule] }) });
+        expect(r.status, JSON.stringify(rule)).toBe(400);
+      }
+    } finally {
+      await sim.close();
+    }
+  });
+
   it("clock: starts at the scenario clock, can be set and frozen; quiet-hours next follows it", async () => {
     const sim = await startSim(miniScenario(), { frozenClock: true });
     try {

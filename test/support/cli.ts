@@ -41,7 +41,14 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   /** Kill with this signal after `afterMs` (always spawns: signals need a process). */
-  kill?: { signal: NodeJS.Signals; afterMs?: number; whenStdoutMatches?: RegExp; whenStderrMatches?: RegExp };
+  kill?: {
+    signal: NodeJS.Signals;
+    afterMs?: number;
+    whenStdoutMatches?: RegExp;
+    whenStderrMatches?: RegExp;
+    /** Polled every 20 ms while the CLI runs: kill once it returns true (e.g. a file or the simulator's state shows a request in flight). */
+    when?: () => boolean | Promise<boolean>;
+  };
   timeoutMs?: number;
   /** Spawn the built binary instead of running in-process. */
   spawn?: boolean;
@@ -183,6 +190,21 @@ export function runBin(args: string[], opts: CliOptions = {}): Promise<CliResult
       if (opts.kill?.whenStderrMatches?.test(stderr)) doKill();
     });
     if (opts.kill?.afterMs !== undefined) setTimeout(doKill, opts.kill.afterMs);
+    const when = opts.kill?.when;
+    let poll: NodeJS.Timeout | null = null;
+    if (when) {
+      let checking = false;
+      poll = setInterval(() => {
+        if (checking || killed) return;
+        checking = true;
+        Promise.resolve(when())
+          .then((yes) => {
+            if (yes) doKill();
+          })
+          .catch(() => undefined)
+          .finally(() => (checking = false));
+      }, 20);
+    }
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`CLI timed out: coder-agents ${args.join(" ")}\nstdout: ${stdout}\nstderr: ${stderr}`));
@@ -190,6 +212,7 @@ export function runBin(args: string[], opts: CliOptions = {}): Promise<CliResult
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      if (poll) clearInterval(poll);
       resolvePromise(result(code, signal, stdout, stderr));
     });
   });

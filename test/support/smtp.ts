@@ -7,7 +7,7 @@
  *   expect(smtp.messages[0]!.subject).toContain("quiet hours");
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { TLSSocket } from "node:tls";
+import { createServer as createTlsServer, TLSSocket } from "node:tls";
 
 /**
  * A self-signed certificate for localhost / 127.0.0.1, for tests only, valid from 2000-01-01 to
@@ -39,6 +39,8 @@ export interface ReceivedMail {
   raw: string;
   /** Decoded Subject header. */
   subject: string;
+  /** Every header, unfolded and decoded, by lower-case name. */
+  headers: Record<string, string>;
   /** Decoded body text. */
   text: string;
   tls: boolean;
@@ -48,6 +50,8 @@ export interface ReceivedMail {
 export interface SmtpServerOptions {
   /** Offer STARTTLS. */
   starttls?: boolean;
+  /** Speak TLS from the first byte (SMTPS, what `smtp.secure` connects to). */
+  implicitTls?: boolean;
   /** Require AUTH with these credentials before MAIL. */
   auth?: { user: string; pass: string };
   /** Answer MAIL FROM with this error reply, e.g. "451 try later". */
@@ -67,29 +71,47 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
+/** RFC 2047 encoded words (B or Q, UTF-8), adjacent ones joined, decoded to text. */
 function decodeHeader(v: string): string {
-  return v.replace(/=\?UTF-8\?B\?([^?]*)\?=/gi, (_m, b64: string) => Buffer.from(b64, "base64").toString("utf8"));
+  return v
+    .replace(/(=\?[^?]+\?[BQ]\?[^?]*\?=)\s+(?==\?[^?]+\?[BQ]\?)/gi, "$1")
+    .replace(/=\?([^?]+)\?([BQ])\?([^?]*)\?=/gi, (_m, _charset: string, enc: string, data: string) =>
+      enc.toUpperCase() === "B"
+        ? Buffer.from(data, "base64").toString("utf8")
+        : Buffer.from(data.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8"),
+    );
 }
 
-function parseMail(raw: string): { subject: string; text: string } {
+function parseMail(raw: string): { subject: string; text: string; headers: Record<string, string> } {
   const split = raw.indexOf("\r\n\r\n");
-  const head = raw.slice(0, split);
+  // Unfold continuation lines (CRLF + white space) before reading each header.
+  const head = raw.slice(0, split).replace(/\r\n(?=[ \t])/g, "");
   const body = raw.slice(split + 4);
-  const subject = decodeHeader(/^Subject: (.*)$/im.exec(head)?.[1] ?? "");
-  const text = /Content-Transfer-Encoding: base64/i.test(head) ? Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8") : body;
-  return { subject, text };
+  const headers: Record<string, string> = {};
+  for (const line of head.split("\r\n")) {
+    const i = line.indexOf(":");
+    if (i > 0) headers[line.slice(0, i).toLowerCase()] = decodeHeader(line.slice(i + 1).trim());
+  }
+  const cte = (headers["content-transfer-encoding"] ?? "").toLowerCase();
+  const text =
+    cte === "base64"
+      ? Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8")
+      : cte === "quoted-printable"
+        ? Buffer.from(body.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8")
+        : body;
+  return { subject: headers.subject ?? "", text, headers };
 }
 
 export async function startSmtp(opts: SmtpServerOptions = {}): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
   const commands: string[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((raw) => {
+  const onConnection = (raw: Socket) => {
     sockets.add(raw);
     raw.on("close", () => sockets.delete(raw));
     raw.on("error", () => {});
     let sock: Socket = raw;
-    let tls = false;
+    let tls = raw instanceof TLSSocket;
     let authUser: string | null = null;
     let from = "";
     let to: string[] = [];
@@ -186,7 +208,10 @@ export async function startSmtp(opts: SmtpServerOptions = {}): Promise<TestSmtp>
     };
     raw.on("data", onData);
     send("220 localhost ESMTP test");
-  });
+  };
+  const server: Server = opts.implicitTls
+    ? createTlsServer({ key: TEST_TLS_KEY, cert: TEST_TLS_CERT }, onConnection).on("tlsClientError", () => {})
+    : createServer(onConnection);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;

@@ -2,12 +2,17 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { JsonLimitError, JsonListStream, MalformedJsonError } from "../../src/coder/json-list-stream.js";
 
-function parseInChunks(text: string, key: string, cuts: number[]): { items: unknown[]; envelope: unknown } {
+function parseInChunks(text: string, key: string, cuts: number[], omit: readonly (readonly string[])[] = []): { items: unknown[]; envelope: unknown } {
   const items: unknown[] = [];
-  const p = new JsonListStream(key, (v, i) => {
-    expect(i).toBe(items.length);
-    items.push(v);
-  });
+  const p = new JsonListStream(
+    key,
+    (v, i) => {
+      expect(i).toBe(items.length);
+      items.push(v);
+    },
+    undefined,
+    omit,
+  );
   let at = 0;
   for (const c of [...cuts].sort((a, b) => a - b)) {
     p.push(text.slice(at, c));
@@ -94,5 +99,53 @@ describe("JsonListStream limits", () => {
     expect(() => feed(`{"workspaces":[{"a":[[[1]]]}],"count":1}`)).toThrow(JsonLimitError);
     expect(() => feed(`{"workspaces":[{"a":"${"x".repeat(200)}"}],"count":1}`)).toThrow(/workspaces\[0\] is longer than 100 characters/);
     expect(() => feed(`{"workspaces":[],"count":1,"x":"${"y".repeat(100)}"}`)).toThrow(/outside "workspaces" is longer than 50 characters/);
+  });
+});
+
+describe("JsonListStream omit (projection while streaming)", () => {
+  const OMIT = [["latest_build", "resources"]] as const;
+  const ws = (i: number) => ({
+    id: `w${i}`,
+    resources: [{ keep: "a top-level resources member is not on the path" }],
+    latest_build: {
+      id: `b${i}`,
+      resources: [{ agents: [{ scripts: [{ script: 'echo "]}[{" \\ done\n'.repeat(i + 1) }] }], name: "main" }],
+      status: "running",
+      nested: { resources: ["deeper: not on the path"] },
+    },
+    tags: [{ latest_build: { resources: ["inside an array: not on the path"] } }],
+  });
+  const doc = { workspaces: [ws(0), ws(1), ws(2), { id: "w3", latest_build: { resources: null, status: "stopped" } }], count: 4 };
+  const projected = doc.workspaces.map((w) =>
+    "nested" in w.latest_build ? { ...w, latest_build: { ...w.latest_build, resources: [] } } : w,
+  );
+
+  const parseOmitting = (text: string, cuts: number[]) => parseInChunks(text, "workspaces", cuts, OMIT);
+
+  it("replaces the value at the path with an empty one and keeps everything else", () => {
+    const { items, envelope } = parseOmitting(JSON.stringify(doc), []);
+    expect(items).toEqual(projected);
+    expect((items[0] as { latest_build: { resources: unknown[] } }).latest_build.resources).toEqual([]);
+    // A value at the path that is not an object or array is left as it is.
+    expect((items[3] as { latest_build: { resources: unknown } }).latest_build.resources).toBeNull();
+    expect(envelope).toEqual({ workspaces: [], count: 4 });
+  });
+
+  it("gives the same projection however the body is cut into chunks", () => {
+    const text = JSON.stringify(doc, null, 1);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: text.length }), { maxLength: 16 }), (cuts) => {
+        expect(parseOmitting(text, cuts).items).toEqual(projected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("still refuses a body that ends inside an omitted value", () => {
+    const text = JSON.stringify(doc);
+    const cut = text.indexOf("echo");
+    const p = new JsonListStream("workspaces", () => {}, undefined, OMIT);
+    p.push(text.slice(0, cut));
+    expect(() => p.end()).toThrow(MalformedJsonError);
   });
 });

@@ -14,7 +14,7 @@ import {
   type NotificationsConfig,
   type NotifyDeps,
 } from "../../src/exec/notify.js";
-import { buildMessage, encodeHeader, isLoopback, sendMail, SmtpError } from "../../src/exec/notify-smtp.js";
+import { isLoopback, sendMail, SmtpError } from "../../src/exec/notify-smtp.js";
 import type { StopResult } from "../../src/exec/types.js";
 import { startSmtp, TEST_TLS_CERT, type TestSmtp } from "../support/smtp.js";
 import { payloadText, startWebhook, type TestWebhook } from "../support/webhook.js";
@@ -168,8 +168,8 @@ describe("SMTP", () => {
       expect(mitm.messages).toHaveLength(1);
       expect(mitm.messages[0]!.tls).toBe(true);
       expect(mitm.messages[0]!.authUser).toBe("bot");
-      // Every reply was matched to its own command: EHLO twice, then AUTH, MAIL, RCPT×2, DATA.
-      expect(mitm.commands.map((c) => c.split(" ")[0])).toEqual(["EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"]);
+      // Every reply was matched to its own command: EHLO twice, then AUTH, MAIL, RCPT×2, DATA (a QUIT may follow).
+      expect(mitm.commands.map((c) => c.split(" ")[0]).slice(0, 8)).toEqual(["EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "RCPT", "DATA"]);
     } finally {
       await mitm.close();
     }
@@ -219,11 +219,82 @@ describe("SMTP", () => {
     expect(noPw[0]!.error).toMatch(/notifications\.smtp\.password_file \/nope: cannot be read \(ENOENT\)/);
   });
 
-  it("encodes headers and base64 bodies so no line can end DATA", () => {
-    expect(encodeHeader("plain")).toBe("plain");
-    expect(encodeHeader("⏰")).toBe("=?UTF-8?B?4o+w?=");
-    const raw = buildMessage({ from: "a@x", to: ["b@x"] }, { subject: "s", text: ".\n.", date: new Date(0) }, "<id@x>");
-    expect(raw.split("\r\n").some((l) => l === ".")).toBe(false);
-    expect(raw).toContain("Message-ID: <id@x>");
+  it("encodes non-ASCII display names and subjects: the raw message decodes to the same text", async () => {
+    const subject = "🛑 coder-agents quiet-hours — 3 stopped, Zoë’s dev included";
+    const from = "Zoë Ångström <zoe@example.com>";
+    await sendMail({ ...base, port: tls.port, starttls: true, username: "bot", password: "s3cret", ca: TEST_TLS_CERT, from }, { ...msg, subject, text: ".\n..\nÅngström — done" });
+    const m = tls.messages.at(-1)!;
+    // Nothing but ASCII on the wire in the headers: the names travel as RFC 2047 encoded words.
+    const head = m.raw.slice(0, m.raw.indexOf("\r\n\r\n"));
+    expect(/^[\x20-\x7e\r\n\t]*$/.test(head)).toBe(true);
+    expect(head).toMatch(/=\?UTF-8\?[BQ]\?/i);
+    expect(m.subject).toBe(subject);
+    expect(m.headers.from).toBe("Zoë Ångström <zoe@example.com>");
+    expect(m.from).toBe("zoe@example.com");
+    expect(m.headers["auto-submitted"]).toBe("auto-generated");
+    // Lines of dots are data, not the end of DATA.
+    expect(m.text).toBe(".\r\n..\r\nÅngström — done");
+    // The same for a plain-ASCII body (sent as 7bit, dot-stuffed on the wire).
+    await sendMail({ ...base, port: tls.port, starttls: true, username: "bot", password: "s3cret", ca: TEST_TLS_CERT }, { ...msg, text: ".\n..\nend" });
+    expect(tls.messages.at(-1)!.text).toBe(".\r\n..\r\nend\r\n");
+  });
+
+  it("STARTTLS required but not offered: fails with a clear reason before any credential or message is sent", async () => {
+    const before = plain.commands.length;
+    const sent = plain.messages.length;
+    const err = await sendMail({ ...base, port: plain.port, starttls: true, username: "bot", password: "pw" }, msg).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SmtpError);
+    expect((err as Error).message).toMatch(new RegExp(`^SMTP 127\\.0\\.0\\.1:${plain.port} does not offer STARTTLS .*nothing was sent`));
+    const cmds = plain.commands.slice(before).map((c) => c.split(" ")[0]);
+    expect(cmds).toContain("STARTTLS");
+    expect(cmds).not.toContain("AUTH");
+    expect(cmds).not.toContain("MAIL");
+    expect(plain.commands.slice(before).join("\n")).not.toContain(Buffer.from("\0bot\0pw").toString("base64"));
+    expect(plain.messages).toHaveLength(sent);
+    // Through deliver(): a failed notification with that reason, not an exception.
+    const res = await deliver(
+      cfg({ email_enabled: true }, { host: "127.0.0.1", port: plain.port, starttls: true, username: "bot", password_file: "/pw", from: "a@x", to: ["b@x"] }),
+      { kind: "summary", title: "t", lines: [] },
+      deps({ readFile: () => "pw\n" }),
+    );
+    expect(res).toEqual([{ channel: "email", kind: "summary", ok: false, target: "b@x", error: expect.stringMatching(/does not offer STARTTLS/) }]);
+    expect(plain.commands.slice(before).map((c) => c.split(" ")[0])).not.toContain("AUTH");
+  });
+
+  it("a username without a password is a clear configuration error, before connecting", async () => {
+    await expect(sendMail({ ...base, port: plain.port, starttls: false, username: "bot" }, msg)).rejects.toThrow(
+      "notifications.smtp.username is set but there is no password: set notifications.smtp.password_file (a file holding the password)",
+    );
+  });
+
+  it("refuses credentials over a plain connection to a relay that is not loopback, before connecting", async () => {
+    await expect(sendMail({ ...base, host: "smtp.invalid", port: 25, starttls: false, username: "bot", password: "pw" }, msg)).rejects.toThrow(
+      "refusing to send SMTP credentials to smtp.invalid over an unencrypted connection (enable smtp.starttls or smtp.secure)",
+    );
+  });
+
+  it("implicit TLS (secure) with the relay's certificate checked", async () => {
+    const smtps = await startSmtp({ implicitTls: true, auth: { user: "bot", pass: "s3cret" } });
+    try {
+      await sendMail({ ...base, host: "localhost", port: smtps.port, secure: true, starttls: false, username: "bot", password: "s3cret", ca: TEST_TLS_CERT }, msg);
+      expect(smtps.messages).toHaveLength(1);
+      expect(smtps.messages[0]!).toMatchObject({ tls: true, authUser: "bot" });
+      expect(smtps.commands.map((c) => c.split(" ")[0])).not.toContain("STARTTLS");
+      await expect(sendMail({ ...base, host: "localhost", port: smtps.port, secure: true, starttls: false }, msg)).rejects.toThrow(/certificate/i);
+    } finally {
+      await smtps.close();
+    }
+  });
+
+  it("gives up after the timeout when the relay never answers", async () => {
+    const { createServer } = await import("node:net");
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      await expect(sendMail({ ...base, port, starttls: true, timeoutMs: 300 }, msg)).rejects.toThrow(`SMTP 127.0.0.1:${port}: no answer within 0s`);
+    } finally {
+      silent.close();
+    }
   });
 });

@@ -8,7 +8,7 @@ import type { AppContext } from "../../src/cli/context.js";
 import type { Workspace, WorkspaceBuild } from "../../src/coder/schemas.js";
 import { DEFAULT_CONFIG, configSchema } from "../../src/config/schema.js";
 import { CoderApiError, SafetyAbortError, UnreachableError } from "../../src/errors.js";
-import { Journal, readJournal } from "../../src/exec/journal.js";
+import { Journal, readJournal, type JournalIntentRecord, type JournalWorkspaceRecord } from "../../src/exec/journal.js";
 import { executeStops, type StopEngineOptions } from "../../src/exec/stop-engine.js";
 import type { StopCandidate } from "../../src/exec/types.js";
 import { ws } from "./quiet-fixture.js";
@@ -214,6 +214,25 @@ describe("stop engine", () => {
     expect(f.bodies.filter((b) => b.id === "w1")).toHaveLength(2);
   });
 
+  it("429 then SIGINT during the wait: no second POST, the workspace is skipped as interrupted, the rest never start", async () => {
+    const list = running(3);
+    const controller = new AbortController();
+    const f = fakeCoder(list, (id) => {
+      if (id === "w0") {
+        controller.abort(new Error("SIGINT"));
+        throw Object.assign(new CoderApiError(429, "POST", "/b", "rate limited"), { retryAfterMs: 5000 });
+      }
+      return {};
+    });
+    const { ctx, sleeps } = makeCtx(f.client, { controller });
+    const run = await executeStops(ctx, list.map(cand), opts({ concurrency: 1 }));
+    expect(run.results[0]).toMatchObject({ outcome: "skipped", error: "rate limited (429), then interrupted by SIGINT; not stopped" });
+    expect(run.results.slice(1).map((r) => r.outcome)).toEqual(["skipped", "skipped"]);
+    expect(sleeps).toEqual([]);
+    expect(f.calls.filter((c) => c.startsWith("POST"))).toEqual(["POST w0"]);
+    expect(run.interrupted).toBe("SIGINT");
+  });
+
   it("after a network error or 5xx the POST is not repeated: the workspace is read to learn what happened", async () => {
     const list = running(2);
     const f = fakeCoder(list, (id) => {
@@ -231,6 +250,86 @@ describe("stop engine", () => {
     expect(run.results[0]).toMatchObject({ outcome: "stopped", build_id: "stop-w0-1" });
     expect(run.results[1]).toMatchObject({ outcome: "failed", error: expect.stringMatching(/500 Internal error.*no build was created/) });
     expect(f.calls.filter((c) => c.startsWith("POST"))).toHaveLength(2);
+  });
+
+  it("a proxy's 502/503/504 is decided by a read: a build made is stopped, none made is failed and left uncertain; Coder's own 500 means no build", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "engine-journal-"));
+    const list = running(4);
+    const f = fakeCoder(list, (id) => {
+      if (id === "w1") throw new CoderApiError(504, "POST", "/b", "Gateway Timeout");
+      if (id === "w2") throw new CoderApiError(500, "POST", "/b", "Internal error.");
+      if (id === "w3") throw new CoderApiError(503, "POST", "/b", "Service Unavailable");
+      return {};
+    });
+    const orig = f.client.createBuild.bind(f.client);
+    f.client.createBuild = async (id, body) => {
+      const b = await orig(id, body);
+      if (id === "w0") throw new CoderApiError(502, "POST", "/b", "Bad Gateway"); // Coder made the build; the proxy answered 502
+      return b;
+    };
+    const { ctx } = makeCtx(f.client);
+    const journal = Journal.open(join(dir, "j.ndjson"));
+    const run = await executeStops(ctx, list.map(cand), opts({ journal }));
+    journal.close();
+    expect(run.results[0]).toMatchObject({ outcome: "stopped", build_id: "stop-w0-1", error: null });
+    expect(run.results[1]).toMatchObject({ outcome: "failed", build_id: null, error: expect.stringMatching(/504 Gateway Timeout; the workspace was unchanged when checked, but the stop may still reach Coder: the next run checks it again/) });
+    expect(run.results[2]).toMatchObject({ outcome: "failed", error: expect.stringMatching(/500 Internal error.*; the workspace is unchanged, so no build was created$/) });
+    expect(run.results[3]!.error).toMatch(/503 Service Unavailable; the workspace was unchanged when checked, but the stop may still reach Coder/);
+    // A gateway's answer never reads as "no build was created".
+    for (const i of [1, 3]) expect(run.results[i]!.error).not.toContain("no build was created");
+    // One POST each, never repeated.
+    expect(f.calls.filter((c) => c.startsWith("POST"))).toHaveLength(4);
+    const outcomes = readJournal(join(dir, "j.ndjson")).records.filter((r): r is JournalWorkspaceRecord => r.type === "workspace");
+    expect(outcomes.map((o) => [o.workspace.id, o.outcome, o.uncertain ?? false])).toEqual([
+      ["w0", "stopped", false],
+      ["w1", "failed", true],
+      ["w2", "failed", false],
+      ["w3", "failed", true],
+    ]);
+  });
+
+  it("write-ahead: each POST is preceded by an fsynced intent with the planned build; its outcome names it; no intent without a POST", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "engine-journal-"));
+    const path = join(dir, "j.ndjson");
+    const list = running(3);
+    const onDiskAtPost: string[] = [];
+    const f = fakeCoder(list, (id) => {
+      // What the journal file holds when the POST reaches Coder.
+      const intents = readJournal(path).records.filter((r): r is JournalIntentRecord => r.type === "intent");
+      if (intents.some((i) => i.workspace.id === id)) onDiskAtPost.push(id);
+      return {};
+    });
+    const changed = ws({ id: "w2", startedAt: "2026-01-05T19:20:00Z", buildId: "newer" });
+    f.overrideGet((id) => (id === "w2" ? changed : undefined));
+    const { ctx } = makeCtx(f.client);
+    const journal = Journal.open(path);
+    const run = await executeStops(ctx, list.map(cand), opts({ journal, concurrency: 1 }));
+    journal.close();
+    expect(onDiskAtPost).toEqual(["w0", "w1"]);
+    const recs = readJournal(path).records;
+    expect(recs.map((r) => `${r.type}${r.type === "intent" || r.type === "workspace" ? ` ${r.workspace.id}` : ""}`)).toEqual([
+      "run",
+      "intent w0",
+      "workspace w0",
+      "intent w1",
+      "workspace w1",
+      "workspace w2",
+      "run-end",
+    ]);
+    expect(recs.every((r) => r.v === 2)).toBe(true);
+    const intents = recs.filter((r): r is JournalIntentRecord => r.type === "intent");
+    const outcomes = recs.filter((r): r is JournalWorkspaceRecord => r.type === "workspace");
+    expect(intents[0]).toMatchObject({
+      run_id: run.run_id,
+      intent_id: `${run.run_id}/1`,
+      action: "stop",
+      workspace: { id: "w0", owner: "alice", name: "dev0", template: "python-dev", organization: "engineering" },
+      category: "quiet_hours_stopping",
+      planned_build: { id: list[0]!.latest_build.id, build_number: 1 },
+      evidence: { build_id: list[0]!.latest_build.id, status: "running" },
+    });
+    expect(outcomes.map((o) => o.intent_id)).toEqual([intents[0]!.intent_id, intents[1]!.intent_id, null]);
+    expect(outcomes[2]).toMatchObject({ outcome: "skipped", error: expect.stringMatching(/latest build changed/) });
   });
 
   it("a failed re-read is a failure of that workspace only", async () => {

@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bucketTtl, classifyTtl, effectiveStop, failOnMatched, type TtlWorkspaceInput } from "../../src/domain/ttl.js";
+import { bucketTtl, classifyTtl, effectiveStop, failOnMatched, withTemplates, type TtlWorkspaceInput } from "../../src/domain/ttl.js";
 
 const NOW = Date.parse("2026-01-05T19:30:00Z");
 
@@ -86,6 +87,37 @@ describe("bucketTtl", () => {
     expect(b.running.map((x) => x.workspace.name)).toEqual(["f", "h"]);
     expect(b.stopped.map((x) => x.workspace.name)).toEqual(["e"]);
     expect(b.transitional.map((x) => x.workspace.name)).toEqual(["g"]);
+  });
+});
+
+describe("withTemplates", () => {
+  it("gives what bucketTtl with the templates gives, classifying only the expiring-soon workspaces again", () => {
+    const offset = fc.option(fc.integer({ min: -3 * 3600, max: 3 * 3600 }), { nil: null });
+    const row = fc.record({
+      status: fc.constantFrom("running", "running", "stopped", "starting"),
+      deadline: offset,
+      max: offset,
+      usedAgo: fc.option(fc.integer({ min: 0, max: 3600 }), { nil: null }),
+      template: fc.constantFrom("t1", "t2", "t3"),
+    });
+    const bumps = new Map<string, number | null>([["t1", null], ["t2", 0], ["t3", 2 * 3600_000]]);
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 40 }), (rows) => {
+        const list = rows.map((r, i) => ({
+          ...ws(`w${String(i).padStart(2, "0")}`, r.status, r.deadline === null ? null : at(r.deadline), r.max === null ? null : at(r.max), `o${i % 3}`),
+          template_id: r.template,
+          last_used_at: r.usedAgo === null ? null : at(-r.usedAgo),
+        }));
+        const templateOf = (w: TtlWorkspaceInput) => ({ activityBumpMs: bumps.get(w.template_id) ?? null });
+        const whole = bucketTtl(list, NOW, 3600, templateOf);
+        const calls: string[] = [];
+        const counted = (w: TtlWorkspaceInput) => (calls.push(w.id), templateOf(w));
+        const first = bucketTtl(list, NOW, 3600);
+        expect(withTemplates(first, list, NOW, 3600, counted)).toEqual(whole);
+        expect(calls.sort()).toEqual(first.expiring_soon.map((a) => a.workspace.id).sort());
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
