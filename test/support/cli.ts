@@ -7,12 +7,12 @@
  *   cwd and the terminal come from the test, and the Coder client's retry backoff is a few
  *   milliseconds instead of a quarter second (Retry-After waits are still honoured as sent).
  *   No node start-up per run: most CLI behaviour is tested this way.
- * - As a process (`{ spawn: true }`, any `kill`, or CODER_AGENTS_REPORT_RSS): spawns the built
- *   bin/coder-agents.js exactly as cron would run it, for what only a process boundary shows:
- *   signals, the bin shim and start-up,
- *   the exit code of a real process, output written straight to its file descriptors, pid-based run
- *   locks, peak memory, a big deployment served while the CLI runs on the other core. `npm test`
- *   builds dist/ first (scripts/ensure-built.mjs).
+ * - As a process (`{ spawn: true }`, any `kill`, NODE_OPTIONS or CODER_AGENTS_REPORT_RSS): spawns
+ *   the built bin/coder-agents.js exactly as cron would run it, for what only a process boundary
+ *   shows: signals, the bin shim and start-up, the exit code of a real process, output written
+ *   straight to its file descriptors, pid-based run locks, module hooks, peak memory, a big
+ *   deployment served while the CLI runs on the other core. `npm test` builds dist/ first
+ *   (scripts/ensure-built.mjs).
  *
  * Both resolve to the same CliResult; `runBin` is the spawning one by name.
  */
@@ -110,10 +110,12 @@ function result(code: number | null, signal: NodeJS.Signals | null, stdout: stri
 
 /**
  * Runs `coder-agents ...args`: in-process unless a process is asked for (`spawn`), needed for a
- * signal (`kill`), or measured (CODER_AGENTS_REPORT_RSS: the peak RSS report is a process's).
+ * signal (`kill`) or for NODE_OPTIONS (they apply to a new node), or measured
+ * (CODER_AGENTS_REPORT_RSS: the peak RSS report is a process's).
  */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  return opts.spawn || opts.kill || opts.env?.CODER_AGENTS_REPORT_RSS ? runBin(args, opts) : runInProcess(args, opts);
+  const needsProcess = opts.spawn || opts.kill || opts.env?.CODER_AGENTS_REPORT_RSS || opts.env?.NODE_OPTIONS;
+  return needsProcess ? runBin(args, opts) : runInProcess(args, opts);
 }
 
 /** Runs `coder-agents ...args` in this process through the composition root's `runCli(deps)`. */
