@@ -1,6 +1,7 @@
 /**
  * Exit codes and the typed errors that map to them. This is the only place exit numbers
- * are written; everything else throws one of these errors or returns an ExitCode.
+ * are written and turned into exit codes; everything else throws one of these errors or returns an
+ * Outcome (the composition root, src/cli, sets the process's exit code from them).
  */
 export const ExitCode = {
   Ok: 0,
@@ -17,6 +18,29 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * How a command that ran to its end went. Commands return one of these (or throw one of the
+ * errors below); only this file turns it into a number.
+ */
+const OUTCOME_EXIT = {
+  /** Everything asked for was done (or reported). */
+  ok: ExitCode.Ok,
+  /** Some actions failed (a stop, the journal, a notification): exit 5. */
+  partial: ExitCode.Partial,
+  /** The findings gate matched (--fail-on): exit 6. */
+  findings: ExitCode.Findings,
+  /** A section asked for could not be read with this token: exit 4. */
+  forbidden: ExitCode.Auth,
+  /** Interrupted by a signal after in-flight work settled. */
+  SIGINT: ExitCode.Sigint,
+  SIGTERM: ExitCode.Sigterm,
+} as const;
+export type Outcome = keyof typeof OUTCOME_EXIT;
+
+export function exitCodeForOutcome(outcome: Outcome): ExitCode {
+  return OUTCOME_EXIT[outcome];
+}
+
 export abstract class AgentError extends Error {
   abstract readonly exitCode: ExitCode;
   /** Stable machine-readable code, e.g. E_CONFIG. */
@@ -30,7 +54,13 @@ export abstract class AgentError extends Error {
 /** Bad flag, bad argument, unknown filter name. */
 export class UsageError extends AgentError {
   readonly exitCode = ExitCode.Usage;
-  readonly code = "E_USAGE";
+  readonly code: string = "E_USAGE";
+}
+
+/** A bug: a computation met a state it cannot handle (exit 1). */
+export class InternalError extends AgentError {
+  readonly exitCode = ExitCode.Internal;
+  readonly code: string = "E_INTERNAL";
 }
 
 /** Invalid configuration file or environment override. */
@@ -42,7 +72,7 @@ export class ConfigError extends AgentError {
 /** A circuit breaker tripped or the listing looked truncated: nothing was done. */
 export class SafetyAbortError extends AgentError {
   readonly exitCode = ExitCode.SafetyAbort;
-  readonly code = "E_SAFETY_ABORT";
+  readonly code: string = "E_SAFETY_ABORT";
 }
 
 /** The run was interrupted by a signal after in-flight work settled. */

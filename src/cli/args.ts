@@ -1,5 +1,5 @@
 /** Option-argument parsers shared by the command registrations: bad values are usage errors (exit 2). */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { parseDuration } from "../output/duration.js";
 
 export function intArg(flag: string) {
@@ -29,4 +29,15 @@ export function durationArg(flag: string) {
 /** Collects a repeatable option into an array. */
 export function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
+}
+
+/**
+ * The options a declared command parses into, inferred from its `.option()` declarations
+ * (@commander-js/extra-typings): each flag is declared once, where commander learns it.
+ */
+export type FlagsOf<C extends { opts(): unknown }> = ReturnType<C["opts"]>;
+
+/** --search, declared by every command that lists workspaces (read by the runner into OutputView.search). */
+export function searchOption() {
+  return new Option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server");
 }

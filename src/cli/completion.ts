@@ -2,7 +2,7 @@
  * Shell completion scripts (bash, zsh, fish) generated from the commander definitions, so every
  * command, alias, option and option choice the program knows is completed, and nothing else.
  */
-import type { Command, Option } from "commander";
+import type { CommandUnknownOpts as Command, Option } from "@commander-js/extra-typings";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = (typeof SHELLS)[number];

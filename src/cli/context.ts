@@ -9,6 +9,9 @@ import type { AgentsConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 import type { ApiCounts } from "../metrics/api-counts.js";
 import type { Secrets } from "../log/redact.js";
+import type { HolidayCalendar } from "../domain/policy/types.js";
+import type { LockDeps } from "../exec/lock.js";
+import type { NotifyDeps } from "../exec/notify.js";
 
 export interface Io {
   stdout(s: string): void;
@@ -53,6 +56,8 @@ export interface AppContext {
   /** Where relative paths in the configuration resolve: the config file's directory, else cwd. */
   configDir: string;
   configHash: string;
+  /** The policies' ICS holiday files, parsed when the configuration was loaded (by path as written). */
+  holidayCalendars: ReadonlyMap<string, HolidayCalendar>;
   /** Where each configuration value came from (for `config show`). */
   configSources: {
     pathSource: string | null;
@@ -81,8 +86,12 @@ export interface AppContext {
   /** A progress line on stderr, shown only when stderr is a TTY and output is not --quiet. */
   progress(label: string): Progress;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** A monotonic clock in ms (schedules; never steps with the wall clock). Default performance.now. */
-  monotonic?: () => number;
+  /** A monotonic clock in ms (schedules, durations; never steps with the wall clock). */
+  monotonic: () => number;
+  /** Notification dependencies (webhooks through the run's fetch and dispatcher, never with the session token). */
+  notifyDeps(): NotifyDeps;
+  /** Run-lock dependencies: this process, host and boot, the wall clock. */
+  lockDeps(warn: (msg: string) => void): LockDeps;
   /** Coder API requests and retries of this process by status (for --metrics-file and serve's /metrics). */
   apiCounts?: ApiCounts;
 }

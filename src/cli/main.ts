@@ -4,12 +4,13 @@
  */
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { CommanderError, type Command } from "commander";
+import { CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { ExitCode } from "../errors.js";
 import type { FetchLike } from "../coder/http.js";
 import type { Io } from "./context.js";
-import { buildProgram, type RunFn } from "./program.js";
+import { buildProgram, type GlobalOpts, type RunFn } from "./program.js";
 import type { DispatcherOptions } from "./runner.js";
+import type { SimulateFlags } from "./register/simulate.js";
 
 export interface MainDeps {
   argv: string[];
@@ -54,8 +55,8 @@ export async function runCli(deps: MainDeps): Promise<number> {
     );
     await runner.run(cmd, async (ctx) => (await load())(ctx), defaultMode);
   };
-  const runSimulate = async (cmd: Command, opts: Record<string, unknown>) => {
-    if (cmd.optsWithGlobals<{ metricsFile?: string }>().metricsFile) {
+  const runSimulate = async (cmd: CommandUnknownOpts, opts: SimulateFlags) => {
+    if ((cmd.optsWithGlobals() as GlobalOpts).metricsFile) {
       deps.io.stderr("coder-agents simulate: error: --metrics-file applies to the agent commands, not to the simulator\n");
       state.exitCode = ExitCode.Usage;
       return;
@@ -63,17 +64,17 @@ export async function runCli(deps: MainDeps): Promise<number> {
     const { runSimulate: sim } = await import("../sim/cli.js");
     state.exitCode = await sim(
       {
-        scenario: opts.scenario as string,
-        port: opts.port as number,
-        ...(opts.clock ? { clock: opts.clock as string } : {}),
-        ...(opts.latencyMs !== undefined ? { latencyMs: opts.latencyMs as number } : {}),
-        ...(opts.faultRate !== undefined ? { faultRate: opts.faultRate as number } : {}),
-        ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit as number } : {}),
-        ...(opts.rateLimitMode !== undefined ? { rateLimitMode: opts.rateLimitMode as string } : {}),
-        ...(opts.buildDelayMs !== undefined ? { buildDelayMs: opts.buildDelayMs as number } : {}),
+        scenario: opts.scenario,
+        port: opts.port,
+        ...(opts.clock ? { clock: opts.clock } : {}),
+        ...(opts.latencyMs !== undefined ? { latencyMs: opts.latencyMs } : {}),
+        ...(opts.faultRate !== undefined ? { faultRate: opts.faultRate } : {}),
+        ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}),
+        ...(opts.rateLimitMode !== undefined ? { rateLimitMode: opts.rateLimitMode } : {}),
+        ...(opts.buildDelayMs !== undefined ? { buildDelayMs: opts.buildDelayMs } : {}),
         ...(opts.lifecycle ? { lifecycle: true } : {}),
-        ...(opts.churn !== undefined ? { churn: opts.churn as number } : {}),
-        ...(opts.workspaceBytes !== undefined ? { workspaceBytes: opts.workspaceBytes as number } : {}),
+        ...(opts.churn !== undefined ? { churn: opts.churn } : {}),
+        ...(opts.workspaceBytes !== undefined ? { workspaceBytes: opts.workspaceBytes } : {}),
         frozen: !!opts.frozen,
       },
       { stdout: deps.io.stdout, stderr: deps.io.stderr, signal: deps.signal },

@@ -2,7 +2,7 @@
  * The commander program: global options and every command. Kept free of
  * heavy imports so `--help` starts fast; command implementations load on first use.
  */
-import { Argument, Command, Option } from "commander";
+import { Argument, Command, Option, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { AppContext } from "./context.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { registerWorkspaces } from "./register/workspaces.js";
@@ -13,27 +13,26 @@ import { registerAutostop } from "./register/autostop.js";
 import { registerEnterprise } from "./register/enterprise-quiet-hours.js";
 import { registerPrune } from "./register/prune.js";
 import { registerRollback } from "./register/rollback.js";
-import { collect, intArg } from "./args.js";
+import { collect, intArg, type FlagsOf } from "./args.js";
+import type { SimulateFlags } from "./register/simulate.js";
 import { registerConfig } from "./register/config.js";
 import { registerSavings } from "./register/savings.js";
 import { registerServe } from "./register/serve.js";
+import { registerPolicy } from "./register/policy.js";
 
 export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
 
 /** Runs a command: `load` resolves to the implementation, already bound to the command's options. */
-export type RunFn = (cmd: Command, load: () => Promise<CommandImpl>, defaultMode?: Mode) => Promise<void>;
+export type RunFn = (cmd: CommandUnknownOpts, load: () => Promise<CommandImpl>, defaultMode?: Mode) => Promise<void>;
 
 export interface ProgramIo {
   writeOut(s: string): void;
   writeErr(s: string): void;
 }
 
-export function buildProgram(version: string, run: RunFn, io: ProgramIo, extra: { runSimulate: (cmd: Command, opts: Record<string, unknown>) => Promise<void> }): Command {
-  const program = new Command("coder-agents");
-  program
-    .description("Keep a Coder deployment's workspaces in line with working hours.")
-    .version(version, "-V, --version", "print the version")
-    .helpOption("-h, --help", "show help")
+/** The global options, declared once: every command's `optsWithGlobals()` carries them. */
+function declareGlobals(program: Command) {
+  return program
     .option("--url <url>", "Coder URL (default: CODER_URL, then the Coder CLI's saved login)")
     .option("--token-file <path>", "read the session token from a file")
     .option("--config <path>", "config file (default: CODER_AGENTS_CONFIG, ./agents_config.json, $XDG_CONFIG_HOME/coder-agents/agents_config.json)")
@@ -47,7 +46,15 @@ export function buildProgram(version: string, run: RunFn, io: ProgramIo, extra: 
     .addOption(new Option("--verbose", "debug logs on stderr").conflicts("quiet"))
     .option("--quiet", "only warnings and errors on stderr")
     .option("--no-color", "no colour (also NO_COLOR, or stdout not a TTY)")
-    .option("--metrics-file <path>", "write this run's Prometheus metrics to this file, atomically (for node_exporter's textfile collector)")
+    .option("--metrics-file <path>", "write this run's Prometheus metrics to this file, atomically (for node_exporter's textfile collector)");
+}
+
+/** The global options as parsed, plus `--search` (declared by each listing command, read by the runner). */
+export type GlobalOpts = FlagsOf<ReturnType<typeof declareGlobals>> & { search?: string | undefined };
+
+export function buildProgram(version: string, run: RunFn, io: ProgramIo, extra: { runSimulate: (cmd: CommandUnknownOpts, opts: SimulateFlags) => Promise<void> }): Command {
+  const program = new Command("coder-agents");
+  declareGlobals(program.description("Keep a Coder deployment's workspaces in line with working hours.").version(version, "-V, --version", "print the version").helpOption("-h, --help", "show help"))
     .exitOverride()
     .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -70,7 +77,7 @@ Examples:
   coder-agents ls --search "owner:alice" -c workspace,stops-at
   source <(coder-agents completion bash)`,
     );
-  const enableExit = (c: Command) => {
+  const enableExit = (c: CommandUnknownOpts) => {
     c.exitOverride().configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr }).showSuggestionAfterError(true);
   };
   registerWorkspaces(program, run);
@@ -83,6 +90,7 @@ Examples:
   registerConfig(program, run);
   registerSavings(program, run);
   registerServe(program, run);
+  registerPolicy(program, run);
   registerSimulate(program, extra.runSimulate);
   program
     .command("completion")
@@ -100,7 +108,7 @@ Examples:
       const { completionScript } = await import("./completion.js");
       io.writeOut(completionScript(program, shell));
     });
-  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  const all = (c: CommandUnknownOpts): CommandUnknownOpts[] => [c, ...c.commands.flatMap(all)];
   for (const c of program.commands.flatMap(all)) enableExit(c);
   return program;
 }

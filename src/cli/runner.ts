@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { rootCertificates } from "node:tls";
-import type { Command } from "commander";
+import type { CommandUnknownOpts as Command } from "@commander-js/extra-typings";
 import { DateTime } from "luxon";
 import { CoderClient, type ClientOptions } from "../coder/client.js";
 import type { FetchLike } from "../coder/http.js";
@@ -14,18 +14,20 @@ import { proxyFor, proxySettings, type ProxySettings } from "../coder/proxy.js";
 import { resolveCredentials } from "../config/credentials.js";
 import { readRegularFile } from "../config/files.js";
 import { loadConfig } from "../config/load.js";
-import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeOf } from "../errors.js";
+import { AgentError, ConfigError, ExitCode, InterruptedError, UsageError, errorCodeOf, exitCodeForOutcome, exitCodeOf } from "../errors.js";
 import { ensurePrivateDir, resolveConfiguredPath, stateDir } from "../exec/journal.js";
 import { createLogger } from "../log/logger.js";
 import { Secrets } from "../log/redact.js";
 import { writeJson } from "../output/json-write.js";
 import { envelope, errorEnvelope, type CommandResult, type Mode } from "../output/envelope.js";
 import type { AppContext, Io, OutputView } from "./context.js";
+import type { GlobalOpts } from "./program.js";
 import { zoneAbbrev } from "../output/format.js";
 import { StderrLine, makeProgressBar } from "./progress.js";
 import { normColumn, unknownColumns } from "../output/table-fit.js";
 import { defaultSleep } from "../coder/http.js";
 import { ApiCounts } from "../metrics/api-counts.js";
+import { realLockDeps, realNotifyDeps } from "./deps.js";
 
 export interface RuntimeDeps {
   io: Io;
@@ -41,6 +43,8 @@ export interface RuntimeDeps {
   interruptedBy(): "SIGINT" | "SIGTERM" | null;
   /** Overrides for tests (e.g. fast retries). */
   clientOverrides?: Partial<ClientOptions>;
+  /** A monotonic clock in ms; default performance.now. */
+  monotonic?: () => number;
 }
 
 /** What the production dispatcher is built from (see main.ts). */
@@ -49,24 +53,6 @@ export interface DispatcherOptions {
   connections: number;
   timeoutMs: number;
   proxy: ProxySettings;
-}
-
-export interface GlobalOpts {
-  url?: string;
-  tokenFile?: string;
-  config?: string;
-  json?: boolean;
-  output?: "table" | "json" | "wide";
-  column?: string[];
-  limit?: number;
-  search?: string;
-  allowUnknownConfig?: boolean;
-  now?: string;
-  verbose?: boolean;
-  quiet?: boolean;
-  color?: boolean;
-  caFile?: string;
-  metricsFile?: string;
 }
 
 export interface RunState {
@@ -115,7 +101,7 @@ export class Runner {
 
   /** Run `fn` as command `cmd` with a fully built context. */
   async run(cmd: Command, fn: CommandFn, defaultMode: Mode = "report"): Promise<void> {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
+    const g = cmd.optsWithGlobals() as GlobalOpts;
     const { env } = this.deps;
     // Every string this run writes to stdout/stderr passes through the run's redaction. The
     // token is registered as soon as it is known (the environment's now, a token file's when read).
@@ -157,6 +143,24 @@ export class Runner {
       logger.debug({ config: loaded.path ?? "(defaults)", config_hash: loaded.hash, now: now.toISO() }, "configuration loaded");
 
       let client: CoderClient | undefined;
+      const timeoutMs = Math.round(cfg.http.timeout_seconds * 1000);
+      const proxy = proxySettings(env);
+      // One dispatcher per run (proxy, --ca-file, timeouts): the Coder client and the webhooks
+      // both use it; only the Coder client adds the session token, to the Coder origin.
+      let dispatcher: { value: unknown } | undefined;
+      const getDispatcher = (): unknown => {
+        if (dispatcher) return dispatcher.value;
+        const caPath = g.caFile || env.CODER_CA_FILE;
+        let ca: string | undefined;
+        if (caPath) {
+          const text = readText(caPath);
+          if (text === null) throw new ConfigError(`CA file ${caPath}: not found`);
+          ca = text;
+        }
+        dispatcher = { value: this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs, proxy }) };
+        return dispatcher.value;
+      };
+      const monotonic = this.deps.monotonic ?? (() => performance.now());
       const output = outputView(g, io, env);
       this.header = headerLine(loaded.path, loaded.pathSource, now);
       const header = this.header;
@@ -176,6 +180,7 @@ export class Runner {
         configPath: loaded.path,
         configDir,
         configHash: loaded.hash,
+        holidayCalendars: loaded.holidayCalendars,
         logger,
         io,
         json,
@@ -187,7 +192,20 @@ export class Runner {
         signal: this.deps.signal,
         interruptedBy: this.deps.interruptedBy,
         sleep: defaultSleep,
+        monotonic,
         apiCounts,
+        notifyDeps: () =>
+          realNotifyDeps({
+            fetch: (url, init) => {
+              const d = getDispatcher();
+              return this.deps.fetch(url, d ? ({ ...init, dispatcher: d } as RequestInit) : init);
+            },
+            clock: this.deps.clock,
+            sleep: (ms) => defaultSleep(ms),
+            timeoutMs,
+            resolvePath: (p) => resolveConfiguredPath(p, this.deps.home, configDir),
+          }),
+        lockDeps: (warn) => realLockDeps(this.deps.clock, warn),
         progress: (label) => makeProgressBar(line, label),
         client: () => {
           if (client) return client;
@@ -202,21 +220,14 @@ export class Runner {
           });
           secrets.add(creds.token);
           for (const w of creds.warnings) logger.warn(w);
-          const proxy = proxySettings(env);
           logger.debug({ url: creds.url, url_source: creds.urlSource, token_source: creds.tokenSource, proxy: proxyFor(creds.url, proxy) || "(direct)" }, "credentials resolved");
-          const caPath = g.caFile || env.CODER_CA_FILE;
-          let ca: string | undefined;
-          if (caPath) {
-            const text = readText(caPath);
-            if (text === null) throw new ConfigError(`CA file ${caPath}: not found`);
-            ca = text;
-          }
-          const timeoutMs = Math.round(cfg.http.timeout_seconds * 1000);
-          const dispatcher = this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs, proxy });
+          const dispatcher = getDispatcher();
           client = new CoderClient({
             baseUrl: creds.url,
             token: creds.token,
             fetch: this.deps.fetch,
+            clockMs: () => this.deps.clock().toMillis(),
+            monotonicMs: monotonic,
             dispatcher,
             timeoutMs,
             concurrency: cfg.http.concurrency,
@@ -243,7 +254,7 @@ export class Runner {
           logger.warn(problem);
           return text;
         });
-        this.state.exitCode = result.exitCode;
+        this.state.exitCode = exitCodeForOutcome(result.outcome);
       }
       const sig = this.deps.interruptedBy();
       if (sig && this.state.exitCode === 0) this.state.exitCode = new InterruptedError(sig).exitCode;

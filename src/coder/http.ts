@@ -32,6 +32,10 @@ export interface HttpOptions {
   baseUrl: string;
   token: string;
   fetch: FetchLike;
+  /** The wall clock in epoch ms (an HTTP-date Retry-After, X-RateLimit-Reset). */
+  clockMs: () => number;
+  /** A monotonic clock in ms (request durations in the debug log). */
+  monotonicMs: () => number;
   /** undici dispatcher passed through to fetch (production only). */
   dispatcher?: unknown;
   timeoutMs?: number;
@@ -196,7 +200,7 @@ export class HttpClient {
           this.o.observer?.request(method, String(res.status));
           if (res.status < 400 || ro.allowStatus?.includes(res.status)) return { status: res.status, body: res.body };
           const err = this.apiError(method, path, res.status, res.body);
-          err.retryAfterMs = retryAfterMs(res.headers, Date.now());
+          err.retryAfterMs = retryAfterMs(res.headers, this.o.clockMs());
           throw err;
         },
         {
@@ -250,7 +254,7 @@ export class HttpClient {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
     const signal = this.o.signal && !detached ? AbortSignal.any([timeout, this.o.signal]) : timeout;
-    const started = performance.now();
+    const started = this.o.monotonicMs();
     const pathOnly = new URL(url).pathname;
     let res: Response;
     let text = "";
@@ -277,7 +281,7 @@ export class HttpClient {
       const why = timeout.aborted ? `timed out after ${this.o.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new TransientError(`cannot reach ${new URL(url).origin}: ${why}`);
     }
-    this.o.logger?.debug({ method, path: pathOnly, status: res.status, ms: Math.round(performance.now() - started) }, "coder api");
+    this.o.logger?.debug({ method, path: pathOnly, status: res.status, ms: Math.round(this.o.monotonicMs() - started) }, "coder api");
     if (streamed !== undefined) return { status: res.status, headers: res.headers, body: streamed };
     let parsed: unknown = undefined;
     if (text.length > 0) {

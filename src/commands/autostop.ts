@@ -22,7 +22,7 @@ import { listSearched } from "./search.js";
 import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
 import type { DeploymentConfig, Group, QuietHours, Template, Workspace } from "../coder/schemas.js";
-import { CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
+import { CoderApiError, ConfigError, UsageError } from "../errors.js";
 import { nextAllowedAutostart } from "../domain/autostart.js";
 import { DEFAULT_AUTOSTOP_LEEWAY_HOURS, calculateAutostop, leewayHoursForVersion } from "../domain/autostop-calc.js";
 import { categorize, matchExclusion, describeExclusion, resolveExclusions, type Categorization, type CategorizedWorkspace } from "../domain/categorize.js";
@@ -64,20 +64,14 @@ import type { StopCandidate, StopRun } from "../exec/types.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
 import { anyFailed } from "../exec/notify.js";
+import type { AutostopOptions } from "../cli/register/autostop.js";
 
-export interface AutostopOptions {
-  mode: "list" | "schedule" | "explain" | "execute";
-  withinSeconds?: number | undefined;
-  /** OWNER/NAME for --explain. */
-  target?: string | undefined;
-  dryRun: boolean;
-  maxStops?: number | undefined;
-  /** Fetch every owner's quiet hours (prune cause and drift check in the list). */
-  ownerSchedules: boolean;
-  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
-  includePrebuilds?: boolean | undefined;
-  includeTasks?: boolean | undefined;
-}
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
+export type { AutostopOptions };
 
 /** An owner's quiet-hours schedule as far as this run knows it. */
 interface OwnerSchedule {
@@ -107,7 +101,7 @@ const requirementOf = (t: Template | undefined, d: Deployment) => {
   return { daysOfWeek: r.days_of_week, weeks: r.weeks };
 };
 
-export async function autostopCommand(ctx: AppContext, opts: AutostopOptions): Promise<CommandResult> {
+export async function autostopCommand(ctx: AppContext, opts: AutostopOptions): Promise<CmdResult> {
   if (opts.mode === "execute" && !ctx.config.autostop.enabled) {
     throw new ConfigError("autostop.enabled is false in the configuration: autostop --execute refuses to stop anything (set it to true to allow it)");
   }
@@ -409,7 +403,7 @@ function pendingEntry(a: Assessed, nowMs: number) {
     max_deadline: ws.latest_build.max_deadline,
     excluded: a.exclusion,
     drift: a.drift?.status === "drift" ? a.drift.drift : null,
-    drift_check: a.drift === null ? "not-checked" : a.drift.status,
+    drift_check: a.drift === null ? ("not-checked" as const) : a.drift.status,
     drift_note: a.drift?.status === "ok" ? (a.drift.note ?? null) : a.drift?.status === "unknown" ? a.drift.reason : null,
     lifecycle_guard: a.guard,
     ...lifecycleFields(ws),
@@ -417,7 +411,7 @@ function pendingEntry(a: Assessed, nowMs: number) {
 }
 type PendingEntry = ReturnType<typeof pendingEntry>;
 
-function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions, owners: Map<string, OwnerSchedule>, fetched: boolean): CommandResult {
+function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions, owners: Map<string, OwnerSchedule>, fetched: boolean): CmdResult {
   const nowMs = ctx.now.toMillis();
   const sorted = [...assessed].sort((a, b) =>
     comparePredictions(
@@ -471,7 +465,7 @@ function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions
     if (drifted > 0) lines.push("", `⚠️  ${drifted} workspace(s) carry a max_deadline computed from quiet hours their owner has since changed (drift).`);
     return lines.join("\n");
   };
-  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "autostop", mode: "report", data, human, outcome: "ok" };
 }
 
 function notes(e: PendingEntry, zone: string): string {
@@ -491,7 +485,7 @@ function countBy(xs: string[]): Record<string, number> {
 // --schedule
 // ----------------------------------------------------------------------------------------------
 
-function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, OwnerSchedule>, running: Workspace[], assessed: Assessed[]): CommandResult {
+function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, OwnerSchedule>, running: Workspace[], assessed: Assessed[]): CmdResult {
   const byId = new Map(assessed.map((a) => [a.workspace.id, a]));
   const zone = ctx.config.quiet_hours.timezone;
   const entries = [...running]
@@ -547,7 +541,7 @@ function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, Owne
     );
     return lines.join("\n");
   };
-  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "autostop", mode: "report", data, human, outcome: "ok" };
 }
 
 function safeDescribe(raw: string | null): string | null {
@@ -569,7 +563,7 @@ interface TraceStep {
   detail: string;
 }
 
-async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace, scope: LifecycleScope): Promise<CommandResult> {
+async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace, scope: LifecycleScope): Promise<CmdResult> {
   const owners = await ownerSchedules(ctx, client, d, [ws], true);
   const owner = owners.get(ws.owner_name)!;
   const running = ws.latest_build.status === "running";
@@ -717,10 +711,11 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
       ? `${formatDuration(od.overdueSeconds)} past its ${od.source}; tolerance ${tolerance} min → ${wouldExecute ? "would be stopped" : ex ? "excluded" : guard ? `left alone (${guard.kind})` : "left to Coder"}`
       : "not past its deadline or max_deadline",
   });
-  const entry = a ? pendingEntry(a, nowMs) : workspaceEntry(ws, { stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline });
+  const pending = a ? pendingEntry(a, nowMs) : null;
+  const entry = pending ?? workspaceEntry(ws, { stops_at: null, cause: null, seconds_left: null, deadline: b.deadline, max_deadline: b.max_deadline });
   const data = {
     workspace: entry,
-    workspaces: a ? [entry] : [],
+    workspaces: pending ? [pending] : [],
     trace,
     coder: {
       server_version: d.version,
@@ -758,7 +753,7 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
     );
     return lines.join("\n");
   };
-  return { command: "autostop", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "autostop", mode: "report", data, human, outcome: "ok" };
 }
 
 function describeDeadlineSource(
@@ -805,7 +800,7 @@ function describeMaxSource(
 // --execute
 // ----------------------------------------------------------------------------------------------
 
-async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions): Promise<CommandResult> {
+async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions): Promise<CmdResult> {
   const nowMs = ctx.now.toMillis();
   const tolerance = ctx.config.autostop.overdue_tolerance_minutes;
   const dry = opts.dryRun || ctx.config.dry_run;
@@ -869,5 +864,5 @@ async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOpti
     if (run.journal_error) lines.push(`⚠️  journal not written: ${run.journal_error}`);
     return lines.join("\n");
   };
-  return { command: "autostop", mode, data, human, exitCode: failed ? ExitCode.Partial : ExitCode.Ok };
+  return { command: "autostop", mode, data, human, outcome: failed ? "partial" : "ok" };
 }

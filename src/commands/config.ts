@@ -71,11 +71,14 @@ export async function configShowCommand(ctx: AppContext): Promise<CommandResult>
       values.map((v) => [v.key, show(v.value), v.source]),
       tableView(ctx),
     );
-  return { command: "config show", mode: "report", data, human, exitCode: 0 };
+  return { command: "config show", mode: "report", data, human, outcome: "ok" };
 }
 
 export async function configValidateCommand(ctx: AppContext): Promise<CommandResult> {
-  // Reaching this point means the runner loaded and validated the configuration.
+  // Reaching this point means the runner loaded and validated the configuration; policy ties the
+  // file shows (two policies at one level taking the same subject) are refused here too (exit 2).
+  const { assertNoTies, policiesFromConfig } = await import("../domain/policy/index.js");
+  assertNoTies(policiesFromConfig(ctx.config, ctx.holidayCalendars), ctx.now);
   const values = effectiveValues(ctx);
   const fromFile = values.filter((v) => v.source === "file").length;
   const fromEnv = values.filter((v) => v.source === "env").length;
@@ -84,5 +87,5 @@ export async function configValidateCommand(ctx: AppContext): Promise<CommandRes
     ctx.configPath
       ? `✅ ${ctx.configPath} is valid: ${fromFile} keys set in the file, ${fromEnv} from the environment, the rest defaults`
       : `✅ No config file found: the defaults${fromEnv ? ` and ${fromEnv} keys from the environment` : ""} are in use`;
-  return { command: "config validate", mode: "report", data, human, exitCode: 0 };
+  return { command: "config validate", mode: "report", data, human, outcome: "ok" };
 }

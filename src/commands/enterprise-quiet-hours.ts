@@ -18,17 +18,16 @@ import type { AppContext } from "../cli/context.js";
 import { advancedSchedulingEnabled, mapLimit } from "../coder/client.js";
 import type { DeploymentConfig, Entitlements, QuietHours, Template, User } from "../coder/schemas.js";
 import { parseQuietHours } from "../domain/cron.js";
-import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { CoderApiError, UsageError, type Outcome } from "../errors.js";
 import type { CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import type { EnterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
+import type { DataOf } from "../output/schema.js";
 
-export interface EnterpriseQuietHoursOptions {
-  /** Show this user's schedule instead of the caller's. */
-  user?: string;
-  /** A table of every user's schedule. */
-  allUsers?: boolean;
-}
+/** This command's result: its data must match its published JSON schema. */
+type CmdResult = CommandResult<DataOf<"enterprise-quiet-hours">>;
+export type { EnterpriseQuietHoursOptions };
 
 /** Why a section could not be shown. */
 export type SectionStatus = "ok" | "forbidden" | "not_licensed" | "not_found";
@@ -132,7 +131,7 @@ function describeSchedule(raw: string): string | null {
 }
 
 /** The `enterprise-quiet-hours` report. Also used by `quiet-hours --enterprise`. */
-export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: EnterpriseQuietHoursOptions): Promise<CommandResult> {
+export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: EnterpriseQuietHoursOptions): Promise<CmdResult> {
   const client = ctx.client();
   const me = await client.me();
   let target: User = me;
@@ -180,10 +179,10 @@ export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: Enterpr
   }
 
   let users: UserScheduleEntry[] | null = null;
-  let exitCode: number = ExitCode.Ok;
+  let outcome: Outcome = "ok";
   let fatalNote: string | null = null;
   if (!self && user.status === "forbidden") {
-    exitCode = ExitCode.Auth;
+    outcome = "forbidden";
     fatalNote = `cannot read ${target.username}'s quiet hours with this token`;
   }
   if (opts.allUsers) {
@@ -202,7 +201,7 @@ export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: Enterpr
       progress.done();
       const others = users.filter((_, i) => list[i]!.id !== me.id);
       if (others.length > 0 && others.every((e) => e.status === "forbidden")) {
-        exitCode = ExitCode.Auth;
+        outcome = "forbidden";
         fatalNote = "no other user's quiet hours are readable with this token (requires the owner or user-admin role)";
       }
     }
@@ -224,7 +223,7 @@ export async function enterpriseQuietHoursCommand(ctx: AppContext, opts: Enterpr
   };
 
   const human = () => renderHuman(ctx, { me, target, policy, licensing, tplSection, user, users, fatalNote });
-  return { command: "enterprise-quiet-hours", mode: "report", data, human, exitCode };
+  return { command: "enterprise-quiet-hours", mode: "report", data, human, outcome };
 }
 
 function userQuietHoursRaw(e: UserScheduleEntry) {

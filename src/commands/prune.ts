@@ -30,7 +30,6 @@ import {
   resolveNames,
   valuesWithoutMatch,
   type Dimension,
-  type DimensionLists,
   type KnownEntity,
   type MergedFilters,
 } from "../domain/prune-filters.js";
@@ -42,7 +41,7 @@ import {
   quietStartFromResponse,
   type QuietStart,
 } from "../domain/user-quiet-hours.js";
-import { CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { CoderApiError, UsageError, type Outcome } from "../errors.js";
 import { lifecycleFields, lifecycleGuard, lifecycleScope, type LifecycleGuard } from "../domain/lifecycle.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
@@ -51,26 +50,17 @@ import { renderTable } from "../output/table.js";
 import { moreLine } from "../output/table-fit.js";
 import { listSearched } from "./search.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
-import { defaultLockDeps, runLockPath, withRunLock } from "../exec/lock.js";
+import { runLockPath, withRunLock } from "../exec/lock.js";
 import type { StopCandidate, StopRun } from "../exec/types.js";
 import { anyFailed } from "../exec/notify.js";
+import type { PruneOptions } from "../cli/register/prune.js";
 
-export interface PruneOptions {
-  user?: string;
-  all?: boolean;
-  /** Window length in hours; default `prune_workspaces.default_quiet_hours_duration`. */
-  duration?: number;
-  cleanup?: boolean;
-  dryRun?: boolean;
-  maxStops?: number;
-  /** List workspaces of every status, not only running ones. */
-  includeStopped?: boolean;
-  include?: Partial<DimensionLists>;
-  exclude?: Partial<DimensionLists>;
-  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
-  includePrebuilds?: boolean;
-  includeTasks?: boolean;
-}
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
+export type { PruneOptions };
 
 type Scope = { kind: "me" | "user" | "all"; user: string | null };
 
@@ -98,7 +88,7 @@ function unknownError(dim: Dimension, unknown: string[], f: MergedFilters, cliVa
 }
 
 /** The `prune` command. */
-export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CommandResult> {
+export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise<CmdResult> {
   const cfg = ctx.config.prune_workspaces;
   if (opts.user && opts.all) throw new UsageError("--user and --all cannot be combined: --all already covers every owner");
   const duration = validateDuration(
@@ -176,11 +166,11 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
     cleanup = await runCleanup(ctx, plan, { dryRun, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
   }
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
-  const exitCode = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? ExitCode.Partial : ExitCode.Ok;
+  const outcome: Outcome = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? "partial" : "ok";
 
   const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun, guarded });
   const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun, guarded });
-  return { command: "prune", mode, data, human, exitCode, zone: cfg.timezone };
+  return { command: "prune", mode, data, human, outcome, zone: cfg.timezone };
 }
 
 async function listGroupsOrExplain(client: CoderClient): Promise<Group[]> {
@@ -559,7 +549,6 @@ function renderCleanup(ctx: AppContext, c: CleanupOutcome, dryRun: boolean): str
   return out;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Cleanup through the shared stop engine
 // ---------------------------------------------------------------------------------------------
@@ -612,6 +601,6 @@ async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: bool
   const run =
     opts.dryRun || candidates.length === 0
       ? await act()
-      : await withRunLock(runLockPath(ctx), "prune --cleanup", defaultLockDeps((m) => ctx.logger.warn(m)), act);
+      : await withRunLock(runLockPath(ctx), "prune --cleanup", ctx.lockDeps((m) => ctx.logger.warn(m)), act);
   return { candidates, listedNotRunning, run };
 }

@@ -26,7 +26,7 @@ import {
   type StopSelection,
 } from "../domain/categorize.js";
 import { describePolicy, isValidZone, policyFromConfig, type QuietPolicy, type QuietWindow } from "../domain/quiet-window.js";
-import { InterruptedError, UsageError } from "../errors.js";
+import { UsageError, type Outcome } from "../errors.js";
 import { Journal, journalPathFor } from "../exec/journal.js";
 import { lifecycleFields, lifecycleScope } from "../domain/lifecycle.js";
 import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
@@ -39,42 +39,28 @@ import { renderTable } from "../output/table.js";
 import { limitItems, moreLine } from "../output/table-fit.js";
 import { tableView } from "../cli/context.js";
 import { listSearched } from "./search.js";
+import type { QuietHoursOptions } from "../cli/register/quiet-hours.js";
+import { enterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
 
-export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
-
-export interface QuietHoursOptions {
-  mode: QuietHoursMode;
-  dryRun: boolean;
-  force: boolean;
-  /** --timezone: overrides quiet_hours.timezone for this run. */
-  timezone?: string | undefined;
-  /** --max-stops: overrides safety.max_stops_per_run for this run. */
-  maxStops?: number | undefined;
-  /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
-  includePrebuilds?: boolean | undefined;
-  includeTasks?: boolean | undefined;
-}
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
+export type { QuietHoursOptions };
 
 /** Picks the mode from the flags with the Python agent's precedence. */
-export function pickMode(f: { enterprise?: boolean; status?: boolean; report?: boolean; categorize?: boolean; execute?: boolean }): QuietHoursMode {
-  if (f.enterprise) return "enterprise";
-  if (f.status) return "status";
-  if (f.report) return "report";
-  if (f.categorize) return "categorize";
-  if (f.execute) return "execute";
-  return "status";
-}
 
 const COMMAND = "quiet-hours";
 
-export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions): Promise<CommandResult> {
+export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions): Promise<CmdResult> {
   if (opts.timezone !== undefined && !isValidZone(opts.timezone)) {
     throw new UsageError(`--timezone: unknown time zone "${opts.timezone}" (expected an IANA name such as Europe/London, America/Chicago or UTC)`);
   }
   if (opts.mode === "enterprise") {
     // The enterprise checker's document, under the command that was run (scripts key on `command`).
     const m = await import("./enterprise-quiet-hours.js");
-    return { ...(await m.enterpriseQuietHoursCommand(ctx, {})), command: COMMAND };
+    return { ...(await m.enterpriseQuietHoursCommand(ctx, enterpriseQuietHoursOptions({}))), command: COMMAND };
   }
   const policy = policyFromConfig(ctx.config.quiet_hours, opts.timezone);
   const client = ctx.client();
@@ -91,7 +77,7 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   return { ...(await modeResult(ctx, view, opts)), zone: view.zone };
 }
 
-async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
   switch (opts.mode) {
     case "report":
       return reportResult(ctx, view, opts);
@@ -101,7 +87,7 @@ async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions):
         mode: "report",
         data: { ...view.base(), categories: view.categoriesJson(), counts: view.counts() },
         human: () => view.categorizationText(),
-        exitCode: 0,
+        outcome: "ok",
       };
     case "execute":
       return executeResult(ctx, view, opts);
@@ -300,7 +286,7 @@ function reportData(view: View, opts: QuietHoursOptions): Record<string, unknown
   return data;
 }
 
-function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): CommandResult {
+function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): CmdResult {
   const data = reportData(view, opts);
   return {
     command: COMMAND,
@@ -309,16 +295,16 @@ function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Com
     // --report is always JSON (the Python agent's report); without --json it is indented.
     human: () => JSON.stringify(envelope({ command: COMMAND, mode: "report", data }, { generatedAt: ctx.clock(), now: ctx.now }), null, 2),
     header: false,
-    exitCode: 0,
+    outcome: "ok",
   };
 }
 
-async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
   const data = reportData(view, opts);
   let enterpriseText: string;
   try {
     const m = await import("./enterprise-quiet-hours.js");
-    const ent = await m.enterpriseQuietHoursCommand(ctx, {});
+    const ent = await m.enterpriseQuietHoursCommand(ctx, enterpriseQuietHoursOptions({}));
     data.enterprise = ent.data;
     enterpriseText = ent.human();
   } catch (err) {
@@ -361,7 +347,7 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
     lines.push(rule, "", enterpriseText);
     return lines.join("\n");
   };
-  return { command: COMMAND, mode: "report", data, human, exitCode: 0 };
+  return { command: COMMAND, mode: "report", data, human, outcome: "ok" };
 }
 
 function candidateOf(view: View, s: StopSelection): StopCandidate {
@@ -381,7 +367,7 @@ function candidateOf(view: View, s: StopSelection): StopCandidate {
   };
 }
 
-async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult> {
+async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
   const { c } = view;
   // D10: config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
   const dryRun = opts.dryRun || ctx.config.dry_run;
@@ -407,8 +393,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   const notifications = [...(run.notifications ?? []), ...(warning?.results ?? [])];
   const failed = run.summary.failed > 0 || anyFailed(notifications);
   const journalError = run.journal_error ?? null;
-  let exitCode = failed || journalError ? 5 : 0;
-  if (run.interrupted) exitCode = new InterruptedError(run.interrupted).exitCode;
+  const outcome: Outcome = run.interrupted ?? (failed || journalError ? "partial" : "ok");
   const data = {
     ...view.base(),
     dry_run: dryRun,
@@ -424,7 +409,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
     stop_warnings: { threshold_minutes: ctx.config.notifications.notification_threshold_minutes, warned: warning?.warned ?? [], already_warned: warning?.already ?? 0 },
   };
   const human = () => [view.categorizationText(), "", ...executeLines(view, opts, dryRun, run), ...warningLines(warning, dryRun), ...describeResults(notifications)].join("\n");
-  return { command: COMMAND, mode, data, human, exitCode };
+  return { command: COMMAND, mode, data, human, outcome };
 }
 
 function executeLines(view: View, opts: QuietHoursOptions, dryRun: boolean, run: StopRun): string[] {

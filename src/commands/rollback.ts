@@ -18,7 +18,7 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import { mapLimit, type CoderClient } from "../coder/client.js";
 import type { Workspace } from "../coder/schemas.js";
-import { ConfigError, CoderApiError, ExitCode, UsageError } from "../errors.js";
+import { ConfigError, CoderApiError, UsageError } from "../errors.js";
 import {
   Journal,
   journalPathFor,
@@ -33,15 +33,14 @@ import type { StopCandidate, StopResult, StopRun, StopSummary } from "../exec/ty
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
 import { formatDuration, formatInstant } from "../output/format.js";
+import type { RollbackOptions } from "../cli/register/rollback.js";
 
-export interface RollbackOptions {
-  run?: string | undefined;
-  /** Seconds back from now. */
-  sinceSeconds?: number | undefined;
-  execute: boolean;
-  dryRun: boolean;
-  maxStarts?: number | undefined;
-}
+/**
+ * This command's result. Its data is still assembled as records in places, so it is not yet typed
+ * by its published schema (the e2e tests parse its JSON with the schema instead).
+ */
+type CmdResult = CommandResult;
+export type { RollbackOptions };
 
 /** One stop this tool made that rollback considers undoing. */
 export interface StopToUndo {
@@ -212,7 +211,7 @@ export function verdict(stop: StopToUndo, ws: Workspace): string | null {
   return null;
 }
 
-export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CommandResult> {
+export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): Promise<CmdResult> {
   const safety = ctx.config.safety;
   if (!safety.rollback_enabled) {
     throw new ConfigError("rollback is disabled by safety.rollback_enabled: false in the configuration; nothing was read or started");
@@ -327,7 +326,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
   };
   const failed = summary.failed > 0 || !!run.journal_error || anyFailed(notifications);
   const human = () => renderHuman(ctx, { execute, opts, since, runs, results, summary, run, notifications, missing: contents.missing, journalPath });
-  return { command: "rollback", mode, data, human, exitCode: failed ? ExitCode.Partial : ExitCode.Ok };
+  return { command: "rollback", mode, data, human, outcome: failed ? "partial" : "ok" };
 }
 
 function planSkip(stop: StopToUndo, ws: Workspace | null, why: string): RollbackResult {

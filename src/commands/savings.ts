@@ -7,17 +7,18 @@ import { tableView } from "../cli/context.js";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import { mapLimit, type CoderClient } from "../coder/client.js";
-import { CoderApiError, ConfigError, ExitCode } from "../errors.js";
+import { CoderApiError, ConfigError } from "../errors.js";
 import { computeSavings, journalStops, type HistoryBuild, type JournalStop, type SavingsReport, type SavingsTotal } from "../domain/savings.js";
 import { journalPathFor, scanJournalNewestFirst, type JournalRecord } from "../exec/journal.js";
 import type { CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
+import type { SavingsOptions } from "../cli/register/savings.js";
+import type { DataOf } from "../output/schema.js";
 
-export interface SavingsOptions {
-  /** Seconds back from `now`. */
-  sinceSeconds: number;
-}
+/** This command's result: its data must match its published JSON schema. */
+type CmdResult = CommandResult<DataOf<"savings">>;
+export type { SavingsOptions };
 
 const PAGE = 100;
 const MAX_PAGES = 20;
@@ -88,7 +89,7 @@ export async function savingsReport(ctx: AppContext, client: CoderClient, now: D
   return { ...report, journal_path: journalPath, journal_skipped_lines: contents.skipped, journal_missing: contents.missing };
 }
 
-export async function savingsCommand(ctx: AppContext, opts: SavingsOptions): Promise<CommandResult> {
+export async function savingsCommand(ctx: AppContext, opts: SavingsOptions): Promise<CmdResult> {
   const since = ctx.now.minus({ seconds: opts.sinceSeconds });
   const report = await savingsReport(ctx, ctx.client(), ctx.now, since);
   const currency = ctx.config.cost.currency;
@@ -144,5 +145,5 @@ export async function savingsCommand(ctx: AppContext, opts: SavingsOptions): Pro
     if (report.stops.some((s) => s.rate_per_hour === 0)) lines.push("", "ℹ️  Some stops have no price: set cost.per_hour (by template and/or organization) or cost.default_per_hour.");
     return lines.join("\n");
   };
-  return { command: "savings", mode: "report", data, human, exitCode: ExitCode.Ok };
+  return { command: "savings", mode: "report", data, human, outcome: "ok" };
 }

@@ -8,21 +8,16 @@
 import { statSync } from "node:fs";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
-import { AgentError, UsageError, exitCodeOf } from "../errors.js";
+import { AgentError, UsageError, exitCodeForOutcome, exitCodeOf } from "../errors.js";
 import { journalPathFor } from "../exec/journal.js";
 import { RunMetrics } from "../metrics/run-metrics.js";
 import { envelope, type CommandResult } from "../output/envelope.js";
 import { OwnerZoneCache, buildSnapshot, contextAt, type Snapshot } from "../serve/snapshot.js";
 import { startDashboard, type DashboardState, type RefreshStatus } from "../serve/server.js";
 import { quietHoursCommand } from "./quiet-hours.js";
-
-export interface ServeOptions {
-  listen: string;
-  intervalSeconds: number;
-  allowApply: boolean;
-  ownerSchedules: boolean;
-  savingsSinceSeconds: number;
-}
+import { quietHoursOptions } from "../cli/register/quiet-hours.js";
+import type { ServeOptions } from "../cli/register/serve.js";
+export type { ServeOptions };
 
 export const DEFAULT_LISTEN = "127.0.0.1:8787";
 export const MIN_INTERVAL_SECONDS = 10;
@@ -65,7 +60,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
   const ownerZones = new OwnerZoneCache();
 
   const refreshOnce = async (): Promise<void> => {
-    const started = performance.now();
+    const started = ctx.monotonic();
     try {
       const stamp = journalStamp(journalPath);
       const wallMs = ctx.clock().toMillis();
@@ -85,7 +80,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
       if (!snapshot) throw err;
       ctx.logger.warn({ err: status.last_error }, "dashboard refresh failed; the page keeps the last snapshot");
     } finally {
-      status.last_duration_seconds = (performance.now() - started) / 1000;
+      status.last_duration_seconds = (ctx.monotonic() - started) / 1000;
     }
   };
   /** One refresh at a time: a caller during a refresh waits for that one. */
@@ -121,9 +116,9 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
     apply: opts.allowApply
       ? async () => {
           try {
-            const r = await quietHoursCommand(contextAt(ctx, evalNow()), { mode: "execute", dryRun: false, force: false });
+            const r = await quietHoursCommand(contextAt(ctx, evalNow()), quietHoursOptions({ execute: true }));
             await refresh();
-            return { status: 200, body: { exit_code: r.exitCode, text: r.human(), run_id: r.data.run_id ?? null, summary: r.data.summary ?? null } };
+            return { status: 200, body: { exit_code: exitCodeForOutcome(r.outcome), text: r.human(), run_id: r.data.run_id ?? null, summary: r.data.summary ?? null } };
           } catch (err) {
             if (!(err instanceof AgentError)) throw err;
             return { status: 409, body: { exit_code: exitCodeOf(err), error: err.message } };

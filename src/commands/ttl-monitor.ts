@@ -13,9 +13,9 @@ import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
 import type { CoderClient } from "../coder/client.js";
 import type { Organization, WorkspaceSummary } from "../coder/schemas.js";
-import { AgentError, CoderApiError, ConfigError, ExitCode, UsageError } from "../errors.js";
+import { AgentError, CoderApiError, ConfigError, UsageError, exitCodeOf } from "../errors.js";
 import { describeBuildReason, lifecycleFields } from "../domain/lifecycle.js";
-import { bucketTtl, failOnMatched, withTemplates, type FailOn, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
+import { bucketTtl, failOnMatched, withTemplates, type TtlAnalysis, type TtlBuckets } from "../domain/ttl.js";
 import { envelope, workspaceEntry, type CommandResult } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
@@ -23,21 +23,12 @@ import { writeJson } from "../output/json-write.js";
 import { listSearchedSummaries } from "./search.js";
 import { INTERVAL_MINUTES } from "../config/limits.js";
 import { Cadence } from "../exec/cadence.js";
+import type { TtlMonitorOptions } from "../cli/register/ttl-monitor.js";
+import type { DataOf } from "../output/schema.js";
 
-export interface TtlMonitorOptions {
-  user?: string | undefined;
-  allUsers: boolean;
-  orgs: string[];
-  allOrgs: boolean;
-  all: boolean;
-  /** --threshold in seconds; default ttl_monitor.warning_threshold_hours. */
-  thresholdSeconds?: number | undefined;
-  showAll: boolean;
-  failOn: FailOn | null;
-  monitor: boolean;
-  /** --interval in minutes (fractions allowed); default ttl_monitor.check_interval_minutes. */
-  intervalMinutes?: number | undefined;
-}
+/** This command's result: its data must match its published JSON schema. */
+type CmdResult = CommandResult<DataOf<"ttl-monitor">>;
+export type { TtlMonitorOptions };
 
 /** The resolved listing scope. */
 export interface TtlScope {
@@ -51,7 +42,7 @@ export interface TtlScope {
 const RULE = "=".repeat(80);
 const STOPPED_SHOWN = 20;
 
-export async function ttlMonitorCommand(ctx: AppContext, opts: TtlMonitorOptions): Promise<CommandResult | null> {
+export async function ttlMonitorCommand(ctx: AppContext, opts: TtlMonitorOptions): Promise<CmdResult | null> {
   if (opts.orgs.length > 0 && opts.allOrgs) throw new UsageError("--org cannot be combined with --all-orgs");
   if (opts.monitor && opts.failOn) throw new UsageError("--fail-on gates a one-shot report; it cannot be combined with --monitor");
   if (!opts.monitor && opts.intervalMinutes !== undefined) throw new UsageError("--interval needs --monitor");
@@ -152,7 +143,7 @@ async function runReport(
   thresholdSeconds: number,
   now: DateTime,
   cycle: number | undefined,
-): Promise<CommandResult> {
+): Promise<CmdResult> {
   const workspaces = await listScope(ctx, client, scope);
   if (scope.users !== "current" && cycle === undefined) {
     const blind = await visibilityWarning(client, scope.users === "all" ? { kind: "all" } : { kind: "user", user: scope.username ?? "" }, workspaces);
@@ -218,7 +209,7 @@ function entry(a: TtlAnalysis<WorkspaceSummary>, zone: string) {
   });
 }
 
-function renderReport(ctx: AppContext, input: ReportInput): CommandResult {
+function renderReport(ctx: AppContext, input: ReportInput): CmdResult {
   const { scope, opts, thresholdSeconds, now, cycle, buckets } = input;
   const cfg = ctx.config.ttl_monitor;
   const zone = ctx.config.quiet_hours.timezone;
@@ -259,7 +250,7 @@ function renderReport(ctx: AppContext, input: ReportInput): CommandResult {
   // their analyses alive while a large --json report is written.
   const view: HumanInput = { scope, opts, thresholdSeconds, now, total: input.total };
   const human = () => humanReport(ctx, view, data, summary, hidden, zone, gate);
-  return { command: "ttl-monitor", mode: "report", data, human, exitCode: gate ? ExitCode.Findings : ExitCode.Ok };
+  return { command: "ttl-monitor", mode: "report", data, human, outcome: gate ? "findings" : "ok" };
 }
 
 type Entry = ReturnType<typeof entry>;
@@ -383,7 +374,7 @@ async function monitor(ctx: AppContext, opts: TtlMonitorOptions, thresholdSecond
   const intervalMs = Math.round(minutes * 60_000);
   const client = ctx.client();
   // Cycles are scheduled on the monotonic clock; the wall clock only labels them.
-  const cadence = new Cadence(intervalMs, ctx.monotonic ?? (() => performance.now()));
+  const cadence = new Cadence(intervalMs, ctx.monotonic);
   const offsetMs = ctx.now.toMillis() - ctx.clock().toMillis(); // keeps --now's offset from the wall clock
   const wait = () => cadence.waitForSlot((ms) => ctx.sleep(ms, ctx.signal));
   if (!ctx.json) {
@@ -429,7 +420,7 @@ function reportFailure(ctx: AppContext, cycle: number, at: DateTime, err: AgentE
           cycle,
           ok: false,
           timestamp: isoUtc(at),
-          error: { code: err.code, message: err.message, exit_code: err.exitCode },
+          error: { code: err.code, message: err.message, exit_code: exitCodeOf(err) },
           next_attempt_at: isoUtc(nextAt),
         },
       },

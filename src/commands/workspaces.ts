@@ -7,12 +7,14 @@ import { byOwnerThenName, workspaceEntry } from "../output/envelope.js";
 import { formatInstant } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { listSearched } from "./search.js";
+import type { WorkspacesOptions } from "../cli/register/workspaces.js";
+import type { DataOf } from "../output/schema.js";
 
-export interface WorkspacesOptions {
-  all: boolean;
-}
+/** This command's result: its data must match its published JSON schema. */
+type CmdResult = CommandResult<DataOf<"workspaces">>;
+export type { WorkspacesOptions };
 
-export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions): Promise<CommandResult> {
+export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions): Promise<CmdResult> {
   const client = ctx.client();
   const [info, me] = await Promise.all([client.buildInfo(), client.me()]);
   const progress = ctx.progress("listing workspaces");
@@ -57,5 +59,5 @@ export async function workspacesCommand(ctx: AppContext, opts: WorkspacesOptions
     }
     return lines.join("\n");
   };
-  return { command: "workspaces", mode: "report", data, human, exitCode: 0 };
+  return { command: "workspaces", mode: "report", data, human, outcome: "ok" };
 }

@@ -3,9 +3,11 @@
  * file reader: the composition root passes env, cwd and fs access in.
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ConfigError } from "../errors.js";
 import { DEFAULT_CONFIG, configSchema, type AgentsConfig } from "./schema.js";
+import { loadHolidayCalendars } from "./ics.js";
+import type { HolidayCalendar } from "../domain/policy/types.js";
 
 export interface ConfigSources {
   /** `--config PATH` */
@@ -32,6 +34,8 @@ export interface LoadedConfig {
   envOverrides: Record<string, unknown>;
   /** sha256 of the effective configuration, recorded in the journal. */
   hash: string;
+  /** The policies' ICS holiday files, parsed, by the path as written in the config. */
+  holidayCalendars: Map<string, HolidayCalendar>;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -83,16 +87,32 @@ export interface UnknownKey {
 
 /** Keys an exclusion entry written as an object may carry. */
 const EXCLUSION_ITEM = { name: "", reason: "", expires: "" };
+const SCOPE_ITEM = { include: [], exclude: [] };
+/** The keys a `policies` entry may carry (values only show the shape). */
+const POLICY_ITEM = {
+  name: "",
+  scope: { organizations: SCOPE_ITEM, groups: SCOPE_ITEM, users: SCOPE_ITEM, templates: SCOPE_ITEM },
+  calendar: { timezone: "", working_hours: { mon: [], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] }, owner_quiet_hours: false, duration_hours: 0 },
+  holidays: { dates: [], ranges: [], ics_files: [] },
+  grace_period_minutes: 0,
+  idle: { after_hours: 0, when: "" },
+  action: "",
+  expires: "",
+};
+/** Arrays whose items are objects with known keys, by key path with the indices left out. */
 const ITEM_KEYS: Record<string, unknown> = {
   "quiet_hours.excluded_users": EXCLUSION_ITEM,
   "quiet_hours.excluded_templates": EXCLUSION_ITEM,
   "quiet_hours.excluded_workspaces": EXCLUSION_ITEM,
+  policies: POLICY_ITEM,
+  "policies.holidays.ranges": { from: "", to: "" },
 };
 
 /** Every key of the user's file (any nesting level, exclusion objects included) that the schema does not know. */
 export function findUnknownKeys(raw: unknown, known: unknown = DEFAULT_CONFIG, prefix = ""): UnknownKey[] {
-  if (Array.isArray(raw) && ITEM_KEYS[prefix]) {
-    return raw.flatMap((item, i) => findUnknownKeys(item, ITEM_KEYS[prefix], `${prefix}[${i}]`));
+  const itemKeys = ITEM_KEYS[prefix.replace(/\[\d+\]/g, "")];
+  if (Array.isArray(raw) && itemKeys) {
+    return raw.flatMap((item, i) => findUnknownKeys(item, itemKeys, `${prefix}[${i}]`));
   }
   if (!isObject(raw) || !isObject(known)) return [];
   const out: UnknownKey[] = [];
@@ -255,8 +275,17 @@ export function loadConfig(s: ConfigSources): LoadedConfig {
     throw new ConfigError(`${origin}: ${describeIssue({ ...issue, input: got })}${issue.code === "invalid_type" ? "" : shown}`);
   }
   const config = result.data;
-  const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
-  return { config, path, warnings, hash, pathSource, raw: raw as Record<string, unknown>, envOverrides: env };
+  const baseDir = path ? dirname(resolve(s.cwd, path)) : s.cwd;
+  // The holiday files decide too: their text is part of the configuration's hash.
+  const digest = createHash("sha256").update(JSON.stringify(config));
+  const readIcs = (p: string) => {
+    const text = s.readFile(p);
+    if (text !== null) digest.update(`\u0000${p}\u0000${text}`);
+    return text;
+  };
+  const holidayCalendars = loadHolidayCalendars(config.policies, { baseDir, readFile: readIcs, where });
+  const hash = digest.digest("hex").slice(0, 16);
+  return { config, path, warnings, hash, pathSource, raw: raw as Record<string, unknown>, envOverrides: env, holidayCalendars };
 }
 
 function envKeyFor(key: string, env: Record<string, string | undefined>): string | undefined {

@@ -73,6 +73,92 @@ const costRate = z
   .refine((r) => r.template !== undefined || r.organization !== undefined, { message: "expected a template and/or an organization for this rate" });
 export type CostRate = z.infer<typeof costRate>;
 
+/**
+ * "HH:MM-HH:MM": a working period on the day it starts; the end may be "24:00" (midnight at the end
+ * of the day), and an end before the start ("22:00-06:00") runs into the next day.
+ */
+const TIME_RANGE = /^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$/;
+const timeRange = z
+  .string()
+  .regex(TIME_RANGE, { message: 'expected a time range "HH:MM-HH:MM" (24-hour, e.g. "08:00-18:00"; the end may be "24:00")' })
+  .refine((v) => v.slice(0, 5) !== v.slice(6), {
+    message: "expected the end to differ from the start; a period of zero length never applies",
+  });
+
+/** A strict calendar date "YYYY-MM-DD". */
+const calendarDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date "YYYY-MM-DD" (e.g. "2026-12-25")' })
+  .refine((v) => DateTime.fromISO(v).isValid, { message: 'expected a real calendar date "YYYY-MM-DD" (e.g. "2026-12-25")' });
+
+const scopeList = z.object({ include: z.array(z.string().trim().min(1)).default([]), exclude: z.array(z.string().trim().min(1)).default([]) });
+const workingDays = z.object({
+  mon: z.array(timeRange).default([]),
+  tue: z.array(timeRange).default([]),
+  wed: z.array(timeRange).default([]),
+  thu: z.array(timeRange).default([]),
+  fri: z.array(timeRange).default([]),
+  sat: z.array(timeRange).default([]),
+  sun: z.array(timeRange).default([]),
+});
+
+/** Names a policy may not take: the implicit default policy (the `quiet_hours` section) is called this. */
+export const DEFAULT_POLICY_NAME = "quiet_hours";
+
+/**
+ * A policy: who it applies to (scope), when they work (calendar, holidays), and what happens
+ * outside working time (grace, idle rule, action). See src/domain/policy.
+ */
+const policy = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: 'expected a policy name of letters, digits, ".", "_" or "-" (e.g. "emea-engineering")' })
+      .refine((v) => v !== DEFAULT_POLICY_NAME, { message: `expected another name: "${DEFAULT_POLICY_NAME}" is the default policy made from the quiet_hours section` }),
+    scope: z.object({ organizations: scopeList.optional(), groups: scopeList.optional(), users: scopeList.optional(), templates: scopeList.optional() }),
+    calendar: z
+      .object({
+        timezone: zone.optional(),
+        working_hours: workingDays.optional(),
+        owner_quiet_hours: z.boolean().optional(),
+        duration_hours: z
+          .number()
+          .gt(0, { message: "expected hours > 0 and < 24" })
+          .lt(24, { message: "expected hours > 0 and < 24" })
+          .optional(),
+      })
+      .superRefine((c, ctx) => {
+        if (c.owner_quiet_hours === true) {
+          for (const k of ["timezone", "working_hours"] as const) {
+            if (c[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "expected either owner_quiet_hours: true or timezone + working_hours, not both" });
+          }
+          return;
+        }
+        if (c.duration_hours !== undefined) ctx.addIssue({ code: "custom", path: ["duration_hours"], message: "expected duration_hours only with owner_quiet_hours: true" });
+        if (c.timezone === undefined) ctx.addIssue({ code: "custom", path: ["timezone"], message: 'expected a calendar: timezone + working_hours ({"mon": ["08:00-18:00"], …}), or owner_quiet_hours: true' });
+        if (c.working_hours === undefined) ctx.addIssue({ code: "custom", path: ["working_hours"], message: 'expected working_hours per weekday, e.g. {"mon": ["08:00-18:00"], "sat": []}' });
+      }),
+    holidays: z
+      .object({
+        dates: z.array(calendarDate).default([]),
+        ranges: z
+          .array(z.object({ from: calendarDate, to: calendarDate }).refine((r) => r.from <= r.to, { message: "expected from <= to" }))
+          .default([]),
+        ics_files: z.array(z.string().min(1)).default([]),
+      })
+      .optional(),
+    grace_period_minutes: between(0, WEEK_MINUTES, "minutes").default(60),
+    idle: z
+      .object({
+        after_hours: between(0, YEAR_HOURS, "hours", { gtMin: true }),
+        when: z.enum(["always", "outside_working_hours", "inside_working_hours"]).default("always"),
+      })
+      .optional(),
+    action: z.enum(["stop", "warn", "report"], { message: 'expected an action: "stop", "warn" or "report"' }),
+    expires: isoDate.optional(),
+  });
+export type PolicyConfig = z.output<typeof policy>;
+
 export const configSchema = z
   .object({
     quiet_hours: z.object({
@@ -165,8 +251,16 @@ export const configSchema = z
       page_size: intBetween(1, 100_000),
     }),
     dry_run: z.boolean(),
+    policies: z.array(policy),
   })
   .superRefine((c, ctx) => {
+    const names = new Map<string, number>();
+    c.policies.forEach((p, i) => {
+      const first = names.get(p.name.toLowerCase());
+      if (first !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["policies", i, "name"], message: `expected a unique policy name; "${p.name}" is also policies[${first}]` });
+      } else names.set(p.name.toLowerCase(), i);
+    });
     const seen = new Set<string>();
     c.cost.per_hour.forEach((r, i) => {
       const key = `${r.template ?? "*"}\u0000${r.organization ?? "*"}`;
@@ -256,4 +350,5 @@ export const DEFAULT_CONFIG = {
   cost: { currency: "USD", default_per_hour: 0, per_hour: [] },
   http: { concurrency: 8, timeout_seconds: 30, page_size: 5000 },
   dry_run: false,
+  policies: [],
 } satisfies z.input<typeof configSchema>;

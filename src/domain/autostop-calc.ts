@@ -17,7 +17,7 @@
  * ("2024-01-01T13:00:00.000Z"); `null` stands for Coder's zero time (no deadline / no max deadline).
  */
 import { DateTime } from "luxon";
-import { AgentError, ExitCode } from "../errors.js";
+import { InternalError } from "../errors.js";
 import { allowedAutostartWeekdays, nextAutostartMillis } from "./autostart.js";
 import { instantFromWallClock, parseDaily, wallClockAt, weekdayNumber, type Schedule } from "./cron.js";
 
@@ -45,9 +45,8 @@ export type AutostopFailure =
   | "deadline_in_past";
 
 /** The computation failed the way Coder's would (e.g. an impossible clock), or its input was malformed. */
-export class AutostopCalculationError extends AgentError {
-  readonly exitCode = ExitCode.Internal;
-  readonly code = "E_AUTOSTOP_CALC";
+export class AutostopCalculationError extends InternalError {
+  override readonly code = "E_AUTOSTOP_CALC";
   constructor(
     readonly reason: AutostopFailure,
     message: string,

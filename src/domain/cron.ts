@@ -20,12 +20,11 @@
  * several zones.
  */
 import { DateTime, IANAZone } from "luxon";
-import { AgentError, ExitCode } from "../errors.js";
+import { UsageError } from "../errors.js";
 
 /** A schedule string could not be parsed or does not have the required shape. */
-export class ScheduleError extends AgentError {
-  readonly exitCode = ExitCode.Usage;
-  readonly code = "E_SCHEDULE";
+export class ScheduleError extends UsageError {
+  override readonly code = "E_SCHEDULE";
 }
 
 const SECOND_MS = 1_000;

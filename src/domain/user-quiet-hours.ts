@@ -171,7 +171,7 @@ export interface QuietWindow {
  * moves forward). A time that occurs twice (clocks going back) means its first occurrence, as for
  * quiet-hours windows: luxon alone picks either occurrence depending on the zone.
  */
-function atWallClock(day: DateTime, hour: number, minute: number, zone: string): DateTime {
+export function atWallClock(day: DateTime, hour: number, minute: number, zone: string): DateTime {
   const guess = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });
   const before = DateTime.fromMillis(guess.toMillis() - 86_400_000, { zone }).offset;
   if (before > guess.offset) {

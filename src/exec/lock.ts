@@ -10,10 +10,9 @@
  * fail fast with RunLockedError (exit 7, E_RUN_LOCKED) before it reads or changes anything.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { hostname as osHostname } from "node:os";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { AgentError, ExitCode } from "../errors.js";
+import { SafetyAbortError } from "../errors.js";
 import { ensurePrivateDir, stateDir } from "./journal.js";
 
 /** What the lock file records about its holder. */
@@ -27,9 +26,8 @@ export interface LockOwner {
 }
 
 /** Another live run holds the lock: this run did nothing (exit 7). */
-export class RunLockedError extends AgentError {
-  readonly exitCode = ExitCode.SafetyAbort;
-  readonly code = "E_RUN_LOCKED";
+export class RunLockedError extends SafetyAbortError {
+  override readonly code = "E_RUN_LOCKED";
   constructor(
     readonly lockPath: string,
     readonly holder: LockOwner | null,
@@ -57,31 +55,6 @@ export interface LockDeps {
   warn: (msg: string) => void;
   /** This boot of the host (Linux /proc/sys/kernel/random/boot_id): a lock of this host from another boot is stale whatever its pid now names. */
   bootId?: string | undefined;
-}
-
-/** Default dependencies: this process, this host, the real clock. */
-export function defaultLockDeps(warn: (msg: string) => void): LockDeps {
-  return { pid: process.pid, hostname: osHostname(), nowIso: () => new Date().toISOString(), isAlive: pidAlive, warn, bootId: currentBootId() };
-}
-
-/** The kernel's id of this boot, or undefined where there is none (non-Linux). */
-export function currentBootId(): string | undefined {
-  try {
-    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when `pid` names a live process (EPERM means it exists but belongs to someone else). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

@@ -15,12 +15,11 @@ import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
 import { isoUtc } from "../output/format.js";
-import { Journal, JOURNAL_VERSION, journalPathFor, recordTime, resolveConfiguredPath, scanJournalNewestFirst, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
-import { acquireRunLock, defaultLockDeps, RunLockedError, runLockPath, type RunLock } from "./lock.js";
+import { Journal, JOURNAL_VERSION, journalPathFor, recordTime, scanJournalNewestFirst, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
+import { acquireRunLock, RunLockedError, runLockPath, type RunLock } from "./lock.js";
 import { pendingIntents, recoverPendingIntents, recoverySince } from "./recovery.js";
 import {
   channelsOf,
-  defaultNotifyDeps,
   deliver,
   summaryNotice,
   warningNotice,
@@ -41,7 +40,7 @@ export function notificationsEnabled(ctx: Pick<AppContext, "config">, command: s
 }
 
 function notifyDeps(ctx: AppContext): NotifyDeps {
-  return defaultNotifyDeps(Math.round(ctx.config.http.timeout_seconds * 1000), (p) => resolveConfiguredPath(p, ctx.home, ctx.configDir));
+  return ctx.notifyDeps();
 }
 
 function logFailures(ctx: AppContext, results: readonly NotificationResult[]): void {
@@ -87,7 +86,7 @@ export async function guardedStops(
   if (o.execute && (o.planned > 0 || hasPendingIntents(ctx, o.journal))) {
     const path = runLockPath(ctx);
     try {
-      lock = acquireRunLock(path, o.command, defaultLockDeps((m) => ctx.logger.warn(m)));
+      lock = acquireRunLock(path, o.command, ctx.lockDeps((m) => ctx.logger.warn(m)));
     } catch (err) {
       if (err instanceof RunLockedError) throw err;
       // The state directory is unusable (the journal will fail too, and report it: exit 5).

@@ -7,12 +7,11 @@
  * Webhook URLs are secrets (they embed the credential): they are never logged or printed, only
  * their host.
  */
-import { readRegularFile } from "../config/files.js";
 import type { DateTime } from "luxon";
 import type { AgentsConfig } from "../config/schema.js";
 import { formatDuration, formatInstant } from "../output/format.js";
 import { sendMail, type SmtpOptions } from "./notify-smtp.js";
-import { defaultSleep, retry } from "../util/retry.js";
+import { retry } from "../util/retry.js";
 import type { StopResult, StopRun } from "./types.js";
 
 export type NotificationsConfig = AgentsConfig["notifications"];
@@ -54,21 +53,6 @@ export interface NotifyDeps {
   sendMail?: typeof sendMail;
   /** Extra CA certificates for the SMTP relay (PEM). */
   smtpCa?: string | string[];
-}
-
-/** Production dependencies: global fetch, the file system, the real clock. */
-export function defaultNotifyDeps(timeoutMs: number, resolvePath: (p: string) => string = (p) => p): NotifyDeps {
-  return {
-    fetch: (url, init) => fetch(url, init),
-    readFile: (p) => {
-      const text = readRegularFile(resolvePath(p), "file");
-      if (text === null) throw Object.assign(new Error("not found"), { code: "ENOENT" });
-      return text;
-    },
-    now: () => new Date(),
-    timeoutMs,
-    sleep: (ms) => defaultSleep(ms),
-  };
 }
 
 /** The channels this configuration sends to (in a fixed order). */

@@ -20,7 +20,7 @@ export interface StopCandidate {
 /** "started" / "would-start" are the outcomes of a start transition (rollback). */
 export type StopOutcome = "stopped" | "would-stop" | "skipped" | "failed" | "started" | "would-start";
 
-export interface StopResult extends WorkspaceEntryBase {
+export type StopResult = WorkspaceEntryBase & {
   reasons: string[];
   outcome: StopOutcome;
   /** Why it was skipped or failed; null otherwise. */
@@ -31,7 +31,7 @@ export interface StopResult extends WorkspaceEntryBase {
   category?: string;
   /** Wall-clock time of the outcome (ISO UTC). */
   at?: string;
-}
+};
 
 export interface StopSummary {
   planned: number;

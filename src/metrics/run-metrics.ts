@@ -203,7 +203,7 @@ export function readPreviousSamples(path: string): Sample[] {
  */
 export function writeFileAtomic(path: string, text: string): void {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(8).toString("hex")}.tmp`);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const fd = openSync(tmp, "wx", 0o600);

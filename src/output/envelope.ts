@@ -4,20 +4,22 @@
  */
 import type { DateTime } from "luxon";
 import { isoUtc } from "./format.js";
+import type { Outcome } from "../errors.js";
 
 export const SCHEMA_VERSION = 1;
 export type Mode = "report" | "dry-run" | "execute";
 
-export interface CommandResult {
+/** A command's result; `D` is its data's shape (`DataOf<command>` from src/output/schema.ts). */
+export interface CommandResult<D extends object = Record<string, unknown>> {
   /** Command name as typed, e.g. "quiet-hours". */
   command: string;
   mode: Mode;
   /** The command's own JSON keys (merged beside the envelope keys). */
-  data: Record<string, unknown>;
+  data: D;
   /** Human rendering of the same result. */
   human: () => string;
-  /** Exit code for this result (0, 5 partial, 6 findings…). */
-  exitCode: number;
+  /** How the run went; src/errors.ts maps it to the exit code (0, 5 partial, 6 findings…). */
+  outcome: Outcome;
   /** The zone the human output shows times in (named in its first line); default quiet_hours.timezone. */
   zone?: string;
   /** false: the human output is a document of its own (JSON, a script) and gets no config/zone line. */
@@ -50,14 +52,14 @@ export function errorEnvelope(
 }
 
 /** The common keys of every workspace entry in any JSON document. */
-export interface WorkspaceEntryBase {
+export type WorkspaceEntryBase = {
   id: string;
   owner: string;
   name: string;
   template: string;
   organization: string;
   status: string;
-}
+};
 
 /**
  * A workspace entry: the common keys, then the command's own `extra` keys. Built as one literal

@@ -12,6 +12,7 @@ import {
 } from "./schemas/autostop.js";
 import { isoInstant } from "./schemas/common.js";
 import { enterpriseQuietHoursDataSchema } from "./schemas/enterprise-quiet-hours.js";
+import { policyLintDataSchema, policySimulateDataSchema } from "./schemas/policy.js";
 import { pruneDataSchema } from "./schemas/prune.js";
 import { quietHoursDataSchema } from "./schemas/quiet-hours.js";
 import { rollbackDataSchema } from "./schemas/rollback.js";
@@ -38,7 +39,7 @@ type DataSchema = z.ZodObject<z.ZodRawShape>;
  * Command name → the shapes of its data keys (one per mode where modes differ). Consumers must
  * ignore unknown keys.
  */
-export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
+export const commandDataSchemas = {
   workspaces: [workspacesDataSchema],
   // `quiet-hours --enterprise` prints the enterprise checker's document.
   "quiet-hours": [quietHoursDataSchema, enterpriseQuietHoursDataSchema],
@@ -49,11 +50,19 @@ export const commandDataSchemas: Record<string, readonly DataSchema[]> = {
   rollback: [rollbackDataSchema],
   savings: [savingsDataSchema],
   serve: [serveDataSchema],
-};
+  "policy lint": [policyLintDataSchema],
+  "policy simulate": [policySimulateDataSchema],
+} as const satisfies Record<string, readonly DataSchema[]>;
+
+/**
+ * The data keys a command's result carries: any of its published shapes. Commands declare their
+ * results with it (`CommandResult<DataOf<"prune">>`), so a result of the wrong shape fails tsc.
+ */
+export type DataOf<C extends keyof typeof commandDataSchemas> = z.input<(typeof commandDataSchemas)[C][number]>;
 
 /** The full document schema of one command: the envelope plus any of its data shapes. */
 export function documentSchema(command: string): z.ZodType {
-  const variants = commandDataSchemas[command];
+  const variants = (commandDataSchemas as Record<string, readonly DataSchema[]>)[command];
   if (!variants) throw new Error(`no JSON schema registered for command ${command}`);
   const docs = variants.map((v) => envelopeSchema.extend(v.shape).extend({ command: z.literal(command) }));
   return docs.length === 1 ? docs[0]! : z.union(docs as unknown as [DataSchema, DataSchema, ...DataSchema[]]);

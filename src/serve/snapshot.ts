@@ -7,6 +7,8 @@
 import { DateTime } from "luxon";
 import type { AppContext, Progress } from "../cli/context.js";
 import { autostopCommand } from "../commands/autostop.js";
+import { autostopOptions } from "../cli/register/autostop.js";
+import { ttlMonitorOptions } from "../cli/register/ttl-monitor.js";
 import { savingsReport } from "../commands/savings.js";
 import { mapLimit } from "../util/concurrency.js";
 import { CoderApiError } from "../errors.js";
@@ -76,12 +78,12 @@ export function contextAt(ctx: AppContext, now: DateTime): AppContext {
 }
 
 export async function pendingStops(ctx: AppContext, ownerSchedules: boolean): Promise<z.infer<typeof autostopDataSchema>> {
-  const r = await autostopCommand(ctx, { mode: "list", dryRun: false, ownerSchedules });
+  const r = await autostopCommand(ctx, autostopOptions(ownerSchedules ? { ownerSchedules: true } : {}));
   return autostopDataSchema.parse(r.data);
 }
 
 export async function compliance(ctx: AppContext): Promise<z.infer<typeof ttlMonitorDataSchema>> {
-  const r = await ttlMonitorCommand(ctx, { allUsers: false, orgs: [], allOrgs: false, all: true, showAll: false, failOn: null, monitor: false });
+  const r = await ttlMonitorCommand(ctx, ttlMonitorOptions({ all: true }));
   return ttlMonitorDataSchema.parse(r!.data);
 }
 

@@ -43,7 +43,7 @@ describe("help and version", () => {
   it("lists every command", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    for (const c of ["workspaces", "quiet-hours", "ttl-monitor", "autostop", "enterprise-quiet-hours", "prune", "rollback", "simulate"]) {
+    for (const c of ["workspaces", "quiet-hours", "ttl-monitor", "autostop", "enterprise-quiet-hours", "prune", "rollback", "policy", "simulate"]) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, "m"));
     }
   });

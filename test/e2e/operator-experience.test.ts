@@ -273,6 +273,7 @@ describe("shell completion", () => {
       spawnSync("bash", ["-c", `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _coder_agents; echo "\${COMPREPLY[*]}"`], { encoding: "utf8" }).stdout.trim();
     expect(complete(["coder-agents", "quiet"])).toBe("quiet-hours");
     expect(complete(["coder-agents", "config", "v"])).toBe("validate");
+    expect(complete(["coder-agents", "policy", "s"])).toBe("simulate");
     expect(complete(["coder-agents", "--config", "x.json", "quiet-hours", "--cat"])).toBe("--categorize");
     expect(complete(["coder-agents", "-o", "w"])).toBe("wide");
     expect(complete(["coder-agents", "completion", "f"])).toBe("fish");

@@ -18,6 +18,8 @@ function client(extra: Partial<ConstructorParameters<typeof CoderClient>[0]> = {
     baseUrl: BASE,
     token: "secret-token-123",
     fetch: (input, init) => globalThis.fetch(input, init),
+    clockMs: () => Date.now(),
+    monotonicMs: () => performance.now(),
     sleep: async (ms) => void sleeps.push(ms),
     random: () => 0.5,
     pageSize: 3,

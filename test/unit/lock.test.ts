@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { acquireRunLock, deploymentLockPath, pidAlive, RunLockedError, withRunLock, type LockDeps } from "../../src/exec/lock.js";
+import { pidAlive } from "../../src/cli/deps.js";
+import { acquireRunLock, deploymentLockPath, RunLockedError, withRunLock, type LockDeps } from "../../src/exec/lock.js";
 import { ExitCode } from "../../src/errors.js";
 
 function deps(over: Partial<LockDeps> = {}): LockDeps & { warnings: string[] } {

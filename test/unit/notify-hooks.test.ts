@@ -16,7 +16,7 @@ import {
   warnUpcomingStops,
   type GraceWorkspace,
 } from "../../src/exec/notify-hooks.js";
-import { defaultNotifyDeps } from "../../src/exec/notify.js";
+import { realNotifyDeps } from "../../src/cli/deps.js";
 import type { Categorization } from "../../src/domain/categorize.js";
 
 const now = DateTime.fromISO("2026-01-05T18:40:00Z", { zone: "utc" });
@@ -46,7 +46,7 @@ describe("stopping-soon warnings", () => {
     };
     const ctx = { config, now, clock: () => now, logger: pino({ level: "silent" }) } as unknown as AppContext;
     const posted: string[] = [];
-    const deps = { ...defaultNotifyDeps(1000), fetch: async (url: string) => (posted.push(url), { status: 200, text: async () => "ok", headers: { get: () => null } }) };
+    const deps = { ...realNotifyDeps({ fetch: (url, init) => fetch(url, init), clock: () => now, sleep: async () => {}, timeoutMs: 1000, resolvePath: (p) => p }), fetch: async (url: string) => (posted.push(url), { status: 200, text: async () => "ok", headers: { get: () => null } }) };
     const out = await warnUpcomingStops(ctx, [grace("a", "2026-01-05T19:00:00Z")], { send: true, journalPath: notDir, deps });
     expect(posted).toEqual([]);
     expect(out.warned).toEqual([]);

@@ -4,7 +4,6 @@ import { DEFAULT_CONFIG } from "../../src/config/schema.js";
 import {
   anyFailed,
   channelsOf,
-  defaultNotifyDeps,
   deliver,
   slackPayload,
   summaryNotice,
@@ -16,6 +15,7 @@ import {
 } from "../../src/exec/notify.js";
 import { isLoopback, sendMail, SmtpError } from "../../src/exec/notify-smtp.js";
 import type { StopResult } from "../../src/exec/types.js";
+import { realNotifyDeps } from "../../src/cli/deps.js";
 import { startSmtp, TEST_TLS_CERT, type TestSmtp } from "../support/smtp.js";
 import { payloadText, startWebhook, type TestWebhook } from "../support/webhook.js";
 
@@ -26,7 +26,7 @@ function cfg(over: Partial<NotificationsConfig> = {}, smtp: Partial<Notification
 }
 
 function deps(over: Partial<NotifyDeps> = {}): NotifyDeps {
-  return { ...defaultNotifyDeps(5000), sleep: async () => {}, now: () => new Date("2026-01-05T18:35:00Z"), ...over };
+  return { ...realNotifyDeps({ fetch: (url, init) => fetch(url, init), clock: () => now, sleep: async () => {}, timeoutMs: 5000, resolvePath: (p) => p }), ...over };
 }
 
 const result = (name: string, outcome: StopResult["outcome"], error: string | null = null): StopResult => ({

@@ -12,7 +12,7 @@ describe("published JSON Schema", () => {
 
   it("covers every command that prints JSON", () => {
     expect(Object.keys(commandDataSchemas).sort()).toEqual(
-      ["autostop", "enterprise-quiet-hours", "prune", "quiet-hours", "rollback", "savings", "serve", "ttl-monitor", "workspaces"].sort(),
+      ["autostop", "enterprise-quiet-hours", "policy lint", "policy simulate", "prune", "quiet-hours", "rollback", "savings", "serve", "ttl-monitor", "workspaces"].sort(),
     );
   });
 

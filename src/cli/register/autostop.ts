@@ -1,30 +1,17 @@
-import { Option, type Command } from "commander";
+import { Option, type Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
 import { checkModifiers, checkOneMode } from "../modes.js";
-import { durationArg, intArg } from "../args.js";
+import { durationArg, intArg, searchOption, type FlagsOf } from "../args.js";
 
-interface Opts {
-  listPending?: boolean;
-  schedule?: boolean;
-  explain?: string;
-  execute?: boolean;
-  dryRun?: boolean;
-  maxStops?: number;
-  within?: number;
-  duration?: number;
-  ownerSchedules?: boolean;
-  includePrebuilds?: boolean;
-  includeTasks?: boolean;
-}
-
-export function registerAutostop(program: Command, run: RunFn): void {
-  program
+/** `autostop`: every flag, declared once; the action's options type is inferred from it. */
+function declareAutostop(program: Command) {
+  return program
     .command("autostop")
     .description("workspaces bound to be stopped: when, and why (Coder's deadline, max_deadline, quiet hours, prune)")
     .option("--list-pending", "every running workspace with its next stop, cause and time left, soonest first (default)")
     .option("--within <duration>", "only those stopping within this (2h, 90m, or hours)", durationArg("--within"))
     .addOption(new Option("--duration <duration>", "same as --within").argParser(durationArg("--duration")).hideHelp())
-.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
+    .addOption(searchOption())
     .option("--owner-schedules", "read every owner's quiet hours (one request per owner): adds the prune cause and the max_deadline drift check")
     .option("--schedule", "per workspace: autostart and next start, TTL, deadline, max_deadline, owner's quiet hours, template autostop requirement")
     .option("--explain <owner/name>", "decision trace for one workspace: every rule, where deadline and max_deadline come from, every command's verdict")
@@ -52,29 +39,44 @@ Examples:
   coder-agents autostop --schedule
   coder-agents autostop --explain alice/dev
   coder-agents autostop --execute --dry-run           # overdue beyond the tolerance`,
-    )
-    .action(async (opts: Opts, cmd: Command) => {
+    );
+}
+
+export type AutostopFlags = FlagsOf<ReturnType<typeof declareAutostop>>;
+
+/** What `autostopCommand` is given: the parsed flags, resolved (one mode, --within or --duration). */
+export function autostopOptions(opts: AutostopFlags) {
+  const mode: "list" | "schedule" | "explain" | "execute" = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute ? "execute" : "list";
+  return {
+    mode,
+    withinSeconds: opts.within ?? opts.duration,
+    /** OWNER/NAME for --explain. */
+    target: opts.explain,
+    dryRun: !!opts.dryRun,
+    maxStops: opts.maxStops,
+    /** Fetch every owner's quiet hours (prune cause and drift check in the list). */
+    ownerSchedules: !!opts.ownerSchedules,
+    /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+    includePrebuilds: opts.includePrebuilds,
+    includeTasks: opts.includeTasks,
+  };
+}
+export type AutostopOptions = ReturnType<typeof autostopOptions>;
+
+export function registerAutostop(program: Command, run: RunFn): void {
+  declareAutostop(program).action(async (opts, cmd) => {
       const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute"].filter(
         (m): m is string => typeof m === "string",
       );
-      const mode = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute ? "execute" : "list";
+      const options = autostopOptions(opts);
+      const mode = options.mode;
       await run(
         cmd,
         async () => {
           const m = await import("../../commands/autostop.js");
           checkOneMode(Object.fromEntries(modes.map((f) => [f, true])));
           checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute);
-          return (ctx) =>
-            m.autostopCommand(ctx, {
-              mode,
-              withinSeconds: opts.within ?? opts.duration,
-              target: opts.explain,
-              dryRun: !!opts.dryRun,
-              maxStops: opts.maxStops,
-              ownerSchedules: !!opts.ownerSchedules,
-              includePrebuilds: opts.includePrebuilds,
-              includeTasks: opts.includeTasks,
-            });
+          return (ctx) => m.autostopCommand(ctx, options);
         },
         mode === "execute" ? (opts.dryRun ? "dry-run" : "execute") : "report",
       );

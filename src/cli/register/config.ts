@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import type { Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
 
 /** `config show` / `config validate`: the effective configuration and a check of the file. */

@@ -1,9 +1,10 @@
-import type { Command } from "commander";
+import type { Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
+import type { FlagsOf } from "../args.js";
 
 /** `enterprise-quiet-hours`: deployment policy, licensing, autostop requirements, users' schedules. */
-export function registerEnterprise(program: Command, run: RunFn): void {
-  program
+function declareEnterprise(program: Command) {
+  return program
     .command("enterprise-quiet-hours")
     .description("show the deployment's quiet-hours policy, licensing, templates with an autostop requirement and users' schedules")
     .option("--user <name>", "show this user's schedule (reading another user's needs the owner or user-admin role)")
@@ -19,11 +20,22 @@ Examples:
   coder-agents enterprise-quiet-hours                  # policy, licence, your schedule
   coder-agents enterprise-quiet-hours --user alice     # alice's schedule and next quiet-hours start
   coder-agents enterprise-quiet-hours --all-users --json`,
-    )
-    .action(async (opts: { user?: string; allUsers?: boolean }, cmd: Command) => {
+    );
+}
+
+export type EnterpriseQuietHoursFlags = FlagsOf<ReturnType<typeof declareEnterprise>>;
+
+/** What `enterpriseQuietHoursCommand` is given: --user shows that user's schedule instead of the caller's; --all-users a table of everyone's. */
+export function enterpriseQuietHoursOptions(opts: EnterpriseQuietHoursFlags) {
+  return { ...(opts.user ? { user: opts.user } : {}), allUsers: !!opts.allUsers };
+}
+export type EnterpriseQuietHoursOptions = ReturnType<typeof enterpriseQuietHoursOptions>;
+
+export function registerEnterprise(program: Command, run: RunFn): void {
+  declareEnterprise(program).action(async (opts, cmd) => {
       await run(cmd, async () => {
         const m = await import("../../commands/enterprise-quiet-hours.js");
-        return (ctx) => m.enterpriseQuietHoursCommand(ctx, { ...(opts.user ? { user: opts.user } : {}), allUsers: !!opts.allUsers });
+        return (ctx) => m.enterpriseQuietHoursCommand(ctx, enterpriseQuietHoursOptions(opts));
       });
     });
 }

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
-import { collect, durationArg, intArg } from "../args.js";
+import type { Command } from "@commander-js/extra-typings";
+import { collect, durationArg, intArg, searchOption, type FlagsOf } from "../args.js";
 
 /** A duration (2h, 90m, or hours) → hours. */
 const hoursArg = (flag: string) => {
@@ -9,35 +9,14 @@ const hoursArg = (flag: string) => {
 import type { RunFn } from "../program.js";
 import { checkModifiers } from "../modes.js";
 
-interface PruneFlags {
-  user?: string;
-  all?: boolean;
-  duration?: number;
-  cleanup?: boolean;
-  dryRun?: boolean;
-  maxStops?: number;
-  includeStopped?: boolean;
-  includePrebuilds?: boolean;
-  includeTasks?: boolean;
-  includeOrg?: string[];
-  excludeOrg?: string[];
-  includeGroup?: string[];
-  excludeGroup?: string[];
-  includeUser?: string[];
-  excludeUser?: string[];
-  includeTemplate?: string[];
-  excludeTemplate?: string[];
-}
-
-/** `prune`: workspaces of owners inside their own quiet-hours window, with filters and --cleanup. */
-export function registerPrune(program: Command, run: RunFn): void {
-  program
+function declarePrune(program: Command) {
+  return program
     .command("prune")
     .description("list (and with --cleanup stop) the workspaces of owners who are inside their own quiet-hours window")
     .option("--user <name>", "only this owner (default: the current user)")
     .option("--all", "every owner visible to the token")
     .option("--duration <duration>", "window length from each owner's quiet-hours start (8h, 90m, 1h30m or hours), > 0 and < 24h (default prune_workspaces.default_quiet_hours_duration, 8)", hoursArg("--duration"))
-.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
+    .addOption(searchOption())
     .option("--cleanup", "stop the running workspaces found (through the stop engine: re-checked, rate-limited, journaled)")
     .option("--dry-run", "with --cleanup: show what would be stopped, change nothing (also config dry_run: true)")
     .option("--max-stops <n>", "raise the circuit breaker (safety.max_stops_per_run) for this run", intArg("--max-stops"))
@@ -71,25 +50,39 @@ Examples:
   coder-agents prune --all --include-template python-dev --duration 10 --json
   coder-agents prune --all --cleanup --dry-run         # what would be stopped
   coder-agents prune --all --cleanup --max-stops 300`,
-    )
-    .action(async (o: PruneFlags, cmd: Command) => {
+    );
+}
+
+export type PruneFlags = FlagsOf<ReturnType<typeof declarePrune>>;
+
+/** What `pruneCommand` is given: the parsed flags, the filter lists gathered by dimension. */
+export function pruneOptions(o: PruneFlags) {
+  return {
+    ...(o.user !== undefined ? { user: o.user } : {}),
+    all: !!o.all,
+    /** Window length in hours; default `prune_workspaces.default_quiet_hours_duration`. */
+    ...(o.duration !== undefined ? { duration: o.duration } : {}),
+    cleanup: !!o.cleanup,
+    dryRun: !!o.dryRun,
+    ...(o.maxStops !== undefined ? { maxStops: o.maxStops } : {}),
+    /** List workspaces of every status, not only running ones. */
+    includeStopped: !!o.includeStopped,
+    /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+    includePrebuilds: !!o.includePrebuilds,
+    includeTasks: !!o.includeTasks,
+    include: { organizations: o.includeOrg ?? [], groups: o.includeGroup ?? [], users: o.includeUser ?? [], templates: o.includeTemplate ?? [] },
+    exclude: { organizations: o.excludeOrg ?? [], groups: o.excludeGroup ?? [], users: o.excludeUser ?? [], templates: o.excludeTemplate ?? [] },
+  };
+}
+export type PruneOptions = ReturnType<typeof pruneOptions>;
+
+/** `prune`: workspaces of owners inside their own quiet-hours window, with filters and --cleanup. */
+export function registerPrune(program: Command, run: RunFn): void {
+  declarePrune(program).action(async (o, cmd) => {
       await run(cmd, async () => {
         checkModifiers({ "--dry-run": o.dryRun, "--max-stops": o.maxStops !== undefined }, o.cleanup, "--cleanup");
         const m = await import("../../commands/prune.js");
-        return (ctx) =>
-          m.pruneCommand(ctx, {
-            ...(o.user !== undefined ? { user: o.user } : {}),
-            all: !!o.all,
-            ...(o.duration !== undefined ? { duration: o.duration } : {}),
-            cleanup: !!o.cleanup,
-            dryRun: !!o.dryRun,
-            ...(o.maxStops !== undefined ? { maxStops: o.maxStops } : {}),
-            includeStopped: !!o.includeStopped,
-            includePrebuilds: !!o.includePrebuilds,
-            includeTasks: !!o.includeTasks,
-            include: { organizations: o.includeOrg ?? [], groups: o.includeGroup ?? [], users: o.includeUser ?? [], templates: o.includeTemplate ?? [] },
-            exclude: { organizations: o.excludeOrg ?? [], groups: o.excludeGroup ?? [], users: o.excludeUser ?? [], templates: o.excludeTemplate ?? [] },
-          });
+        return (ctx) => m.pruneCommand(ctx, pruneOptions(o));
       });
     });
 }

@@ -1,24 +1,11 @@
-import type { Command } from "commander";
+import type { Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
-import { intArg } from "../args.js";
+import { intArg, searchOption, type FlagsOf } from "../args.js";
 import { checkModifiers, checkOneMode } from "../modes.js";
 
-interface Opts {
-  enterprise?: boolean;
-  status?: boolean;
-  report?: boolean;
-  categorize?: boolean;
-  execute?: boolean;
-  dryRun?: boolean;
-  force?: boolean;
-  timezone?: string;
-  maxStops?: number;
-  includePrebuilds?: boolean;
-  includeTasks?: boolean;
-}
-
-export function registerQuietHours(program: Command, run: RunFn): void {
-  program
+/** `quiet-hours`: every flag, declared once; the action's options type is inferred from it. */
+function declareQuietHours(program: Command) {
+  return program
     .command("quiet-hours")
     .description("the quiet hours agent: stop running workspaces during quiet hours after a grace period")
     .option("--status", "quiet-hours status and the enterprise configuration (the default)")
@@ -28,7 +15,7 @@ export function registerQuietHours(program: Command, run: RunFn): void {
     .option("--enterprise", "only the enterprise quiet-hours configuration (the `enterprise-quiet-hours` report)")
     .option("--dry-run", "with --execute: show what would be stopped, stop nothing (also config dry_run / DRY_RUN=true)")
     .option("--force", "with --execute: also stop TTL-expired workspaces outside quiet hours (never excluded ones)")
-.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
+    .addOption(searchOption())
     .option("--timezone <tz>", "IANA time zone of the quiet-hours window for this run (overrides quiet_hours.timezone)")
     .option("--max-stops <n>", "circuit breaker for this run: abort (exit 7) when more stops are planned (default safety.max_stops_per_run)", intArg("--max-stops"))
     .option("--include-prebuilds", "also act on prebuilt workspaces (owner prebuilds), left to Coder's reconciliation by default (lifecycle.include_prebuilds)")
@@ -50,25 +37,48 @@ Examples:
   coder-agents quiet-hours --execute --dry-run      # what would be stopped now
   coder-agents quiet-hours --execute --now 2026-01-05T19:30:00Z --dry-run
   coder-agents quiet-hours --execute --max-stops 300`,
-    )
-    .action(async (opts: Opts, cmd: Command) => {
+    );
+}
+
+export type QuietHoursFlags = FlagsOf<ReturnType<typeof declareQuietHours>>;
+export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
+
+/** The mode the flags ask for (checkOneMode has refused two). */
+export function pickMode(f: Pick<QuietHoursFlags, "enterprise" | "status" | "report" | "categorize" | "execute">): QuietHoursMode {
+  if (f.enterprise) return "enterprise";
+  if (f.status) return "status";
+  if (f.report) return "report";
+  if (f.categorize) return "categorize";
+  if (f.execute) return "execute";
+  return "status";
+}
+
+/** What `quietHoursCommand` is given: the parsed flags, resolved to one mode. */
+export function quietHoursOptions(opts: QuietHoursFlags) {
+  return {
+    mode: pickMode(opts),
+    dryRun: !!opts.dryRun,
+    force: !!opts.force,
+    /** --timezone: overrides quiet_hours.timezone for this run. */
+    timezone: opts.timezone,
+    /** --max-stops: overrides safety.max_stops_per_run for this run. */
+    maxStops: opts.maxStops,
+    /** --include-prebuilds / --include-tasks (widen lifecycle.*). */
+    includePrebuilds: opts.includePrebuilds,
+    includeTasks: opts.includeTasks,
+  };
+}
+export type QuietHoursOptions = ReturnType<typeof quietHoursOptions>;
+
+export function registerQuietHours(program: Command, run: RunFn): void {
+  declareQuietHours(program).action(async (opts, cmd) => {
       await run(
         cmd,
         async () => {
           checkOneMode({ "--enterprise": opts.enterprise, "--status": opts.status, "--report": opts.report, "--categorize": opts.categorize, "--execute": opts.execute });
           checkModifiers({ "--dry-run": opts.dryRun, "--force": opts.force, "--max-stops": opts.maxStops !== undefined }, opts.execute);
           const m = await import("../../commands/quiet-hours.js");
-          const mode = m.pickMode(opts);
-          return (ctx) =>
-            m.quietHoursCommand(ctx, {
-              mode,
-              dryRun: !!opts.dryRun,
-              force: !!opts.force,
-              timezone: opts.timezone,
-              maxStops: opts.maxStops,
-              includePrebuilds: opts.includePrebuilds,
-              includeTasks: opts.includeTasks,
-            });
+          return (ctx) => m.quietHoursCommand(ctx, quietHoursOptions(opts));
         },
         opts.execute && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun ? "dry-run" : "execute") : "report",
       );

@@ -1,20 +1,11 @@
-import { Option, type Command } from "commander";
-import { durationArg, intArg } from "../args.js";
+import { Option, type Command } from "@commander-js/extra-typings";
+import { durationArg, intArg, type FlagsOf } from "../args.js";
 import type { RunFn } from "../program.js";
 import { checkModifiers } from "../modes.js";
 
-interface RollbackFlags {
-  run?: string;
-  since?: number;
-  execute?: boolean;
-  dryRun?: boolean;
-  maxStarts?: number;
-  maxStops?: number;
-}
-
 /** `rollback`: restart the workspaces this tool stopped, from the journal. */
-export function registerRollback(program: Command, run: RunFn): void {
-  program
+function declareRollback(program: Command) {
+  return program
     .command("rollback")
     .description("restart workspaces this tool stopped (from the journal); dry run unless --execute")
     .option("--run <run-id>", "undo one run (its id is in the output of the run, its notification and the journal)")
@@ -35,21 +26,32 @@ Examples:
   coder-agents rollback                             # what undoing the stops of the rollback window would start
   coder-agents rollback --since 30m --execute       # undo the last 30 minutes of stops
   coder-agents rollback --run 20260105T190000Z-3f9a1c --execute --json`,
-    )
-    .action(async (opts: RollbackFlags, cmd: Command) => {
+    );
+}
+
+export type RollbackFlags = FlagsOf<ReturnType<typeof declareRollback>>;
+
+/** What `rollbackCommand` is given: the parsed flags (--max-stops is --max-starts). */
+export function rollbackOptions(opts: RollbackFlags) {
+  return {
+    run: opts.run,
+    /** Seconds back from now. */
+    sinceSeconds: opts.since,
+    execute: !!opts.execute,
+    dryRun: !!opts.dryRun,
+    maxStarts: opts.maxStarts ?? opts.maxStops,
+  };
+}
+export type RollbackOptions = ReturnType<typeof rollbackOptions>;
+
+export function registerRollback(program: Command, run: RunFn): void {
+  declareRollback(program).action(async (opts, cmd) => {
       await run(
         cmd,
         async () => {
           checkModifiers({ "--dry-run": opts.dryRun }, opts.execute);
           const m = await import("../../commands/rollback.js");
-          return (ctx) =>
-            m.rollbackCommand(ctx, {
-              run: opts.run,
-              sinceSeconds: opts.since,
-              execute: !!opts.execute,
-              dryRun: !!opts.dryRun,
-              maxStarts: opts.maxStarts ?? opts.maxStops,
-            });
+          return (ctx) => m.rollbackCommand(ctx, rollbackOptions(opts));
         },
         opts.execute && !opts.dryRun ? "execute" : "dry-run",
       );

@@ -1,14 +1,6 @@
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, type Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
-import { durationArg } from "../args.js";
-
-interface Opts {
-  listen: string;
-  interval: number;
-  allowApply?: boolean;
-  ownerSchedules?: boolean;
-  savingsSince: number;
-}
+import { durationArg, type FlagsOf } from "../args.js";
 
 function secondsArg(v: string): number {
   const n = Number(v);
@@ -16,8 +8,9 @@ function secondsArg(v: string): number {
   return n;
 }
 
-export function registerServe(program: Command, run: RunFn): void {
-  program
+/** `serve`: every flag, declared once; the action's options type is inferred from it. */
+function declareServe(program: Command) {
+  return program
     .command("serve")
     .description("web dashboard: next 24 h of stops per owner, TTL compliance, last runs, savings per week, and /metrics for Prometheus")
     .option("--listen <host:port>", "address to listen on (loopback by default; port 0 picks a free one)", "127.0.0.1:8787")
@@ -37,18 +30,28 @@ Examples:
   coder-agents serve --listen 127.0.0.1:9000 --interval 120
   coder-agents serve --now 2026-01-05T19:30:00Z        # the fleet as of that instant
   curl -s http://127.0.0.1:8787/metrics`,
-    )
-    .action(async (opts: Opts, cmd: Command) => {
+    );
+}
+
+export type ServeFlags = FlagsOf<ReturnType<typeof declareServe>>;
+
+/** What `serveCommand` is given. */
+export function serveOptions(opts: ServeFlags) {
+  return {
+    listen: opts.listen,
+    intervalSeconds: opts.interval,
+    allowApply: !!opts.allowApply,
+    ownerSchedules: !!opts.ownerSchedules,
+    savingsSinceSeconds: opts.savingsSince,
+  };
+}
+export type ServeOptions = ReturnType<typeof serveOptions>;
+
+export function registerServe(program: Command, run: RunFn): void {
+  declareServe(program).action(async (opts, cmd) => {
       await run(cmd, async () => {
         const m = await import("../../commands/serve.js");
-        return (ctx) =>
-          m.serveCommand(ctx, {
-            listen: opts.listen,
-            intervalSeconds: opts.interval,
-            allowApply: !!opts.allowApply,
-            ownerSchedules: !!opts.ownerSchedules,
-            savingsSinceSeconds: opts.savingsSince,
-          });
+        return (ctx) => m.serveCommand(ctx, serveOptions(opts));
       });
     });
 }

@@ -1,8 +1,9 @@
-import { Option, type Command } from "commander";
-import { floatArg, intArg } from "../args.js";
+import { Option, type Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { floatArg, intArg, type FlagsOf } from "../args.js";
 
-export function registerSimulate(program: Command, runSimulate: (cmd: Command, opts: Record<string, unknown>) => Promise<void>): void {
-  program
+/** `simulate`: every flag, declared once; the options type is inferred from it. */
+function declareSimulate(program: Command) {
+  return program
     .command("simulate")
     .description("start the embedded Coder simulator in the foreground (for demos, tests and what-if runs)")
     .option("--scenario <demo|file>", "scenario name or JSON file", "demo")
@@ -36,8 +37,13 @@ Examples:
   coder-agents simulate
   coder-agents simulate --scenario my-deployment.json --port 3000 --latency-ms 20
   coder-agents simulate --scenario big.json --latency-ms 20 --churn 10 --lifecycle --rate-limit-mode ip-path`,
-    )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      await runSimulate(cmd, opts);
-    });
+    );
+}
+
+export type SimulateFlags = FlagsOf<ReturnType<typeof declareSimulate>>;
+
+export function registerSimulate(program: Command, runSimulate: (cmd: CommandUnknownOpts, opts: SimulateFlags) => Promise<void>): void {
+  declareSimulate(program).action(async (opts, cmd) => {
+    await runSimulate(cmd, opts);
+  });
 }

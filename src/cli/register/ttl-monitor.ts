@@ -1,22 +1,8 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
 import { checkOneMode } from "../modes.js";
-import { collect, durationArg } from "../args.js";
+import { collect, durationArg, searchOption, type FlagsOf } from "../args.js";
 import { INTERVAL_MINUTES } from "../../config/limits.js";
-
-interface Opts {
-  report?: boolean;
-  user?: string;
-  allUsers?: boolean;
-  org?: string[];
-  allOrgs?: boolean;
-  all?: boolean;
-  threshold?: number;
-  showAll?: boolean;
-  failOn?: "expired" | "expiring";
-  monitor?: boolean;
-  interval?: number;
-}
 
 function minutesArg(v: string): number {
   const n = Number(v);
@@ -27,8 +13,9 @@ function minutesArg(v: string): number {
   return n;
 }
 
-export function registerTtlMonitor(program: Command, run: RunFn): void {
-  program
+/** `ttl-monitor`: every flag, declared once; the action's options type is inferred from it. */
+function declareTtlMonitor(program: Command) {
+  return program
     .command("ttl-monitor")
     .description("TTL compliance: running workspaces past their deadline, expiring soon, or with no deadline")
     .option("--report", "text report (the default)")
@@ -38,7 +25,7 @@ export function registerTtlMonitor(program: Command, run: RunFn): void {
     .option("--all-orgs", "every organization (the default; shown in the scope line)")
     .option("--all", "shorthand for --all-users --all-orgs")
     .option("--threshold <duration>", "warn about workspaces stopping within this (2h, 90m, or hours; default ttl_monitor.warning_threshold_hours)", durationArg("--threshold"))
-.option("--search <query>", "Coder's workspace query (owner:, template:, status:, name:, organization: …; bare words match names), passed to the server")
+    .addOption(searchOption())
     .option("--show-all", "also list the running and stopped workspaces")
     .addOption(new Option("--fail-on <what>", "exit 6 when any workspace is expired (expired) or expired/expiring soon (expiring)").choices(["expired", "expiring"]))
     .option("--monitor", "check continuously, one report per interval (NDJSON with --json)")
@@ -59,24 +46,36 @@ Examples:
   coder-agents ttl-monitor --all --json --fail-on expired   # CI gate: exit 6 if any expired
   coder-agents ttl-monitor --org engineering --show-all
   coder-agents ttl-monitor --all --monitor --interval 15 --json   # NDJSON, one line per cycle`,
-    )
-    .action(async (opts: Opts, cmd: Command) => {
+    );
+}
+
+export type TtlMonitorFlags = FlagsOf<ReturnType<typeof declareTtlMonitor>>;
+
+/** What `ttlMonitorCommand` is given: the parsed flags with their absent values filled in. */
+export function ttlMonitorOptions(opts: TtlMonitorFlags) {
+  return {
+    user: opts.user,
+    allUsers: !!opts.allUsers,
+    orgs: opts.org ?? [],
+    allOrgs: !!opts.allOrgs,
+    all: !!opts.all,
+    /** --threshold in seconds; default ttl_monitor.warning_threshold_hours. */
+    thresholdSeconds: opts.threshold,
+    showAll: !!opts.showAll,
+    failOn: opts.failOn ?? null,
+    monitor: !!opts.monitor,
+    /** --interval in minutes (fractions allowed); default ttl_monitor.check_interval_minutes. */
+    intervalMinutes: opts.interval,
+  };
+}
+export type TtlMonitorOptions = ReturnType<typeof ttlMonitorOptions>;
+
+export function registerTtlMonitor(program: Command, run: RunFn): void {
+  declareTtlMonitor(program).action(async (opts, cmd) => {
       await run(cmd, async () => {
         checkOneMode({ "--report": opts.report, "--monitor": opts.monitor });
         const m = await import("../../commands/ttl-monitor.js");
-        return (ctx) =>
-          m.ttlMonitorCommand(ctx, {
-            user: opts.user,
-            allUsers: !!opts.allUsers,
-            orgs: opts.org ?? [],
-            allOrgs: !!opts.allOrgs,
-            all: !!opts.all,
-            thresholdSeconds: opts.threshold,
-            showAll: !!opts.showAll,
-            failOn: opts.failOn ?? null,
-            monitor: !!opts.monitor,
-            intervalMinutes: opts.interval,
-          });
+        return (ctx) => m.ttlMonitorCommand(ctx, ttlMonitorOptions(opts));
       });
     });
 }
