@@ -93,9 +93,12 @@ export const workspaceSummarySchema = workspaceSchema
     updated_at: true,
     owner_id: true,
     owner_name: true,
+    organization_id: true,
     organization_name: true,
     template_id: true,
     template_name: true,
+    // organization_id and template_display_name: policy scopes match by id or display name too
+    template_display_name: true,
     name: true,
     ttl_ms: true,
     last_used_at: true,

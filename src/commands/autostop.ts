@@ -25,7 +25,10 @@ import type { DeploymentConfig, Group, QuietHours, Template, Workspace } from ".
 import { CoderApiError, ConfigError, UsageError } from "../errors.js";
 import { nextAllowedAutostart } from "../domain/autostart.js";
 import { DEFAULT_AUTOSTOP_LEEWAY_HOURS, calculateAutostop, leewayHoursForVersion } from "../domain/autostop-calc.js";
-import { categorize, matchExclusion, describeExclusion, resolveExclusions, type Categorization, type CategorizedWorkspace } from "../domain/categorize.js";
+import { matchExclusion, describeExclusion, resolveExclusions, type Categorization, type CategorizedWorkspace } from "../domain/categorize.js";
+import { categorizeByPolicy, explainPolicy, policyStopCause, type PolicyInputs, type PolicyItem } from "../domain/policy-decide.js";
+import { IMPLICIT_POLICY_NAME } from "../domain/policy/from-config.js";
+import { loadPolicies } from "./policy-inputs.js";
 import { describeSchedule } from "../domain/cron.js";
 import { checkDrift, type DriftCheck } from "../domain/drift.js";
 import { dimensionActive, evaluateFilters, mergeFilters, resolveNames, type CompiledFilters } from "../domain/prune-filters.js";
@@ -276,7 +279,7 @@ interface Assessed {
   next: CauseTime | null;
   drift: DriftCheck | null;
   exclusion: string | null;
-  qh: CategorizedWorkspace | null;
+  qh: PolicyItem | null;
   pruneVerdict: { keep: boolean; reason: string | null } | null;
   /** Coder's own lifecycle keeps it out of this tool's hands (dormant, prebuilt, task). */
   guard: LifecycleGuard | null;
@@ -293,10 +296,11 @@ async function assessAll(
   const policy = policyFromConfig(ctx.config.quiet_hours);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
   for (const w of exclusions.expired) ctx.logger.warn(`exclusion of ${w.kind} "${w.name}" expired on ${w.expires} and is ignored`);
-  const cat = categorize(running, policy, exclusions, ctx.now, scope);
+  const policies = await loadPolicies(ctx, client, running);
+  const cat = categorizeByPolicy(running, policies.inputs, exclusions, ctx.now, scope, policies.decisions);
   const byId = new Map(cat.items.map((i) => [i.workspace.id, i]));
   const filters = await pruneFilters(ctx, client, owners);
-  return running.map((ws) => assessOne(ctx, d, owners, policy, cat, byId.get(ws.id) ?? null, filters, ws, scope));
+  return running.map((ws) => assessOne(ctx, d, owners, policy, cat, byId.get(ws.id) ?? null, filters, ws, scope, policies.inputs));
 }
 
 /** The configured prune filters (prune's own merge rules; groups need one listing, only when used). */
@@ -327,10 +331,11 @@ function assessOne(
   owners: Map<string, OwnerSchedule>,
   policy: QuietPolicy,
   cat: Categorization,
-  item: CategorizedWorkspace | null,
+  item: PolicyItem | null,
   filters: CompiledFilters | null,
   ws: Workspace,
   scope: LifecycleScope,
+  inputs: PolicyInputs,
 ): Assessed {
   const nowMs = ctx.now.toMillis();
   const causes = coderStopCauses(ws, {
@@ -340,7 +345,9 @@ function assessOne(
   });
   const guard = lifecycleGuard(ws, scope);
   const exclusion = item?.exclusion ? describeExclusion(item.exclusion) : (guard?.reason ?? null);
-  const qhCause = quietHoursCause(policy, cat, item, ctx.now);
+  // The workspace's policy: the quiet_hours window as always, or a configured policy's calendar and idle rule.
+  const configured = item && !item.resolution.policy.implicit ? policyStopCause(item, inputs, ctx.now) : null;
+  const qhCause = item && !item.resolution.policy.implicit ? (configured ? { cause: "quiet-hours-policy" as const, ...configured } : null) : quietHoursCause(policy, cat, item, ctx.now);
   if (qhCause) causes.push(qhCause);
   const owner = owners.get(ws.owner_name);
   let pruneVerdict: Assessed["pruneVerdict"] = null;
@@ -391,6 +398,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function pendingEntry(a: Assessed, nowMs: number) {
   const ws = a.workspace;
   return workspaceEntry(ws, {
+    policy: a.qh?.resolution.policy.name ?? IMPLICIT_POLICY_NAME,
+    policy_action: a.qh?.resolution.policy.action ?? "stop",
     stops_at: a.next ? iso(a.next.atMs) : null,
     cause: (a.next?.cause ?? null) as StopCause | null,
     seconds_left: a.next ? Math.floor((a.next.atMs - nowMs) / 1000) : null,
@@ -678,11 +687,20 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
   const tolerance = ctx.config.autostop.overdue_tolerance_minutes;
   const wouldExecute = running && !ex && !guard && beyondTolerance(od, tolerance);
   const graceLeft = qh?.dueAt ? Math.floor((qh.dueAt.toMillis() - nowMs) / 1000) : null;
+  // Named when policies are configured (without them the quiet_hours section decides for everyone).
+  const decided = qh && ctx.config.policies.length > 0 ? explainPolicy(qh.resolution) : null;
+  if (decided) {
+    trace.push({
+      rule: "policy",
+      matched: true,
+      detail: `${decided.policy} (${decided.level}, action ${decided.action}) decides: ${decided.why}${decided.beaten.length ? `; beat ${decided.beaten.map((x) => `${x.policy} (${x.level}: ${x.why})`).join(", ")}` : ""}`,
+    });
+  }
   if (qh) {
     trace.push({
       rule: "quiet-hours policy",
       matched: qh.category === "quiet_hours_stopping" || qh.quietDue,
-      detail: `${describePolicy(policy)}: ${qh.category} — ${qh.reasons.join("; ")}${graceLeft !== null ? `; grace ${graceLeft > 0 ? `left ${formatDuration(graceLeft)}` : "over"}` : ""}`,
+      detail: `${qh.resolution.policy.implicit ? describePolicy(policy) : `policy ${qh.resolution.policy.name}`}: ${qh.category} — ${qh.reasons.join("; ")}${graceLeft !== null ? `; grace ${graceLeft > 0 ? `left ${formatDuration(graceLeft)}` : "over"}` : ""}`,
     });
   }
   const verdicts = {
@@ -740,11 +758,13 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
     },
     drift: a?.drift?.status === "drift" ? a.drift.drift : null,
     verdicts,
+    ...(decided ? { policy: decided } : {}),
   };
   const human = () => {
     const lines = [`🔎 EXPLAIN ${ws.owner_name}/${ws.name} (template ${ws.template_name}, ${ws.organization_name})`, `Evaluated at ${formatInstant(isoUtc(ctx.now), zone)}`, ""];
     for (const s of trace) lines.push(`${s.matched ? "✔" : "·"} ${s.rule}: ${s.detail}`);
     lines.push("", "VERDICTS:");
+    if (decided) lines.push(`  policy:       ${decided.policy} (${decided.level}, ${decided.action})`);
     lines.push(`  quiet-hours:  ${verdicts["quiet-hours"].category}`);
     lines.push(`  ttl-monitor:  ${verdicts["ttl-monitor"].compliance_status}`);
     lines.push(`  prune:        ${verdicts.prune.in_window === null ? "owner's window unknown" : verdicts.prune.in_window ? "inside the owner's window" : "outside the owner's window"}${verdicts.prune.filter && !verdicts.prune.filter.keep ? ` (${verdicts.prune.filter.reason})` : ""}`);

@@ -34,6 +34,10 @@ import {
   type MergedFilters,
 } from "../domain/prune-filters.js";
 import { planPrune, pruneReason, validateDuration, type OwnerPlan, type PrunePlan } from "../domain/prune.js";
+import { IMPLICIT_POLICY_NAME } from "../domain/policy/from-config.js";
+import type { PolicyResolution } from "../domain/policy/resolve.js";
+import { loadPolicies, type LoadedPolicies } from "./policy-inputs.js";
+import { policyForbidsStop } from "../domain/policy-decide.js";
 import {
   formatHours,
   formatPeriod,
@@ -158,17 +162,21 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
 
   // Each surviving owner's quiet-hours start.
   const starts = await ownerStarts(ctx, client, survivors, advancedSchedulingEnabled(entitlements), entitlements === null, warn);
-  const plan = planPrune(survivors, starts, ctx.now, duration);
+  // Policies: an owner_quiet_hours policy's duration_hours sets its owners' window (unless --duration
+  // is given); --cleanup stops only workspaces whose policy's action is stop.
+  const policies = await loadPolicies(ctx, client, survivors);
+  const durations = opts.duration === undefined ? ownerPolicyDurations(survivors, policies.decisions) : new Map<string, number>();
+  const plan = planPrune(survivors, starts, ctx.now, duration, (ownerId) => durations.get(ownerId));
 
   // Cleanup.
   let cleanup: CleanupOutcome | null = null;
   if (opts.cleanup) {
-    cleanup = await runCleanup(ctx, plan, { dryRun, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
+    cleanup = await runCleanup(ctx, plan, { dryRun, policies, warn, ...(opts.maxStops !== undefined ? { maxStops: opts.maxStops } : {}) });
   }
   const mode: Mode = opts.cleanup ? (dryRun ? "dry-run" : "execute") : "report";
   const outcome: Outcome = cleanup && (cleanup.run.summary.failed > 0 || !!cleanup.run.journal_error || anyFailed(cleanup.run.notifications ?? [])) ? "partial" : "ok";
 
-  const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun, guarded });
+  const data = buildData(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, cleanup, dryRun, guarded, decisions: policies.decisions });
   const human = () => renderHuman(ctx, { scope, duration, filters, plan, warnings, includeStopped: !!opts.includeStopped, workspacesListed: workspaces.length, survivors: survivors.length, cleanup, dryRun, guarded });
   return { command: "prune", mode, data, human, outcome, zone: cfg.timezone };
 }
@@ -350,6 +358,20 @@ interface OutputInput {
   dryRun: boolean;
   /** Left to Coder's own lifecycle (dormant, prebuilt, task), with the reason. */
   guarded: { ws: Workspace; guard: LifecycleGuard }[];
+  /** Each workspace's policy, by workspace id. */
+  decisions?: Map<string, PolicyResolution>;
+}
+
+/** Per owner, the window length of the first (by name) owner_quiet_hours policy deciding one of their workspaces. */
+function ownerPolicyDurations(workspaces: readonly Workspace[], decisions: ReadonlyMap<string, PolicyResolution>): Map<string, number> {
+  const out = new Map<string, { name: string; hours: number }>();
+  for (const ws of workspaces) {
+    const p = decisions.get(ws.id)?.policy;
+    if (!p || p.calendar.kind !== "owner_quiet_hours") continue;
+    const seen = out.get(ws.owner_id);
+    if (!seen || p.name < seen.name) out.set(ws.owner_id, { name: p.name, hours: p.calendar.durationHours });
+  }
+  return new Map([...out].map(([k, v]) => [k, v.hours]));
 }
 
 function quietHoursJson(o: OwnerPlan) {
@@ -370,6 +392,8 @@ function quietHoursJson(o: OwnerPlan) {
 function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
   const workspaces = r.plan.inside.flatMap((o) =>
     o.workspaces.map((ws) => workspaceEntry(ws, {
+      policy: r.decisions?.get(ws.id)?.policy.name ?? IMPLICIT_POLICY_NAME,
+      policy_action: r.decisions?.get(ws.id)?.policy.action ?? "stop",
       owner_name: ws.owner_name,
       owner_id: ws.owner_id,
       template_id: ws.template_id,
@@ -580,8 +604,18 @@ export function pruneCandidates(plan: PrunePlan): StopCandidate[] {
   );
 }
 
-async function runCleanup(ctx: AppContext, plan: PrunePlan, opts: { dryRun: boolean; maxStops?: number }): Promise<CleanupOutcome> {
-  const candidates = pruneCandidates(plan);
+async function runCleanup(
+  ctx: AppContext,
+  plan: PrunePlan,
+  opts: { dryRun: boolean; maxStops?: number; policies: LoadedPolicies; warn: (m: string) => void },
+): Promise<CleanupOutcome> {
+  // A configured policy's working time (or a warn/report action) keeps prune's hands off too.
+  const candidates = pruneCandidates(plan).filter((c) => {
+    const r = opts.policies.decisions.get(c.workspace.id);
+    const why = r ? policyForbidsStop(r, c.workspace, opts.policies.inputs, ctx.now) : null;
+    if (why) opts.warn(`${c.workspace.owner_name}/${c.workspace.name} not stopped: ${why}`);
+    return !why;
+  });
   const listedNotRunning = plan.selected.length - candidates.length;
   const engine = await import("../exec/stop-engine.js");
   const journalPath = journalPathFor(ctx);

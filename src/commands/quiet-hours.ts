@@ -14,12 +14,9 @@ import type { AppContext } from "../cli/context.js";
 import type { Workspace } from "../coder/schemas.js";
 import {
   CATEGORY_KEYS,
-  categorize,
   inCategory,
   localLabel,
   resolveExclusions,
-  selectStops,
-  type Categorization,
   type CategorizedWorkspace,
   type ExclusionRule,
   type QuietCategory,
@@ -31,7 +28,7 @@ import { Journal, journalPathFor } from "../exec/journal.js";
 import { lifecycleFields, lifecycleScope } from "../domain/lifecycle.js";
 import { executeStops, stopEngineOptions } from "../exec/stop-engine.js";
 import { anyFailed, describeResults } from "../exec/notify.js";
-import { upcomingQuietStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
+import { policyUpcomingStops, warnUpcomingStops, warningLines } from "../exec/notify-hooks.js";
 import type { StopCandidate, StopResult, StopRun } from "../exec/types.js";
 import { byOwnerThenName, envelope, workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, isoUtc } from "../output/format.js";
@@ -39,6 +36,8 @@ import { renderTable } from "../output/table.js";
 import { limitItems, moreLine } from "../output/table-fit.js";
 import { tableView } from "../cli/context.js";
 import { listSearched } from "./search.js";
+import { loadPolicies } from "./policy-inputs.js";
+import { categorizeByPolicy, selectPolicyStops, type PolicyCategorization, type PolicyItem } from "../domain/policy-decide.js";
 import type { QuietHoursOptions } from "../cli/register/quiet-hours.js";
 import { enterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
 
@@ -70,7 +69,8 @@ export async function quietHoursCommand(ctx: AppContext, opts: QuietHoursOptions
   const workspaces = [...list].sort(byOwnerThenName);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
   const scope = lifecycleScope(ctx.config.lifecycle, opts);
-  const c = categorize(workspaces, policy, exclusions, ctx.now, scope);
+  const policies = await loadPolicies(ctx, client, workspaces, { zoneOverride: opts.timezone });
+  const c = categorizeByPolicy(workspaces, policies.inputs, exclusions, ctx.now, scope, policies.decisions);
   for (const w of c.warnings) ctx.logger.warn(w);
   const view = new View(ctx, c, exclusions.active);
 
@@ -130,7 +130,7 @@ class View {
   readonly policy: QuietPolicy;
   constructor(
     readonly ctx: AppContext,
-    readonly c: Categorization,
+    readonly c: PolicyCategorization,
     readonly rules: ExclusionRule[],
   ) {
     this.zone = c.policy.zone;
@@ -169,7 +169,10 @@ class View {
 
   entry(i: CategorizedWorkspace) {
     const ws = i.workspace;
+    const p = (i as PolicyItem).resolution.policy;
     return workspaceEntry(ws, {
+      policy: p.name,
+      policy_action: p.action,
       template_id: ws.template_id,
       category: i.category,
       reasons: i.reasons,
@@ -260,7 +263,7 @@ function ruleNames(rules: ExclusionRule[], kind: ExclusionRule["kind"]): string[
 /** The Python report keys (fixed per D36) plus the shared keys. */
 function reportData(view: View, opts: QuietHoursOptions): Record<string, unknown> {
   const { c } = view;
-  const selected = selectStops(c, { force: opts.force });
+  const selected = selectPolicyStops(c, { force: opts.force });
   const action = view.actionRequired(selected.length);
   const running = c.items.length;
   const excluded = inCategory(c, "excluded").length;
@@ -336,7 +339,7 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
     if (users.length) lines.push(`Excluded Users: ${users.join(", ")}`);
     if (templates.length) lines.push(`Excluded Templates: ${templates.join(", ")}`);
     if (wss.length) lines.push(`Excluded Workspaces: ${wss.join(", ")}`);
-    const selected = selectStops(c, { force: opts.force });
+    const selected = selectPolicyStops(c, { force: opts.force });
     if (selected.length) {
       lines.push("Workspaces that would be stopped:");
       const { shown, hidden } = limitItems(selected, ctx.output.limit);
@@ -362,8 +365,22 @@ function candidateOf(view: View, s: StopSelection): StopCandidate {
       due_at: iso(s.item.dueAt),
       window: windowJson(c.window),
       most_recent_window: windowJson(c.recentWindow),
-      policy: { start_time: c.policy.start, end_time: c.policy.end, timezone: c.policy.zone, days: c.policy.days, grace_period_hours: c.policy.graceSeconds / 3600 },
+      policy: policyEvidence(c, s.item as PolicyItem),
     },
+  };
+}
+
+/** The rule a stop was decided by: the quiet_hours window, or a configured policy's name, quiet time and idle verdict. */
+function policyEvidence(c: PolicyCategorization, item: PolicyItem): Record<string, unknown> {
+  const p = item.resolution.policy;
+  if (p.implicit) return { start_time: c.policy.start, end_time: c.policy.end, timezone: c.policy.zone, days: c.policy.days, grace_period_hours: c.policy.graceSeconds / 3600 };
+  return {
+    name: p.name,
+    level: item.resolution.level,
+    action: p.action,
+    grace_period_minutes: p.graceSeconds / 60,
+    quiet: item.interval ? { start: isoUtc(item.interval.start), end: isoUtc(item.interval.end), holidays: item.interval.holidays.map((h) => h.date) } : null,
+    idle: item.idle?.rule ? { idle_at: iso(item.idle.idleAt), due: item.idle.due, reason: item.idle.reason } : null,
   };
 }
 
@@ -372,7 +389,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   // D10: config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
   const dryRun = opts.dryRun || ctx.config.dry_run;
   const mode: Mode = dryRun ? "dry-run" : "execute";
-  const selected = selectStops(c, { force: opts.force });
+  const selected = selectPolicyStops(c, { force: opts.force });
   const candidates = selected.map((s) => candidateOf(view, s));
   let journal: Journal | null = null;
   if (candidates.length > 0) {
@@ -389,7 +406,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
     journal?.close();
   }
   // after the stops (a slow webhook never delays them), warn about stops coming soon.
-  const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, upcomingQuietStops(c), { send: !dryRun });
+  const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, policyUpcomingStops(c), { send: !dryRun });
   const notifications = [...(run.notifications ?? []), ...(warning?.results ?? [])];
   const failed = run.summary.failed > 0 || anyFailed(notifications);
   const journalError = run.journal_error ?? null;

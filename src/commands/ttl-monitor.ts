@@ -21,6 +21,9 @@ import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc } fro
 import { renderTable } from "../output/table.js";
 import { writeJson } from "../output/json-write.js";
 import { listSearchedSummaries } from "./search.js";
+import { loadPolicies } from "./policy-inputs.js";
+import { IMPLICIT_POLICY_NAME } from "../domain/policy/from-config.js";
+import type { PolicyResolution } from "../domain/policy/resolve.js";
 import { INTERVAL_MINUTES } from "../config/limits.js";
 import { Cadence } from "../exec/cadence.js";
 import type { TtlMonitorOptions } from "../cli/register/ttl-monitor.js";
@@ -156,7 +159,8 @@ async function runReport(
     const bumps = await templateBumps(ctx, client);
     if (bumps) buckets = withTemplates(buckets, workspaces, now.toMillis(), thresholdSeconds, (w) => ({ activityBumpMs: bumps.has(w.template_id) ? bumps.get(w.template_id)! : null }));
   }
-  return renderReport(ctx, { scope, opts, thresholdSeconds, now, cycle, buckets, total: workspaces.length });
+  const policies = await loadPolicies(ctx, client, workspaces, { now });
+  return renderReport(ctx, { scope, opts, thresholdSeconds, now, cycle, buckets, total: workspaces.length, decisions: policies.decisions });
 }
 
 /** Template id → activity_bump_ms (null: the template does not say; Coder's default applies); null when templates are not readable. */
@@ -180,12 +184,17 @@ interface ReportInput {
   cycle: number | undefined;
   buckets: TtlBuckets<WorkspaceSummary>;
   total: number;
+  /** Each workspace's policy, by workspace id (the context the report is read in). */
+  decisions: ReadonlyMap<string, PolicyResolution>;
 }
 
-function entry(a: TtlAnalysis<WorkspaceSummary>, zone: string) {
+function entry(a: TtlAnalysis<WorkspaceSummary>, zone: string, decisions: ReadonlyMap<string, PolicyResolution>) {
   const w = a.workspace;
   const r = a.result;
+  const policy = decisions.get(w.id)?.policy;
   return workspaceEntry(w, {
+    policy: policy?.name ?? IMPLICIT_POLICY_NAME,
+    policy_action: policy?.action ?? "stop",
     workspace_id: w.id,
     template_id: w.template_id,
     ttl_ms: w.ttl_ms,
@@ -225,7 +234,7 @@ function renderReport(ctx: AppContext, input: ReportInput): CmdResult {
     stops_only_manually: buckets.running.filter((a) => a.result.stopsOnlyManually).length,
     bumped_by_activity: buckets.running.filter((a) => a.result.complianceStatus === "BUMPED_BY_ACTIVITY").length,
   };
-  const list = (xs: TtlAnalysis<WorkspaceSummary>[]) => xs.map((a) => entry(a, zone));
+  const list = (xs: TtlAnalysis<WorkspaceSummary>[]) => xs.map((a) => entry(a, zone, input.decisions));
   const data = {
     ...(cycle !== undefined ? { cycle } : {}),
     ok: true as const,

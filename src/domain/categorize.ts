@@ -185,7 +185,8 @@ function computeLabel(dt: DateTime, zone: string): string {
   return `${z.toFormat("yyyy-MM-dd HH:mm")} ${abbr}`;
 }
 
-function span(seconds: number): string {
+/** "2d 3h" / "1h 5m" / "4m": a span of seconds, sign ignored. */
+export function span(seconds: number): string {
   const s = Math.trunc(Math.abs(seconds));
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);

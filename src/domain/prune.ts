@@ -39,7 +39,14 @@ export function validateDuration(hours: number, source: string): number {
  * Groups `workspaces` by owner and evaluates each owner's window at `now`. Owners without an entry
  * in `starts` are a programming error (every owner gets a start, falling back to a default).
  */
-export function planPrune(workspaces: Workspace[], starts: Map<string, QuietStart>, now: DateTime, durationHours: number): PrunePlan {
+export function planPrune(
+  workspaces: Workspace[],
+  starts: Map<string, QuietStart>,
+  now: DateTime,
+  durationHours: number,
+  /** A per-owner window length (an owner_quiet_hours policy's duration_hours), else `durationHours`. */
+  durationFor?: (ownerId: string) => number | undefined,
+): PrunePlan {
   const byOwner = new Map<string, Workspace[]>();
   for (const ws of workspaces) {
     const list = byOwner.get(ws.owner_id);
@@ -54,7 +61,7 @@ export function planPrune(workspaces: Workspace[], starts: Map<string, QuietStar
       ownerId,
       owner: list[0]!.owner_name,
       quietStart,
-      window: quietWindowAt(quietStart, now, durationHours),
+      window: quietWindowAt(quietStart, now, durationFor?.(ownerId) ?? durationHours),
       workspaces: [...list].sort((a, b) => a.name.localeCompare(b.name)),
     });
   }

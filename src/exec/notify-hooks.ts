@@ -14,6 +14,7 @@
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
 import type { CategorizedWorkspace, Categorization } from "../domain/categorize.js";
+import { policyWarnings, warnKeyStart, type PolicyCategorization, type PolicyItem } from "../domain/policy-decide.js";
 import { isoUtc } from "../output/format.js";
 import { Journal, JOURNAL_VERSION, journalPathFor, recordTime, scanJournalNewestFirst, type JournalNoticeRecord, type JournalRecord } from "./journal.js";
 import { acquireRunLock, RunLockedError, runLockPath, type RunLock } from "./lock.js";
@@ -152,13 +153,16 @@ export function warnedSince(path: string, grace: readonly GraceWorkspace[], thre
   return warnedAlready(notices);
 }
 
-/** Which grace workspaces to warn now: due within the threshold, not yet due, not warned this window. Pure. */
+/**
+ * Which grace workspaces to warn now: due within the threshold, not yet due, not warned this window;
+ * a `warn` policy's workspace (already due, never stopped) once per quiet time. Pure.
+ */
 export function selectWarnings(grace: readonly GraceWorkspace[], warned: ReadonlySet<string>, now: DateTime, thresholdMinutes: number): GraceWorkspace[] {
   const t = now.toMillis();
   const horizon = t + thresholdMinutes * 60_000;
   return grace.filter((w) => {
     const due = Date.parse(w.due_at);
-    return due > t && due <= horizon && !warned.has(warnKey(w));
+    return (w.warn_policy !== undefined || (due > t && due <= horizon)) && !warned.has(warnKey(w));
   });
 }
 
@@ -246,9 +250,39 @@ export function upcomingQuietStops(c: Categorization): GraceWorkspace[] {
 export function warningLines(w: WarningOutcome | null, dryRun: boolean): string[] {
   if (!w || (w.warned.length === 0 && w.already === 0)) return [];
   const lines: string[] = [];
-  if (w.warned.length > 0) {
-    lines.push(`⏰ ${dryRun ? "[DRY RUN] Would warn" : "Warning"}: ${w.warned.length} workspace${w.warned.length === 1 ? "" : "s"} stopping soon (${w.warned.map((x) => `${x.owner}/${x.name}`).join(", ")})`);
+  const soon = w.warned.filter((x) => x.warn_policy === undefined);
+  const policyOnly = w.warned.filter((x) => x.warn_policy !== undefined);
+  if (soon.length > 0) {
+    lines.push(`⏰ ${dryRun ? "[DRY RUN] Would warn" : "Warning"}: ${soon.length} workspace${soon.length === 1 ? "" : "s"} stopping soon (${soon.map((x) => `${x.owner}/${x.name}`).join(", ")})`);
+  }
+  if (policyOnly.length > 0) {
+    lines.push(
+      `⏰ ${dryRun ? "[DRY RUN] Would warn" : "Warning"}: ${policyOnly.length} workspace${policyOnly.length === 1 ? "" : "s"} due under a warn-only policy, not stopped (${policyOnly.map((x) => `${x.owner}/${x.name} (${x.warn_policy})`).join(", ")})`,
+    );
   }
   if (w.already > 0) lines.push(`⏰ ${w.already} workspace${w.already === 1 ? " was" : "s were"} already warned in this window`);
   return lines;
+}
+
+/**
+ * The warnings of a run under policies: the quiet_hours section's workspaces as always
+ * (`upcomingQuietStops`); a configured `stop` policy's workspaces in grace, keyed on their quiet
+ * time's start; and a `warn` policy's due workspaces, warned once per quiet time instead of stopped.
+ * Pure.
+ */
+export function policyUpcomingStops(c: PolicyCategorization): GraceWorkspace[] {
+  const implicit = upcomingQuietStops({ ...c, items: c.items.filter((i) => i.resolution.policy.implicit) });
+  const entry = (i: PolicyItem, due: DateTime, start: DateTime, warnPolicy?: string): GraceWorkspace => ({
+    id: i.workspace.id,
+    owner: i.workspace.owner_name,
+    name: i.workspace.name,
+    template: i.workspace.template_display_name || i.workspace.template_name,
+    due_at: isoUtc(due),
+    window_start: isoUtc(start),
+    ...(warnPolicy ? { warn_policy: warnPolicy } : {}),
+  });
+  const configured = c.items.filter((i) => !i.resolution.policy.implicit);
+  const grace = configured.filter((i) => i.action === "stop" && i.category === "quiet_hours_grace" && i.interval && i.dueAt).map((i) => entry(i, i.dueAt!, i.interval!.start));
+  const warn = policyWarnings(c).map((i) => entry(i, i.dueAt ?? c.now, warnKeyStart(i), i.resolution.policy.name));
+  return [...implicit, ...grace, ...warn];
 }

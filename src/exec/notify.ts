@@ -228,6 +228,8 @@ export interface UpcomingStop {
   template: string;
   /** When the stop is due (ISO UTC). */
   due_at: string;
+  /** A `warn` policy's workspace: due now, warned about instead of stopped (the policy's name). */
+  warn_policy?: string;
 }
 
 /** The warning notice for workspaces whose quiet-hours stop is near. */
@@ -239,10 +241,13 @@ export function warningNotice(items: readonly UpcomingStop[], now: DateTime, zon
     title: `⏰ Quiet hours: ${n} workspace${n === 1 ? "" : "s"} will be stopped soon`,
     lines: [
       ...sorted.map((w) => {
+        if (w.warn_policy) return `• ${w.owner}/${w.name} (${w.template}) — policy ${w.warn_policy} (warn only): due since ${formatInstant(w.due_at, zone)}; not stopped`;
         const left = Math.max(0, Math.round((Date.parse(w.due_at) - now.toMillis()) / 1000));
         return `• ${w.owner}/${w.name} (${w.template}) — stops at ${formatInstant(w.due_at, zone)} (in ${formatDuration(left)})`;
       }),
-      "Save your work: running workspaces are stopped when the grace period ends.",
+      sorted.every((w) => w.warn_policy)
+        ? "These workspaces are outside their policy's working time or idle; their policy only warns. Stop them when you are done."
+        : "Save your work: running workspaces are stopped when the grace period ends.",
     ],
   };
 }

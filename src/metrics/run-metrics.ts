@@ -141,7 +141,9 @@ export class RunMetrics {
 
   /** What a command's JSON data says: categories, TTL compliance, pending stops, stop outcomes, savings. */
   observeResult(command: string, mode: string, data: Record<string, unknown>): void {
-    for (const [category, n] of numericEntries(data.counts)) this.workspaces.set({ command, policy: DEFAULT_POLICY, category }, n);
+    for (const [category, n] of numericEntries(data.counts)) this.workspaces.set({ command, policy: DEFAULT_POLICY, category }, perPolicy(data.categories, category, null) ?? n);
+    // Configured policies (the implicit quiet_hours policy keeps the label "default"): one series each.
+    for (const [category, policy] of configuredPolicies(data.categories)) this.workspaces.set({ command, policy, category }, perPolicy(data.categories, category, policy) ?? 0);
     if (command === "ttl-monitor") for (const [status, n] of numericEntries(data.summary)) this.ttl.set({ status }, n);
     if (command === "autostop" && isObj(data.summary)) for (const [cause, n] of numericEntries(data.summary.by_cause)) this.pending.set({ cause }, n);
     if (command === "savings" && Array.isArray(data.by_policy)) {
@@ -230,4 +232,26 @@ export async function writeRunMetrics(path: string, run: RunOutcome, api: ApiCou
   m.carryOver(readPreviousSamples(path), run.command, run.exitCode === 0);
   m.record(run, api);
   writeFileAtomic(path, await m.text());
+}
+
+/** The implicit policy's name in JSON entries; its metrics label is DEFAULT_POLICY. */
+const IMPLICIT_POLICY = "quiet_hours";
+
+/** How many entries of `categories[category]` carry `policy` (null: the implicit one); null when the entries carry no policy. */
+function perPolicy(categories: unknown, category: string, policy: string | null): number | null {
+  if (!isObj(categories) || !Array.isArray(categories[category])) return null;
+  const list = categories[category] as unknown[];
+  if (!list.every((e) => isObj(e) && typeof e.policy === "string")) return null;
+  return list.filter((e) => ((e as { policy: string }).policy === IMPLICIT_POLICY ? null : (e as { policy: string }).policy) === policy).length;
+}
+
+/** Every (category, configured policy) pair the categories mention, each category for each such policy. */
+function configuredPolicies(categories: unknown): [string, string][] {
+  if (!isObj(categories)) return [];
+  const names = new Set<string>();
+  for (const list of Object.values(categories)) {
+    if (!Array.isArray(list)) continue;
+    for (const e of list) if (isObj(e) && typeof e.policy === "string" && e.policy !== IMPLICIT_POLICY) names.add(e.policy);
+  }
+  return Object.keys(categories).flatMap((c) => [...names].map((n): [string, string] => [c, n]));
 }

@@ -1,6 +1,6 @@
 /**
  * The simulator's own control endpoints under /__sim (never counted in stats, never faulted):
- * stats, faults, clock, state, runtime workspaces and quiet-hours changes.
+ * stats, faults, clock, state, runtime workspaces, workspace activity and quiet-hours changes.
  */
 import { type Reply, Router, err, ok } from "./http.js";
 import type { FaultInjector } from "./faults.js";
@@ -166,6 +166,25 @@ export function controlRouter(): Router<Handler> {
     } catch (e) {
       return err(400, (e as Error).message);
     }
+  });
+  // Workspace activity as Coder records it from agent stats: {"last_used_at": ISO or offset} (default:
+  // the clock's now). The lifecycle executor's next tick bumps the deadline when it is recent.
+  r.add("POST", "/__sim/workspaces/{owner}/{name}/activity", async (ctx) => {
+    const parsedBody = await jsonBody(ctx);
+    if ("reply" in parsedBody) return parsedBody.reply;
+    const at = parsedBody.value["last_used_at"];
+    if (at !== undefined && typeof at !== "string") return err(400, 'last_used_at must be an ISO instant or an offset like "-3h"');
+    const owner = ctx.store.findUser(ctx.params["owner"] ?? "");
+    const name = (ctx.params["name"] ?? "").toLowerCase();
+    ctx.store.settle();
+    const ws = owner ? [...ctx.store.workspaceById.values()].find((w) => w.ownerId === owner.id && w.name.toLowerCase() === name && !isDeleted(w)) : undefined;
+    if (!ws) return err(404, `unknown workspace "${ctx.params["owner"]}/${ctx.params["name"]}"`);
+    try {
+      ws.lastUsedAt = at === undefined ? ctx.store.clock.now() : resolveTime(at, ctx.store.clock.now());
+    } catch (e) {
+      return err(400, (e as Error).message);
+    }
+    return ok({ owner: ctx.params["owner"], name: ws.name, last_used_at: iso(ws.lastUsedAt) });
   });
   r.add("PUT", "/__sim/users/{user}/quiet-hours", async (ctx) => {
     const parsedBody = await jsonBody(ctx);

@@ -68,6 +68,8 @@ export interface TestSim {
   setClock(now: string, frozen?: boolean): Promise<void>;
   setQuietHours(user: string, schedule: string | null): Promise<void>;
   addWorkspace(ws: Record<string, unknown>): Promise<unknown>;
+  /** Records activity on "owner/name": last_used_at = `at` (ISO or offset; default the sim's now). */
+  setLastUsed(ownerSlashName: string, at?: string): Promise<void>;
   /** fetch against the simulator with a token (default: the owner's). */
   api(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
   /** Environment for spawning the CLI against this simulator. */
@@ -124,6 +126,10 @@ export async function startSim(
       await control(url, "PUT", `/__sim/users/${encodeURIComponent(user)}/quiet-hours`, { schedule });
     },
     addWorkspace: (ws) => control(url, "POST", "/__sim/workspaces", ws),
+    setLastUsed: async (key, at) => {
+      const [owner = "", name = ""] = key.split("/");
+      await control(url, "POST", `/__sim/workspaces/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/activity`, at === undefined ? {} : { last_used_at: at });
+    },
     api: (path, init = {}) => {
       const { token = sim.ownerToken, headers, ...rest } = init;
       const h = new Headers(headers);

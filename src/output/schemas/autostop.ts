@@ -1,6 +1,6 @@
 /** JSON data of `autostop`: pending stops, schedules, the explain trace, and execute results. */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema } from "./common.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
 
 export const stopCauseSchema = z.enum(["ttl", "autostop-requirement", "suspended-owner", "failure-ttl", "dormancy", "quiet-hours-policy", "prune"]);
 
@@ -29,7 +29,7 @@ export const pendingWorkspaceSchema = workspaceEntrySchema.extend({
   drift_note: z.string().nullable(),
   /** Left to Coder's own lifecycle (dormant, prebuilt, task): this tool's causes do not apply, --execute skips it. */
   lifecycle_guard: lifecycleGuardSchema.nullable(),
-}).merge(lifecycleFieldsSchema);
+}).merge(lifecycleFieldsSchema).merge(policyFieldsSchema);
 
 /** `--list-pending` (default). */
 export const autostopDataSchema = z.object({
@@ -134,6 +134,16 @@ export const autostopExplainDataSchema = z.object({
       would_execute_stop: z.boolean(),
     }),
   }),
+  /** With policies configured: the policy that decides and every policy it beat, with why. */
+  policy: z
+    .object({
+      policy: z.string(),
+      level: z.enum(["user", "group", "template", "organization", "default"]),
+      action: z.enum(["stop", "warn", "report"]),
+      why: z.string(),
+      beaten: z.array(z.object({ policy: z.string(), level: z.string(), why: z.string() })),
+    })
+    .optional(),
 });
 
 /** `--execute` (also with `--dry-run`): the planned overdue workspaces, results and summary */

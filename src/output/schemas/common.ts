@@ -50,3 +50,13 @@ export const lifecycleFieldsSchema = z.object({
 
 /** Why this tool leaves a workspace to Coder's own lifecycle. */
 export const lifecycleGuardSchema = z.object({ kind: z.enum(["dormant", "prebuild", "task"]), reason: z.string() });
+
+/**
+ * The policy that decides for a workspace (added to the workspace entries of quiet-hours, autostop,
+ * prune and ttl-monitor): "quiet_hours" for the implicit policy made from the quiet_hours section.
+ */
+export const policyFieldsSchema = z.object({
+  policy: z.string(),
+  /** What that policy does when it is due: stop, warn (notify only) or report (list only). */
+  policy_action: z.enum(["stop", "warn", "report"]),
+});

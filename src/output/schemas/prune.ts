@@ -1,6 +1,6 @@
 /** JSON data of `prune`: the Python agent's keys plus owners, filters and, with --cleanup, results/summary. */
 import { z } from "zod";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema } from "./common.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
 
 const dimensionLists = z.object({
   organizations: z.array(z.string()),
@@ -47,7 +47,7 @@ export const pruneWorkspaceSchema = workspaceEntrySchema.extend({
     quiet_end: isoInstant,
     is_in_quiet_hours: z.literal(true),
   }),
-}).merge(lifecycleFieldsSchema);
+}).merge(lifecycleFieldsSchema).merge(policyFieldsSchema);
 
 export const pruneDataSchema = z.object({
   timestamp: isoInstant,

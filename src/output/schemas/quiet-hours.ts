@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { CATEGORY_KEYS, type QuietCategory } from "../../domain/categorize.js";
-import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema } from "./common.js";
+import { isoInstant, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
 
 const nullableInstant = isoInstant.nullable();
 
@@ -37,7 +37,7 @@ export const quietWorkspaceEntrySchema = workspaceEntrySchema.extend({
     .nullable(),
   /** Left to Coder's own lifecycle (category `excluded`): dormant, prebuilt, task. */
   lifecycle_guard: lifecycleGuardSchema.nullable(),
-}).merge(lifecycleFieldsSchema);
+}).merge(lifecycleFieldsSchema).merge(policyFieldsSchema);
 
 const categoriesSchema = z.object({
   quiet_hours_stopping: z.array(quietWorkspaceEntrySchema),

@@ -1,6 +1,6 @@
 /** JSON data of `ttl-monitor`: the Python report keys plus scope, threshold and transitional workspaces. */
 import { z } from "zod";
-import { isoInstant, workspaceEntrySchema, lifecycleFieldsSchema } from "./common.js";
+import { isoInstant, workspaceEntrySchema, lifecycleFieldsSchema, policyFieldsSchema } from "./common.js";
 
 /** One analysed workspace: the common entry keys plus the Python `analyze_workspace_ttl` keys. */
 export const ttlWorkspaceSchema = workspaceEntrySchema.extend({
@@ -28,7 +28,7 @@ export const ttlWorkspaceSchema = workspaceEntrySchema.extend({
   stops_only_manually: z.boolean(),
   /** BUMPED_BY_ACTIVITY: where Coder's activity bump keeps the deadline (now + bump, capped at max_deadline); else null. */
   bumped_deadline: z.string().nullable(),
-}).merge(lifecycleFieldsSchema);
+}).merge(lifecycleFieldsSchema).merge(policyFieldsSchema);
 
 export const ttlScopeSchema = z.object({
   /** "current" (the token's user), "user" (--user) or "all". */

@@ -1,0 +1,52 @@
+/**
+ * Command wiring for policies: builds the policy set from the configuration, lists the groups when
+ * a scope names groups, decides every workspace's policy, and reads the owners' quiet hours that
+ * owner_quiet_hours calendars need. The decisions themselves are src/domain/policy-decide.ts.
+ */
+import type { DateTime } from "luxon";
+import type { AppContext } from "../cli/context.js";
+import type { CoderClient } from "../coder/client.js";
+import { CoderApiError } from "../errors.js";
+import type { Group } from "../coder/schemas.js";
+import { decidePolicies, ownersNeedingSchedules, policiesNeedGroups, type PolicyInputs, type PolicySubjectSource } from "../domain/policy-decide.js";
+import { assertNoTies, policiesFromConfig } from "../domain/policy/index.js";
+import type { PolicyResolution } from "../domain/policy/resolve.js";
+import type { OwnerSchedule } from "../domain/policy/types.js";
+import { quietStartFromResponse } from "../domain/user-quiet-hours.js";
+
+export interface LoadedPolicies {
+  inputs: PolicyInputs;
+  decisions: Map<string, PolicyResolution>;
+}
+
+/**
+ * The policies of `workspaces` at `ctx.now`. No request is made without configured policies;
+ * groups are listed only when a scope names groups, owners' quiet hours only for owners whose
+ * policy uses them (one request per owner; an unreadable schedule falls back to midnight in
+ * prune_workspaces.timezone, as prune does).
+ */
+export async function loadPolicies(
+  ctx: AppContext,
+  client: CoderClient,
+  workspaces: readonly PolicySubjectSource[],
+  opts: { zoneOverride?: string | undefined; now?: DateTime } = {},
+): Promise<LoadedPolicies> {
+  const now = opts.now ?? ctx.now;
+  const set = policiesFromConfig(ctx.config, ctx.holidayCalendars, { zoneOverride: opts.zoneOverride });
+  // A tie the configuration shows is an error (exit 2) whichever workspaces are listed.
+  assertNoTies(set, now);
+  const groups: Group[] = policiesNeedGroups(set) ? await client.listGroups() : [];
+  const decisions = decidePolicies(set, groups, workspaces, now);
+  const ownerSchedules = new Map<string, OwnerSchedule>();
+  for (const owner of ownersNeedingSchedules(decisions, workspaces)) {
+    let start = null;
+    try {
+      start = quietStartFromResponse(await client.getQuietHours(owner));
+    } catch (err) {
+      if (!(err instanceof CoderApiError) || (err.status !== 403 && err.status !== 404)) throw err;
+      ctx.logger.warn(`quiet hours of ${owner} not readable (${err.status}): their policy's calendar uses midnight ${ctx.config.prune_workspaces.timezone}`);
+    }
+    ownerSchedules.set(owner, start ? { hour: start.hour, minute: start.minute, timezone: start.timezone } : { hour: 0, minute: 0, timezone: ctx.config.prune_workspaces.timezone });
+  }
+  return { inputs: { set, groups, ownerSchedules }, decisions };
+}
