@@ -52,6 +52,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Spawn the built binary instead of running in-process. */
   spawn?: boolean;
+  /** In-process only: the wall clock the run sees (default: the real one). */
+  clockIso?: string;
 }
 
 /** The Coder client's backoff base for in-process runs (production: 250 ms). */
@@ -146,6 +148,7 @@ export async function runInProcess(args: string[], opts: CliOptions = {}): Promi
       dispatchers.push(d);
       return d;
     },
+    ...(opts.clockIso ? { clockIso: () => opts.clockIso! } : {}),
     signal: new AbortController().signal,
     interruptedBy: () => null,
     clientOverrides: { backoffBaseMs: FAST_BACKOFF_MS },
