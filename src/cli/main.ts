@@ -82,7 +82,8 @@ export async function runCli(deps: MainDeps): Promise<number> {
   };
   const program = buildProgram(packageVersion(), run, { writeOut: deps.io.stdout, writeErr: deps.io.stderr }, { runSimulate });
   try {
-    await program.parseAsync(deps.argv, { from: "user" });
+    // No arguments at all: the help, as `--help` would show it.
+    await program.parseAsync(deps.argv.length === 0 ? ["--help"] : deps.argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
@@ -134,9 +135,8 @@ export function main(): void {
     columns: process.stdout.columns,
     stderrColumns: process.stderr.columns,
   };
-  const needsArgs = argv.length === 0;
   void runCli({
-    argv: needsArgs ? ["--help"] : argv,
+    argv,
     io,
     env: process.env,
     cwd: process.cwd(),
@@ -151,18 +151,25 @@ export function main(): void {
 }
 
 let undiciAgent: unknown;
+/** One dispatcher per process (a process runs one command). */
+function makeUndiciAgent(o: DispatcherOptions): unknown {
+  undiciAgent ??= createDispatcher(o);
+  return undiciAgent;
+}
+
 /**
  * The production dispatcher: undici's EnvHttpProxyAgent, given the run's proxy settings
  * (HTTP(S)_PROXY / NO_PROXY, resolved by the runner from its environment). Without a proxy it is
  * a plain Agent; with one, requests tunnel through it (CONNECT) and the extra CA (--ca-file) still
- * verifies the Coder server behind it.
+ * verifies the Coder server behind it. A new one each call: the in-process test runner builds one
+ * per run and closes it afterwards.
  */
-function makeUndiciAgent(o: DispatcherOptions): unknown {
+export function createDispatcher(o: DispatcherOptions): import("undici").Dispatcher {
   // Loaded lazily: undici is only needed once a command talks to Coder.
   const req = createRequire(import.meta.url);
   const { EnvHttpProxyAgent } = req("undici") as typeof import("undici");
   const tls = { timeout: Math.min(o.timeoutMs, 10_000), ...(o.ca ? { ca: o.ca } : {}) };
-  undiciAgent ??= new EnvHttpProxyAgent({
+  return new EnvHttpProxyAgent({
     httpProxy: o.proxy.httpProxy,
     httpsProxy: o.proxy.httpsProxy,
     noProxy: o.proxy.noProxy,
@@ -173,5 +180,4 @@ function makeUndiciAgent(o: DispatcherOptions): unknown {
     headersTimeout: o.timeoutMs,
     bodyTimeout: o.timeoutMs,
   });
-  return undiciAgent;
 }

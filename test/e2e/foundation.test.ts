@@ -1,6 +1,8 @@
 /**
- * The CLI contract end to end: the built binary spawned as a process, talking over loopback HTTP.
- * Uses a tiny canned server for the failure shapes the simulator is not meant to produce.
+ * The CLI contract end to end, talking over loopback HTTP: in-process through the composition
+ * root, and the built binary spawned as a process where the process itself is the point (the bin
+ * shim and start-up, a real process's exit code). Uses a tiny canned server for the failure shapes
+ * the simulator is not meant to produce.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -48,7 +50,8 @@ describe("help and version", () => {
 
   it("prints the package version", async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
-    const r = await runCli(["--version"]);
+    // The built binary: bin/coder-agents.js starts and answers.
+    const r = await runCli(["--version"], { spawn: true });
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
   });
@@ -108,7 +111,8 @@ describe("exit codes", () => {
   });
 
   it("rejected token → 4", async () => {
-    const r = await runCli(["workspaces"], { env: { CODER_URL: url, CODER_SESSION_TOKEN: "wrong-token-value" } });
+    // A process's own exit status, and nothing the process writes carries the token.
+    const r = await runCli(["workspaces"], { env: { CODER_URL: url, CODER_SESSION_TOKEN: "wrong-token-value" }, spawn: true });
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/401 You are signed out.*API key is invalid/);
     expect(r.stderr).not.toContain("wrong-token-value");

@@ -92,6 +92,8 @@ async function workspacesAgainst(url: string, config: Record<string, unknown> = 
     env: { CODER_SESSION_TOKEN: TOKEN, CODER_AGENTS_REPORT_RSS: "1" },
     cwd: dir,
     timeoutMs,
+    // A process of its own: the bound is on the peak memory of a run, which only a process reports.
+    spawn: true,
   });
   const kb = /coder-agents-peak-rss-kb=(\d+)/.exec(r.stderr);
   return Object.assign(r, { peakRssMb: kb ? Number(kb[1]) / 1024 : NaN });

@@ -38,6 +38,8 @@ describe("workspace listing under churn (20,000 workspaces, 10 changes/s)", () =
       env: { CODER_SESSION_TOKEN: sim.ownerToken },
       cwd: dir,
       timeoutMs: 240_000,
+      // A process of its own: the simulator keeps churning on this event loop while the CLI reads.
+      spawn: true,
     });
     expect(r.code, r.stderr.slice(0, 2000)).toBe(0);
     const ids = (r.json() as { workspaces: { id: string }[] }).workspaces.map((w) => w.id);

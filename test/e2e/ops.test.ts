@@ -144,8 +144,9 @@ describe("operations", () => {
     const dir = scratchDir();
     const cfg = opsConfig(dir);
     await sim.setFaults({ latency_ms: 100 });
-    const run = () => runCli(["quiet-hours", "--execute", "--json", "--url", sim!.url, "--config", cfg, "--now", NOW], { env: { CODER_SESSION_TOKEN: sim!.ownerToken }, cwd: dir });
-    const [a, b] = await Promise.all([run(), run()]);
+    // One run in a process of its own, one in this process: the run lock tells runs apart by pid.
+    const run = (spawn: boolean) => runCli(["quiet-hours", "--execute", "--json", "--url", sim!.url, "--config", cfg, "--now", NOW], { env: { CODER_SESSION_TOKEN: sim!.ownerToken }, cwd: dir, spawn });
+    const [a, b] = await Promise.all([run(true), run(false)]);
     for (const r of [a, b]) {
       expect([0, 7], r.stderr).toContain(r.code);
       if (r.code === 7) {
@@ -173,7 +174,8 @@ describe("operations", () => {
     mkdirSync(dirname(lockPath), { recursive: true });
     writeFileSync(lockPath, JSON.stringify({ pid: process.pid, hostname: hostname(), command: "prune", started_at: "2026-01-05T19:59:00Z" }));
     await sim.resetStats();
-    const r = await runCli(["quiet-hours", "--execute", "--url", sim.url, "--config", cfg, "--now", NOW], { env: { CODER_SESSION_TOKEN: sim.ownerToken }, cwd: dir });
+    // A process of its own: in this process the lock would be its own (nested use).
+    const r = await runCli(["quiet-hours", "--execute", "--url", sim.url, "--config", cfg, "--now", NOW], { env: { CODER_SESSION_TOKEN: sim.ownerToken }, cwd: dir, spawn: true });
     expect(r.code).toBe(7);
     expect(r.stderr).toContain(`prune (pid ${process.pid} on ${hostname()}, started 2026-01-05T19:59:00Z) holds the run lock`);
     expect((await sim.stats()).requests["POST /api/v2/workspaces/{id}/builds"] ?? 0).toBe(0);

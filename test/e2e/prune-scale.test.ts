@@ -23,6 +23,8 @@ describe("prune request count at scale (10,000 workspaces, 2,000 users, 50 group
     runCli(["prune", "--url", sim.url, "--config", cfg, "--now", "2026-01-05T19:30:00Z", "--json", ...args], {
       env: { CODER_SESSION_TOKEN: sim.ownerToken },
       timeoutMs: 120_000,
+      // A process of its own: the large simulator answers on this event loop while the CLI runs.
+      spawn: true,
     });
 
   it("--all --include-group: one listing, one groups call, one quiet-hours call per surviving owner", async () => {

@@ -1,6 +1,8 @@
 /**
  * The session token must never appear in stdout, stderr, the log file or the journal — for every
- * command, with --verbose, in human and JSON modes, on success and on failure.
+ * command, with --verbose, in human and JSON modes, on success and on failure. Spawned processes:
+ * what is checked is everything the process writes to its file descriptors, not only what passes
+ * through the CLI's own output functions.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -59,6 +61,7 @@ describe("token redaction", () => {
       const r = await runCli([...args, "--verbose", "--now", NOW, "--config", configPath, "--url", sim.url, ...(json ? ["--json"] : [])], {
         env: { CODER_SESSION_TOKEN: TOKEN },
         cwd: dir,
+        spawn: true,
       });
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBeLessThan(8);
       expect(r.stdout).not.toContain(TOKEN);
@@ -69,7 +72,7 @@ describe("token redaction", () => {
 
   it("a rejected token is not echoed either", async () => {
     const bad = "Zq9-rejected-canary-0000000000";
-    const r = await runCli(["workspaces", "--verbose", "--now", NOW, "--config", configPath, "--url", sim.url], { env: { CODER_SESSION_TOKEN: bad }, cwd: dir });
+    const r = await runCli(["workspaces", "--verbose", "--now", NOW, "--config", configPath, "--url", sim.url], { env: { CODER_SESSION_TOKEN: bad }, cwd: dir, spawn: true });
     expect(r.code).toBe(4);
     expect(r.stdout + r.stderr).not.toContain(bad);
   });
@@ -128,6 +131,7 @@ describe("a server (or proxy) that echoes the token in its error bodies", () => 
       const r = await runCli(["quiet-hours", "--execute", "--verbose", "--now", NOW, "--config", econfig, "--url", echoSim.url, ...(json ? ["--json"] : [])], {
         env: { CODER_SESSION_TOKEN: ECHO },
         cwd: edir,
+        spawn: true,
       });
       expect(r.code, r.stderr).toBe(5); // every stop failed
       expect(r.stdout).not.toContain(ECHO);

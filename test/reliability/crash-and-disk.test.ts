@@ -22,7 +22,9 @@ describe("the Coder server killed mid-run", () => {
     // second round of stops is on the wire.
     const cfg = reliabilityConfig(dir, { autostop: { max_concurrent_stops: 6, batch_size: 100 } }, "killed.json");
     await sim.setFaults({ latency_ms: 150 });
-    const run = cli(sim.url, cfg.path, ["quiet-hours", "--execute", "--json"], { cwd: dir });
+    // A process of its own, with the client's real backoff: the server dies under a running
+    // process, whose stops in flight each retry their re-read as a real run would.
+    const run = cli(sim.url, cfg.path, ["quiet-hours", "--execute", "--json"], { cwd: dir, spawn: true });
     let closed = false;
     const watch = (async () => {
       for (let i = 0; i < 1500 && !closed; i++) {

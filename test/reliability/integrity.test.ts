@@ -72,10 +72,12 @@ describe("the run lock is per deployment", () => {
     const b = reliabilityConfig(dir, { autostop: { max_concurrent_stops: 1 } }, "shell.json");
     expect(a.journal).not.toBe(b.journal);
     await sim.resetStats();
-    // Each stop's answer is held back too, so the first run still holds the lock when the second,
-    // spawned on a loaded machine, gets to it.
+    // Each stop's answer is held back too, so the first run still holds the lock when the second
+    // gets to it, even on a loaded machine.
     await sim.setFaults({ latency_ms: 150, rules: [{ route: "POST /api/v2/workspaces/{id}/builds", hold_ms: 600 }] });
-    const first = cli(sim.url, a.path, ["quiet-hours", "--execute", "--json"], { cwd: dir });
+    // The first run in a process of its own (the run lock tells runs apart by pid), the second in
+    // this one: it starts at once, while the first still holds the lock.
+    const first = cli(sim.url, a.path, ["quiet-hours", "--execute", "--json"], { cwd: dir, spawn: true });
     // Wait until the first run holds the lock of this deployment.
     const locks = join(dir, ".state", "coder-agents", "locks");
     for (let i = 0; i < 400 && !(existsSync(locks) && readdirSync(locks).some((f) => f.endsWith(".lock"))); i++) await new Promise((r) => setTimeout(r, 25));
