@@ -88,7 +88,7 @@ const DEMO_EXPLAIN: Run[] = [
   { key: "autostop --explain mei/notebook", args: ["autostop", "--explain", "mei/notebook", "--json", "--owner-schedules"], configs: ["shipped"] },
 ];
 
-const VOLATILE = new Set(["generated_at", "run_id", "duration_ms", "elapsed_ms", "duration_seconds", "elapsed"]);
+const VOLATILE = new Set(["generated_at", "run_id", "plan_id", "duration_ms", "elapsed_ms", "duration_seconds", "elapsed"]);
 
 /** Removes what differs between two identical runs; checks and removes the policy name. */
 function normalize(v: unknown, dir: string, policies: string[]): unknown {
