@@ -50,6 +50,7 @@ import type { PruneOptions } from "../cli/register/prune.js";
 import { lifecycleFields, lifecycleScope, type LifecycleGuard } from "../domain/lifecycle.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
+import type { DataOf } from "../output/schema.js";
 import { formatInstant, isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { moreLine } from "../output/table-fit.js";
@@ -59,11 +60,8 @@ import type { Plan, StopCandidate } from "../domain/plan.js";
 import { actingOutcome, journalJson, planAndApply, type AppliedRun } from "../exec/executor.js";
 import { planFileLines } from "../output/plan-lines.js";
 
-/**
- * This command's result. Its data is still assembled as records in places, so it is not yet typed
- * by its published schema (the e2e tests parse its JSON with the schema instead).
- */
-type CmdResult = CommandResult;
+/** This command's result, typed by its published schema. */
+type CmdResult = CommandResult<DataOf<"prune">>;
 export type { PruneOptions };
 
 type Scope = { kind: "me" | "user" | "all"; user: string | null };
@@ -378,7 +376,7 @@ function quietHoursJson(o: OwnerPlan) {
   };
 }
 
-function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
+function buildData(ctx: AppContext, r: OutputInput): DataOf<"prune"> {
   const workspaces = r.plan.inside.flatMap((o) =>
     o.workspaces.map((ws) => workspaceEntry(ws, {
       policy: r.decisions?.get(ws.id)?.policy.name ?? IMPLICIT_POLICY_NAME,
@@ -405,7 +403,7 @@ function buildData(ctx: AppContext, r: OutputInput): Record<string, unknown> {
         user_quiet_hours: quietHoursJson(o),
         quiet_start: isoUtc(o.window.start),
         quiet_end: isoUtc(o.window.end),
-        is_in_quiet_hours: true,
+        is_in_quiet_hours: true as const,
       },
       ...lifecycleFields(ws),
     })),
