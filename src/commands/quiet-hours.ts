@@ -41,12 +41,11 @@ import { loadPolicies } from "./policy-inputs.js";
 import { categorizeByPolicy, selectPolicyStops, type PolicyCategorization, type PolicyItem } from "../domain/policy-decide.js";
 import type { QuietHoursOptions } from "../cli/register/quiet-hours.js";
 import { enterpriseQuietHoursOptions } from "../cli/register/enterprise-quiet-hours.js";
+import type { DataOf } from "../output/schema.js";
+import type { QuietHoursBaseData, QuietHoursCategorizeData, QuietHoursExecuteData, QuietHoursReportData } from "../output/schemas/quiet-hours.js";
 
-/**
- * This command's result. Its data is still assembled as records in places, so it is not yet typed
- * by its published schema (the e2e tests parse its JSON with the schema instead).
- */
-type CmdResult = CommandResult;
+/** This command's result, typed by its published schema: any mode's document, or `--enterprise`'s. */
+type CmdResult = CommandResult<DataOf<"quiet-hours">>;
 export type { QuietHoursOptions };
 
 /** Picks the mode from the flags with the Python agent's precedence. */
@@ -82,14 +81,16 @@ async function modeResult(ctx: AppContext, view: View, opts: QuietHoursOptions):
   switch (opts.mode) {
     case "report":
       return reportResult(ctx, view, opts);
-    case "categorize":
+    case "categorize": {
+      const data: QuietHoursCategorizeData = { ...view.base(), categories: view.categoriesJson(), counts: view.counts() };
       return {
         command: COMMAND,
         mode: "report",
-        data: { ...view.base(), categories: view.categoriesJson(), counts: view.counts() },
+        data,
         human: () => view.categorizationText(),
         outcome: "ok",
       };
+    }
     case "execute":
       return executeResult(ctx, view, opts);
     case "status":
@@ -146,7 +147,7 @@ class View {
   }
 
   /** Keys every quiet-hours document carries. */
-  base(): Record<string, unknown> {
+  base(): QuietHoursBaseData {
     const { c, policy } = this;
     return {
       timezone: policy.zone,
@@ -262,13 +263,13 @@ function ruleNames(rules: ExclusionRule[], kind: ExclusionRule["kind"]): string[
 }
 
 /** The Python report keys (fixed per D36) plus the shared keys. */
-function reportData(view: View, opts: QuietHoursOptions): Record<string, unknown> {
+function reportData(view: View, opts: QuietHoursOptions): QuietHoursReportData {
   const { c } = view;
   const selected = selectPolicyStops(c, { force: opts.force });
   const action = view.actionRequired(selected.length);
   const running = c.items.length;
   const excluded = inCategory(c, "excluded").length;
-  const data: Record<string, unknown> = {
+  return {
     timestamp: isoUtc(c.now),
     ...view.base(),
     quiet_hours_active: !!c.window,
@@ -282,15 +283,11 @@ function reportData(view: View, opts: QuietHoursOptions): Record<string, unknown
     workspaces: selected.map((s) => ({ ...view.entry(s.item), reasons: s.reasons, summary: summaryLine(s.item.workspace) })),
     action_required: action.text,
     action_required_in_seconds: action.seconds,
+    ...(c.window ? { quiet_hours_started: isoUtc(c.window.start), grace_period_ends: iso(c.graceEndsAt) } : {}),
   };
-  if (c.window) {
-    data.quiet_hours_started = isoUtc(c.window.start);
-    data.grace_period_ends = iso(c.graceEndsAt);
-  }
-  return data;
 }
 
-function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): CmdResult {
+function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): CommandResult<QuietHoursReportData> {
   const data = reportData(view, opts);
   return {
     command: COMMAND,
@@ -303,7 +300,7 @@ function reportResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Cmd
   };
 }
 
-async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
+async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult<QuietHoursReportData>> {
   const data = reportData(view, opts);
   let enterpriseText: string;
   try {
@@ -329,14 +326,14 @@ async function statusResult(ctx: AppContext, view: View, opts: QuietHoursOptions
       view.windowLine(),
       `Quiet Hours Active: ${c.window ? "Yes" : "No"}`,
       `Grace Period Over: ${c.graceOver ? "Yes" : "No"}`,
-      `Running Workspaces: ${data.workspaces_running as number}`,
-      `Excluded Workspaces: ${data.workspaces_excluded as number}`,
-      `Workspaces to Stop: ${data.workspaces_to_stop as number}`,
-      `Action Required: ${data.action_required as string}`,
+      `Running Workspaces: ${data.workspaces_running}`,
+      `Excluded Workspaces: ${data.workspaces_excluded}`,
+      `Workspaces to Stop: ${data.workspaces_to_stop}`,
+      `Action Required: ${data.action_required}`,
     ];
-    const users = data.excluded_users as string[];
-    const templates = data.excluded_templates as string[];
-    const wss = data.excluded_workspaces as string[];
+    const users = data.excluded_users;
+    const templates = data.excluded_templates;
+    const wss = data.excluded_workspaces;
     if (users.length) lines.push(`Excluded Users: ${users.join(", ")}`);
     if (templates.length) lines.push(`Excluded Templates: ${templates.join(", ")}`);
     if (wss.length) lines.push(`Excluded Workspaces: ${wss.join(", ")}`);
@@ -385,7 +382,7 @@ function policyEvidence(c: PolicyCategorization, item: PolicyItem): Record<strin
   };
 }
 
-async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CmdResult> {
+async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOptions): Promise<CommandResult<QuietHoursExecuteData>> {
   const { c } = view;
   // D10: config dry_run (and DRY_RUN=true, merged by the loader) make --execute a dry run.
   const dryRun = opts.dryRun || ctx.config.dry_run;
@@ -405,7 +402,7 @@ async function executeResult(ctx: AppContext, view: View, opts: QuietHoursOption
   const warning = ctx.signal.aborted ? null : await warnUpcomingStops(ctx, policyUpcomingStops(c), { send: !dryRun });
   const notifications = [...run.notifications, ...(warning?.results ?? [])];
   const outcome = actingOutcome(run, notifications);
-  const data = {
+  const data: QuietHoursExecuteData = {
     ...view.base(),
     dry_run: dryRun,
     force: opts.force,

@@ -11,7 +11,8 @@ import type { AppContext } from "../cli/context.js";
 import { AgentError, UsageError, exitCodeForOutcome, exitCodeOf } from "../errors.js";
 import { journalPathFor } from "../exec/journal.js";
 import { RunMetrics } from "../metrics/run-metrics.js";
-import { envelope, type CommandResult } from "../output/envelope.js";
+import { envelope } from "../output/envelope.js";
+import type { DataOf } from "../output/schema.js";
 import { OwnerZoneCache, buildSnapshot, contextAt, type Snapshot } from "../serve/snapshot.js";
 import { startDashboard, type DashboardState, type RefreshStatus } from "../serve/server.js";
 import { quietHoursCommand } from "./quiet-hours.js";
@@ -42,7 +43,8 @@ function journalStamp(path: string): string {
   }
 }
 
-export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise<CommandResult | null> {
+/** Prints its one JSON document (`DataOf<"serve">`) itself once listening, and returns no result. */
+export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise<null> {
   const { host, port } = parseListen(opts.listen);
   if (!(opts.intervalSeconds >= MIN_INTERVAL_SECONDS)) throw new UsageError(`--interval: at least ${MIN_INTERVAL_SECONDS} seconds (each refresh reads every running workspace from Coder), got ${opts.intervalSeconds}`);
   if (opts.allowApply && !isLoopback(host)) {
@@ -118,7 +120,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
           try {
             const r = await quietHoursCommand(contextAt(ctx, evalNow()), quietHoursOptions({ execute: true }));
             await refresh();
-            return { status: 200, body: { exit_code: exitCodeForOutcome(r.outcome), text: r.human(), run_id: r.data.run_id ?? null, summary: r.data.summary ?? null } };
+            return { status: 200, body: { exit_code: exitCodeForOutcome(r.outcome), text: r.human(), run_id: ("run_id" in r.data ? r.data.run_id : undefined) ?? null, summary: ("summary" in r.data ? r.data.summary : undefined) ?? null } };
           } catch (err) {
             if (!(err instanceof AgentError)) throw err;
             return { status: 409, body: { exit_code: exitCodeOf(err), error: err.message } };
@@ -130,7 +132,7 @@ export async function serveCommand(ctx: AppContext, opts: ServeOptions): Promise
   const server = await startDashboard({ host, port, refreshSeconds: opts.intervalSeconds, state });
   const mode = opts.allowApply ? "read-only, plus POST /api/apply/quiet-hours" : "read-only";
   if (ctx.json) {
-    const data = { url: server.url, metrics_url: `${server.url}metrics`, allow_apply: opts.allowApply, interval_seconds: opts.intervalSeconds };
+    const data: DataOf<"serve"> = { url: server.url, metrics_url: `${server.url}metrics`, allow_apply: opts.allowApply, interval_seconds: opts.intervalSeconds };
     ctx.io.stdout(JSON.stringify(envelope({ command: "serve", mode: "report", data }, { generatedAt: ctx.clock(), now: evalNow() })) + "\n");
   }
   else ctx.io.stdout(`coder-agents dashboard: ${server.url} (${mode}; refresh every ${opts.intervalSeconds}s; Prometheus: ${server.url}metrics)\nPress Ctrl+C to stop\n`);

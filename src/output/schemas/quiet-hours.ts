@@ -139,3 +139,9 @@ export const quietHoursDataSchema = z.object({
   /** `--status`: the enterprise-quiet-hours data, or {error}. */
   enterprise: z.record(z.string(), z.unknown()).optional(),
 });
+
+export type QuietHoursReportData = z.input<typeof quietHoursReportDataSchema>;
+export type QuietHoursCategorizeData = z.input<typeof quietHoursCategorizeDataSchema>;
+export type QuietHoursExecuteData = z.input<typeof quietHoursExecuteDataSchema>;
+/** The keys every quiet-hours document has (`View.base()`). */
+export type QuietHoursBaseData = z.input<z.ZodObject<typeof baseShape>>;
