@@ -69,12 +69,11 @@ import { planFileLines } from "../output/plan-lines.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
 import { formatDuration, formatInstant, formatRemaining, formatTtl, isoUtc, zoneAbbrev } from "../output/format.js";
 import type { AutostopOptions } from "../cli/register/autostop.js";
+import type { DataOf } from "../output/schema.js";
+import type { AutostopExecuteData, AutostopExplainData, AutostopListData, AutostopScheduleData } from "../output/schemas/autostop.js";
 
-/**
- * This command's result. Its data is still assembled as records in places, so it is not yet typed
- * by its published schema (the e2e tests parse its JSON with the schema instead).
- */
-type CmdResult = CommandResult;
+/** This command's result, typed by its published schema: any of its modes' documents. */
+type CmdResult = CommandResult<DataOf<"autostop">>;
 export type { AutostopOptions };
 
 /** An owner's quiet-hours schedule as far as this run knows it. */
@@ -421,7 +420,7 @@ function pendingEntry(a: Assessed, nowMs: number) {
 }
 type PendingEntry = ReturnType<typeof pendingEntry>;
 
-function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions, owners: Map<string, OwnerSchedule>, fetched: boolean): CmdResult {
+function listResult(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions, owners: Map<string, OwnerSchedule>, fetched: boolean): CommandResult<AutostopListData> {
   const nowMs = ctx.now.toMillis();
   const sorted = [...assessed].sort((a, b) =>
     comparePredictions(
@@ -495,7 +494,7 @@ function countBy(xs: string[]): Record<string, number> {
 // --schedule
 // ----------------------------------------------------------------------------------------------
 
-function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, OwnerSchedule>, running: Workspace[], assessed: Assessed[]): CmdResult {
+function scheduleResult(ctx: AppContext, d: Deployment, owners: Map<string, OwnerSchedule>, running: Workspace[], assessed: Assessed[]): CommandResult<AutostopScheduleData> {
   const byId = new Map(assessed.map((a) => [a.workspace.id, a]));
   const zone = ctx.config.quiet_hours.timezone;
   const entries = [...running]
@@ -573,7 +572,7 @@ interface TraceStep {
   detail: string;
 }
 
-async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace, scope: LifecycleScope): Promise<CmdResult> {
+async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: Workspace, scope: LifecycleScope): Promise<CommandResult<AutostopExplainData>> {
   const owners = await ownerSchedules(ctx, client, d, [ws], true);
   const owner = owners.get(ws.owner_name)!;
   const running = ws.latest_build.status === "running";
@@ -656,7 +655,7 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
 
   // Owner's quiet hours and prune window.
   const dur = ctx.config.prune_workspaces.default_quiet_hours_duration;
-  let ownerWindow: Record<string, unknown> | null = null;
+  let ownerWindow: AutostopExplainData["owner_quiet_hours"] = null;
   if (owner.pruneStart) {
     const w = quietWindowAt(owner.pruneStart, ctx.now, dur);
     const tz = owner.pruneStart.timezone;
@@ -710,7 +709,7 @@ async function explain(ctx: AppContext, client: CoderClient, d: Deployment, ws: 
       : { category: running ? "unknown" : "not-running", reasons: [], due_at: null, grace_seconds_left: null },
     "ttl-monitor": { compliance_status: ttl.complianceStatus, seconds_remaining: ttl.secondsRemaining, stops_only_manually: ttl.stopsOnlyManually },
     prune: {
-      in_window: (ownerWindow?.inside as boolean | undefined) ?? null,
+      in_window: ownerWindow?.inside ?? null,
       filter: a?.pruneVerdict ?? null,
       would_stop_now: !!ownerWindow?.inside && running && (a?.pruneVerdict?.keep ?? true) && ctx.config.prune_workspaces.enabled,
     },
@@ -821,7 +820,7 @@ function describeMaxSource(
 // --execute
 // ----------------------------------------------------------------------------------------------
 
-async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions): Promise<CmdResult> {
+async function execute(ctx: AppContext, assessed: Assessed[], opts: AutostopOptions): Promise<CommandResult<AutostopExecuteData>> {
   const nowMs = ctx.now.toMillis();
   const tolerance = ctx.config.autostop.overdue_tolerance_minutes;
   const dry = opts.dryRun || ctx.config.dry_run;

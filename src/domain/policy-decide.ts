@@ -36,7 +36,7 @@ import { DEFAULT_SCOPE, deadlineReached, lifecycleGuard, type LifecycleScope } f
 import { graceEnds, idleVerdict, mostRecentQuietInterval, nextQuietInterval, policyZone, quietIntervalAt, type IdleVerdict, type QuietInterval } from "./policy/calendar.js";
 import { resolvePolicy, type PolicyResolution } from "./policy/resolve.js";
 import { subjectOf } from "./policy/subject.js";
-import type { OwnerSchedule, Policy, PolicyAction, PolicySet } from "./policy/types.js";
+import type { OwnerSchedule, Policy, PolicyAction, PolicyLevel, PolicySet } from "./policy/types.js";
 
 /** What scope matching and owner calendars need besides the workspaces. */
 export interface PolicyInputs {
@@ -265,7 +265,7 @@ export function policyForbidsStop(r: PolicyResolution, ws: Workspace, inputs: Po
 }
 
 /** The `--explain` block: the deciding policy and every policy it beat, with why. */
-export function explainPolicy(r: PolicyResolution): { policy: string; level: string; action: PolicyAction; why: string; beaten: { policy: string; level: string; why: string }[] } {
+export function explainPolicy(r: PolicyResolution): { policy: string; level: PolicyLevel; action: PolicyAction; why: string; beaten: { policy: string; level: PolicyLevel; why: string }[] } {
   return {
     policy: r.policy.name,
     level: r.level,

@@ -160,3 +160,8 @@ export const autostopExecuteDataSchema = z.object({
   notifications: z.array(notificationResultSchema),
   ...planRefShape,
 });
+
+export type AutostopListData = z.input<typeof autostopDataSchema>;
+export type AutostopScheduleData = z.input<typeof autostopScheduleDataSchema>;
+export type AutostopExplainData = z.input<typeof autostopExplainDataSchema>;
+export type AutostopExecuteData = z.input<typeof autostopExecuteDataSchema>;
