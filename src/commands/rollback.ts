@@ -23,29 +23,31 @@ import { mapLimit, type CoderClient } from "../coder/client.js";
 import { alreadyUndone, newestPerWorkspace, planRollback, rollbackNeeds, selectRuns, stopsToUndo, type StopToUndo } from "../domain/rollback.js";
 import { CoderApiError, ConfigError, UsageError } from "../errors.js";
 import type { RollbackOptions } from "../cli/register/rollback.js";
-import { actingOutcome, journalJson, planAndApply } from "../exec/executor.js";
+import { actingOutcome, planAndApply } from "../exec/executor.js";
 import { journalPathFor, scanJournalNewestFirst, type JournalRecord, type JournalRunRecord } from "../exec/journal.js";
 import { describeResults, type NotificationResult } from "../exec/notify.js";
 import { judgeBuild, pendingIntents } from "../exec/recovery.js";
 import { loadSnapshot } from "../exec/snapshot.js";
-import type { StopResult, StopRun, StopSummary } from "../exec/types.js";
+import type { StopOutcome, StopResult, StopRun, StopSummary } from "../exec/types.js";
 import type { CommandResult, Mode } from "../output/envelope.js";
 import { workspaceEntry } from "../output/envelope.js";
+import type { DataOf } from "../output/schema.js";
 import { formatDuration, formatInstant } from "../output/format.js";
 import { planFileLines } from "../output/plan-lines.js";
 
 /** The planner's pieces, also used by tests and the journal tools. */
 export { alreadyUndone, selectRuns, stopsToUndo, verdict, type StopToUndo } from "../domain/rollback.js";
 
-/**
- * This command's result. Its data is still assembled as records in places, so it is not yet typed
- * by its published schema (the e2e tests parse its JSON with the schema instead).
- */
-type CmdResult = CommandResult;
+/** This command's result, typed by its published schema. */
+type CmdResult = CommandResult<DataOf<"rollback">>;
 export type { RollbackOptions };
 
 /** Result entry of rollback: the common workspace-entry keys plus where the stop came from. */
+/** A start's outcome: the stop engine run with the start transition reports no stop outcomes. */
+type StartOutcome = Exclude<StopOutcome, "stopped" | "would-stop">;
+
 export interface RollbackResult extends StopResult {
+  outcome: StartOutcome;
   stopped_by_run: string;
   stopped_by_command: string;
   stopped_at: string;
@@ -183,7 +185,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
 
   const acted: RollbackResult[] = run.results.map((r) => {
     const stop = byWorkspace.get(r.id)!;
-    return { ...r, stopped_by_run: stop.run_id, stopped_by_command: stop.command, stopped_at: stop.stopped_at, stop_build_id: stop.stop_build_id };
+    return { ...r, outcome: r.outcome as StartOutcome, stopped_by_run: stop.run_id, stopped_by_command: stop.command, stopped_at: stop.stopped_at, stop_build_id: stop.stop_build_id };
   });
   const results = [...acted, ...skippedAtPlan.sort((a, b) => Date.parse(a.stopped_at) - Date.parse(b.stopped_at))];
   const summary: StopSummary = {
@@ -195,7 +197,7 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
 
   const notifications: NotificationResult[] = run.notifications;
 
-  const data = {
+  const data: DataOf<"rollback"> = {
     rollback_run_id: run.results.length > 0 ? run.run_id : null,
     runs: runs.map((r) => ({ run_id: r.run_id, command: r.command, started_at: r.started_at, planned: r.planned })),
     since: opts.run ? null : since.toUTC().toISO(),
@@ -203,7 +205,9 @@ export async function rollbackCommand(ctx: AppContext, opts: RollbackOptions): P
     summary,
     interrupted: run.interrupted,
     notifications,
-    ...journalJson({ journal_path: journalPath, journal_error: run.journal_error }),
+    // The journal is read before anything is planned: its path is always known.
+    journal_path: journalPath,
+    journal_error: run.journal_error ?? null,
     journal_skipped_lines: contents.skipped,
     plan_id: plan.id,
     plan_file: planFile,
