@@ -24,6 +24,7 @@ import { readPlanFile } from "../exec/plan-file.js";
 import { loadSnapshot } from "../exec/snapshot.js";
 import type { StopResult, StopSummary } from "../exec/types.js";
 import { workspaceEntry, type CommandResult, type Mode } from "../output/envelope.js";
+import type { DataOf } from "../output/schema.js";
 import { formatDuration } from "../output/format.js";
 
 export type { ApplyOptions };
@@ -36,7 +37,7 @@ function skippedStep(step: PlanStep, ws: Workspace | null, why: string): StopRes
   return { ...base, reasons: step.reasons, outcome: "skipped", error: why, build_id: null, category: step.category };
 }
 
-export async function applyCommand(ctx: AppContext, opts: ApplyOptions): Promise<CommandResult> {
+export async function applyCommand(ctx: AppContext, opts: ApplyOptions): Promise<CommandResult<DataOf<"apply">>> {
   const path = resolve(ctx.cwd, opts.file);
   const plan = readPlanFile(path);
   const origin = deploymentOrigin(ctx.client().baseUrl);
@@ -71,7 +72,7 @@ export async function applyCommand(ctx: AppContext, opts: ApplyOptions): Promise
   const run = await applyPlan(ctx, plan, unchanged, { execute: !dryRun, maxStopsSource: "the plan's max_stops" });
   const results = [...run.results, ...changed];
   const summary: StopSummary = { planned: plan.steps.length, succeeded: run.summary.succeeded, skipped: run.summary.skipped + changed.length, failed: run.summary.failed };
-  const data = {
+  const data: DataOf<"apply"> = {
     plan_id: plan.id,
     plan_file: path,
     plan_command: plan.command,

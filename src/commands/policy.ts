@@ -18,6 +18,7 @@ import { assertNoTies, policiesFromConfig, resolvePolicy, subjectOf, type OwnerS
 import { simulatePolicies, type SimulatedWorkspace } from "../domain/policy/simulate.js";
 import { ownerScheduleFallback, quietStartFromResponse, type QuietStart } from "../domain/user-quiet-hours.js";
 import type { CommandResult } from "../output/envelope.js";
+import type { DataOf } from "../output/schema.js";
 import { isoUtc } from "../output/format.js";
 import { renderTable } from "../output/table.js";
 import { listSearched } from "./search.js";
@@ -90,7 +91,7 @@ export interface PolicyLintOptions {
   failOn: "errors" | "warnings";
 }
 
-export async function policyLintCommand(ctx: AppContext, opts: PolicyLintOptions): Promise<CommandResult> {
+export async function policyLintCommand(ctx: AppContext, opts: PolicyLintOptions): Promise<CommandResult<DataOf<"policy lint">>> {
   const set = policiesFromConfig(ctx.config, ctx.holidayCalendars);
   const client = ctx.client();
   const fleet = await readFleet(ctx, client);
@@ -105,7 +106,7 @@ export async function policyLintCommand(ctx: AppContext, opts: PolicyLintOptions
   const count = (s: LintSeverity) => report.findings.filter((f) => f.severity === s).length;
   const summary = { errors: count("error"), warnings: count("warning"), infos: count("info") };
   const failed = summary.errors > 0 || (opts.failOn === "warnings" && summary.warnings > 0);
-  const data = {
+  const data: DataOf<"policy lint"> = {
     config_file: ctx.configPath,
     fail_on: opts.failOn,
     workspaces_listed: fleet.workspaces.length,
@@ -147,7 +148,7 @@ export interface PolicySimulateOptions {
 /** The longest period a simulation replays (a quarter): the replay is per workspace and per quiet interval. */
 export const MAX_SIMULATION_DAYS = 92;
 
-export async function policySimulateCommand(ctx: AppContext, opts: PolicySimulateOptions): Promise<CommandResult> {
+export async function policySimulateCommand(ctx: AppContext, opts: PolicySimulateOptions): Promise<CommandResult<DataOf<"policy simulate">>> {
   const { from, to } = opts;
   if (to.toMillis() <= from.toMillis()) throw new UsageError(`--to (${isoUtc(to)}) must be after --from (${isoUtc(from)})`);
   if (to.diff(from, "days").days > MAX_SIMULATION_DAYS) throw new UsageError(`--from/--to: at most ${MAX_SIMULATION_DAYS} days per simulation (got ${Math.ceil(to.diff(from, "days").days)})`);
@@ -182,7 +183,7 @@ export async function policySimulateCommand(ctx: AppContext, opts: PolicySimulat
     flagged_hours: round2(report.policies.reduce((s, p) => s + p.flagged_hours, 0)),
     stops: report.stops.length,
   };
-  const data = {
+  const data: DataOf<"policy simulate"> = {
     from: isoUtc(from),
     to: isoUtc(to),
     workspaces_listed: fleet.workspaces.length,
