@@ -21,10 +21,11 @@ import { registerSavings } from "./register/savings.js";
 import { registerServe } from "./register/serve.js";
 import { registerPolicy } from "./register/policy.js";
 
-export type CommandImpl = (ctx: AppContext) => Promise<CommandResult | null>;
+/** A command bound to its options; `D` is its result's data (`DataOf<command>` where it has a schema). */
+export type CommandImpl<D extends object = object> = (ctx: AppContext) => Promise<CommandResult<D> | null>;
 
 /** Runs a command: `load` resolves to the implementation, already bound to the command's options. */
-export type RunFn = (cmd: CommandUnknownOpts, load: () => Promise<CommandImpl>, defaultMode?: Mode) => Promise<void>;
+export type RunFn = <D extends object>(cmd: CommandUnknownOpts, load: () => Promise<CommandImpl<D>>, defaultMode?: Mode) => Promise<void>;
 
 export interface ProgramIo {
   writeOut(s: string): void;

@@ -59,7 +59,7 @@ export interface RunState {
   exitCode: number;
 }
 
-export type CommandFn = (ctx: AppContext) => Promise<CommandResult | null>;
+export type CommandFn<D extends object = object> = (ctx: AppContext) => Promise<CommandResult<D> | null>;
 
 /** Config, token, URL and CA files: regular files only, size-limited (a FIFO or /dev/zero is exit 2, never a hang). */
 const readText = (path: string): string | null => readRegularFile(path, "file");
@@ -100,7 +100,7 @@ export class Runner {
   ) {}
 
   /** Run `fn` as command `cmd` with a fully built context. */
-  async run(cmd: Command, fn: CommandFn, defaultMode: Mode = "report"): Promise<void> {
+  async run<D extends object>(cmd: Command, fn: CommandFn<D>, defaultMode: Mode = "report"): Promise<void> {
     const g = cmd.optsWithGlobals() as GlobalOpts;
     const { env } = this.deps;
     // Every string this run writes to stdout/stderr passes through the run's redaction. The
@@ -117,7 +117,7 @@ export class Runner {
     let closeLogger = () => {};
     const startedMs = performance.now();
     const apiCounts = new ApiCounts();
-    let outcome: { mode: Mode; data: Record<string, unknown> } | null = null;
+    let outcome: { mode: Mode; data: object } | null = null;
     let logError = (msg: string) => io.stderr(`coder-agents ${name}: error: ${msg}\n`);
     try {
       if (g.now) now = parseNow(g.now);
@@ -280,7 +280,7 @@ export class Runner {
   private async writeMetrics(
     path: string,
     command: string,
-    outcome: { mode: Mode; data: Record<string, unknown> | null },
+    outcome: { mode: Mode; data: object | null },
     startedMs: number,
     api: ApiCounts,
     logError: (msg: string) => void,
@@ -292,7 +292,8 @@ export class Runner {
         {
           command,
           mode: outcome.mode,
-          data: outcome.data,
+          // The metrics read a command's JSON keys by name, whatever its data's type.
+          data: outcome.data as Record<string, unknown> | null,
           exitCode: this.state.exitCode,
           durationSeconds: (performance.now() - startedMs) / 1000,
           endedAtSeconds: this.deps.clock().toMillis() / 1000,
@@ -307,7 +308,7 @@ export class Runner {
 
   private header: ((zone: string) => string) | null = null;
 
-  print(io: Io, result: CommandResult, meta: { generatedAt: DateTime; now: DateTime }, json: boolean, defaultZone = "UTC", check: (text: string) => string = (t) => t): void {
+  print(io: Io, result: CommandResult<object>, meta: { generatedAt: DateTime; now: DateTime }, json: boolean, defaultZone = "UTC", check: (text: string) => string = (t) => t): void {
     if (json) {
       // In pieces: a large report is never held as one string (see writeJson).
       writeJson(envelope(result, meta), io.stdout);

@@ -31,7 +31,7 @@ export interface EnvelopeMeta {
   now: DateTime;
 }
 
-export function envelope(result: Pick<CommandResult, "command" | "mode" | "data">, meta: EnvelopeMeta): Record<string, unknown> {
+export function envelope(result: Pick<CommandResult<object>, "command" | "mode" | "data">, meta: EnvelopeMeta): Record<string, unknown> {
   return {
     schema_version: SCHEMA_VERSION,
     command: result.command,
