@@ -1,6 +1,6 @@
 /** `apply FILE`: the plan applied, and each step's outcome (steps changed since planning are skipped). */
 import { z } from "zod";
-import { isoInstant, notificationResultSchema, resultEntrySchema, summarySchema } from "./common.js";
+import { isoInstant, notificationResultSchema, engineResultEntrySchema, summarySchema } from "./common.js";
 
 export const applyDataSchema = z.object({
   plan_id: z.string(),
@@ -17,7 +17,7 @@ export const applyDataSchema = z.object({
   dry_run: z.boolean(),
   /** Journal run id; null when no step was applied. */
   run_id: z.string().nullable(),
-  results: z.array(resultEntrySchema.extend({ build_id: z.string().nullable(), category: z.string().optional(), at: isoInstant.optional() })),
+  results: z.array(engineResultEntrySchema),
   /** Steps skipped because their workspace changed (or was deleted) since the plan was made. */
   changed_since_planned: z.number().int(),
   summary: summarySchema,

@@ -20,6 +20,14 @@ export const resultEntrySchema = workspaceEntrySchema.extend({
   error: z.string().nullable(),
 });
 
+/** A stop/start result as the stop engine reports it: its build, the category that selected it, and when. */
+export const engineResultEntrySchema = resultEntrySchema.extend({
+  build_id: z.string().nullable(),
+  category: z.string().optional(),
+  /** Wall-clock time of the outcome. */
+  at: isoInstant.optional(),
+});
+
 export const summarySchema = z.object({
   planned: z.number().int(),
   succeeded: z.number().int(),

@@ -1,6 +1,6 @@
 /** JSON data of `prune`: the Python agent's keys plus owners, filters and, with --cleanup, results/summary. */
 import { z } from "zod";
-import { isoInstant, planRefShape, resultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
+import { isoInstant, planRefShape, engineResultEntrySchema, summarySchema, workspaceEntrySchema, notificationResultSchema, lifecycleFieldsSchema, lifecycleGuardSchema, policyFieldsSchema } from "./common.js";
 
 const dimensionLists = z.object({
   organizations: z.array(z.string()),
@@ -80,7 +80,7 @@ export const pruneDataSchema = z.object({
   lifecycle_excluded: z.array(workspaceEntrySchema.extend({ kind: lifecycleGuardSchema.shape.kind, reason: z.string() }).merge(lifecycleFieldsSchema)),
   cleanup_executed: z.boolean().optional(),
   run_id: z.string().optional(),
-  results: z.array(resultEntrySchema).optional(),
+  results: z.array(engineResultEntrySchema).optional(),
   summary: summarySchema.optional(),
   interrupted: z.enum(["SIGINT", "SIGTERM"]).nullable().optional(),
   journal_path: z.string().nullable().optional(),

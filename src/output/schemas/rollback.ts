@@ -1,10 +1,9 @@
 /** JSON data of `rollback`: results/summary as for quiet-hours, plus which runs were undone. */
 import { z } from "zod";
-import { isoInstant, planRefShape, notificationResultSchema, resultEntrySchema, summarySchema } from "./common.js";
+import { isoInstant, planRefShape, notificationResultSchema, engineResultEntrySchema, summarySchema } from "./common.js";
 
-export const rollbackResultSchema = resultEntrySchema.extend({
+export const rollbackResultSchema = engineResultEntrySchema.extend({
   outcome: z.enum(["started", "would-start", "skipped", "failed"]),
-  build_id: z.string().nullable(),
   stopped_by_run: z.string(),
   stopped_by_command: z.string(),
   stopped_at: isoInstant,
