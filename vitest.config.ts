@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongestFirst from "./test/support/sequencer.js";
 
 /** Test files that share a module graph per worker (see the "unit" project). */
 const SHARED = ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/sim/**/*.test.ts", "test/fuzz/**/*.test.ts"];
@@ -12,6 +13,8 @@ export default defineConfig({
     // Two workers suit the 2-core machines. Forks: a test may spawn the CLI, install.sh or Chromium.
     pool: "forks",
     maxWorkers: 2,
+    // Longest files first, the short ones at the end, so both workers finish together.
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         // Pure code, the client against msw, the simulator and the in-process fuzzer: no test file
