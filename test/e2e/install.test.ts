@@ -6,13 +6,17 @@ import { ROOT, scratchDir } from "../support/cli.js";
 import { miniScenario, startSim, type TestSim } from "../support/sim.js";
 
 const INSTALL = join(ROOT, "install.sh");
+// One npm cache for this file's installs (each run's HOME is a fresh scratch dir): the first
+// install fills it from the registry, the later ones find the packages there as an operator's
+// machine would. No update check either: it is one more registry request per npm call.
+const NPM_ENV = { npm_config_cache: scratchDir("coder-agents-npm-cache-"), npm_config_update_notifier: "false" };
 
 function exec(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Asynchronous on purpose: the simulator answering the connection check runs in this process.
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: scratchDir(),
-      env: { PATH: process.env.PATH ?? "", HOME: scratchDir(), ...env },
+      env: { PATH: process.env.PATH ?? "", HOME: scratchDir(), ...NPM_ENV, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -26,6 +30,7 @@ function exec(cmd: string, args: string[], env: Record<string, string> = {}): Pr
 
 const sh = (args: string[], env: Record<string, string> = {}) => exec("bash", [INSTALL, ...args], env);
 
+// Concurrent: each case installs into its own prefix; most of an install is waiting on npm.
 describe("install.sh", () => {
   let sim: TestSim;
   beforeAll(async () => {
