@@ -4,6 +4,31 @@ import LongestFirst from "./test/support/sequencer.js";
 /** Test files that share a module graph per worker (see the "unit" project). */
 const SHARED = ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/sim/**/*.test.ts", "test/fuzz/**/*.test.ts"];
 
+/**
+ * CLI test files that run the CLI in-process only (runCli through the composition root, never a
+ * spawned binary, a signal, a module mock or a changed process.env) and close their simulators:
+ * they too share a module graph per worker (see the "cli-shared" project).
+ */
+const CLI_SHARED = [
+  "autostop",
+  "enterprise-quiet-hours",
+  "hardening",
+  "lifecycle",
+  "metrics",
+  "plan-apply",
+  "policy-lint",
+  "policy-regression",
+  "policy-simulate",
+  "policy-teams",
+  "prune-cleanup",
+  "prune",
+  "quiet-hours-dst",
+  "quiet-hours",
+  "rollback",
+  "savings",
+  "transport",
+].map((n) => `test/e2e/${n}.test.ts`).concat(["test/reliability/read-faults.test.ts", "test/reliability/stop-faults.test.ts"]);
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -24,11 +49,18 @@ export default defineConfig({
         test: { name: "unit", include: SHARED, isolate: false },
       },
       {
+        // The in-process CLI files above: as "unit", no file leaves state behind, so a worker's
+        // files share one module graph instead of importing the CLI and the simulator again per
+        // file (and a worker process per file).
+        extends: true,
+        test: { name: "cli-shared", include: CLI_SHARED, isolate: false },
+      },
+      {
         // Everything else (test/e2e, test/reliability, any new directory): the CLI against the
         // simulator, in-process through runCli (test/support/cli.ts) or spawned; each file in a
         // fresh worker.
         extends: true,
-        test: { name: "cli", include: ["test/**/*.test.ts"], exclude: SHARED },
+        test: { name: "cli", include: ["test/**/*.test.ts"], exclude: [...SHARED, ...CLI_SHARED] },
       },
     ],
   },

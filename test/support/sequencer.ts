@@ -1,7 +1,8 @@
 /**
  * Orders the test files so the two workers finish together: the longest files start first and the
- * many short ones fill in at the end. Files of the "unit" project (isolate: false) stay one block
- * at the end, so each worker keeps reusing its module graph for them.
+ * many short ones fill in at the end. Files of a shared-graph project (isolate: false: "unit",
+ * "cli-shared") stay one block per project at the end, so each worker keeps reusing its module
+ * graph for them.
  *
  * A file's expected duration is vitest's own record of its last run (the results cache) when there
  * is one, else the estimate below (seconds on the 2-core machines, from .tmp/vitest-report.json),
@@ -46,8 +47,13 @@ export default class LongestFirst extends BaseSequencer {
       }
       size.set(f, bytes);
     }
+    // Isolated files first; then each shared-graph project's files together (a worker reuses its
+    // module graph only for consecutive files of one project).
     const shared = (f: TestSpecification) => (f.project.config.isolate === false ? 1 : 0);
-    const sorted = [...files].sort((a, b) => shared(a) - shared(b) || weight.get(b)! - weight.get(a)! || size.get(b)! - size.get(a)!);
+    const group = (f: TestSpecification) => (shared(f) ? f.project.name : "");
+    const sorted = [...files].sort(
+      (a, b) => shared(a) - shared(b) || group(a).localeCompare(group(b)) || weight.get(b)! - weight.get(a)! || size.get(b)! - size.get(a)!,
+    );
     if (process.env.DEBUG_SEQUENCE) for (const f of sorted) console.error(`${weight.get(f)!.toFixed(1).padStart(6)} ${f.project.name} ${relative(root, f.moduleId)}`);
     return sorted;
   }
