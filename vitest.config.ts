@@ -5,29 +5,41 @@ import LongestFirst from "./test/support/sequencer.js";
 const SHARED = ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/sim/**/*.test.ts", "test/fuzz/**/*.test.ts"];
 
 /**
- * CLI test files that run the CLI in-process only (runCli through the composition root, never a
- * spawned binary, a signal, a module mock or a changed process.env) and close their simulators:
- * they too share a module graph per worker (see the "cli-shared" project).
+ * CLI test files that neither mock modules nor change process.env or other process-wide state, and
+ * close their simulators and servers: they run the CLI in-process or spawn the binary (a spawned
+ * process has its own module graph anyway), and share a module graph per worker (see the
+ * "cli-shared" project). The longest CLI files stay in "cli": they start first (test/support/sequencer.ts).
  */
 const CLI_SHARED = [
-  "autostop",
-  "enterprise-quiet-hours",
-  "hardening",
-  "lifecycle",
-  "metrics",
-  "plan-apply",
-  "policy-lint",
-  "policy-regression",
-  "policy-simulate",
-  "policy-teams",
-  "prune-cleanup",
-  "prune",
-  "quiet-hours-dst",
-  "quiet-hours",
-  "rollback",
-  "savings",
-  "transport",
-].map((n) => `test/e2e/${n}.test.ts`).concat(["test/reliability/read-faults.test.ts", "test/reliability/stop-faults.test.ts"]);
+  ...[
+    "autostop",
+    "docs",
+    "enterprise-quiet-hours",
+    "foundation",
+    "hardening",
+    "lifecycle",
+    "metrics",
+    "notify",
+    "ops",
+    "plan-apply",
+    "policy-lint",
+    "policy-regression",
+    "policy-simulate",
+    "policy-teams",
+    "prune-cleanup",
+    "prune-scale",
+    "prune",
+    "quiet-hours-dst",
+    "quiet-hours-faults",
+    "quiet-hours-scale",
+    "quiet-hours",
+    "rollback",
+    "savings",
+    "transport",
+    "ttl-monitor",
+  ].map((n) => `test/e2e/${n}.test.ts`),
+  ...["big-journal", "crash-and-disk", "integrity", "read-faults", "stop-faults"].map((n) => `test/reliability/${n}.test.ts`),
+];
 
 export default defineConfig({
   test: {
@@ -49,9 +61,9 @@ export default defineConfig({
         test: { name: "unit", include: SHARED, isolate: false },
       },
       {
-        // The in-process CLI files above: as "unit", no file leaves state behind, so a worker's
-        // files share one module graph instead of importing the CLI and the simulator again per
-        // file (and a worker process per file).
+        // The CLI files above: as in "unit", no file leaves state behind, so a worker's files share
+        // one module graph instead of importing the CLI and the simulator again per file (and
+        // starting a worker process per file).
         extends: true,
         test: { name: "cli-shared", include: CLI_SHARED, isolate: false },
       },
