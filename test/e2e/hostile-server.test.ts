@@ -160,6 +160,9 @@ describe("an endless body ends with exit 8, never gigabytes of memory", () => {
   }, 60_000);
 });
 
+// The endless bodies above run one at a time (each keeps both ends of the socket busy); the cases
+// below run concurrently: each has its own loopback server and config file, and the slowloris
+// ones spend their time waiting on the timeout and the client's backoff.
 describe.concurrent("deeply nested JSON", () => {
   it("in a list row: exit 8 at the nesting bound, no stack overflow", async () => {
     const s = await hostile((_req, res, u) => {
