@@ -52,13 +52,15 @@ function stop(s: Served): Promise<number | null> {
   });
 }
 
-let sim: TestSim;
-let dir: string;
-let config: string;
-let env: Record<string, string>;
+/** The demo simulator (frozen at its clock), a journal, a config and the environment `serve` runs with. */
+interface Deployment {
+  sim: TestSim;
+  config: string;
+  env: Record<string, string>;
+}
 
 /** Journal: three weeks of stops before the demo evening (hand-computed savings below), and their runs. */
-async function writeJournal(path: string): Promise<void> {
+async function writeJournal(sim: TestSim, path: string): Promise<void> {
   const info = async (key: string) => {
     const [owner, name] = key.split("/");
     const w = (await (await sim.api(`/api/v2/users/${owner}/workspace/${name}`)).json()) as { id: string; template_name: string; organization_name: string };
@@ -83,27 +85,38 @@ async function writeJournal(path: string): Promise<void> {
   writeFileSync(path, lines.map((l) => JSON.stringify(l)).join("\n") + "\n", { mode: 0o600 });
 }
 
-beforeAll(async () => {
-  sim = await startSim("demo", { frozenClock: true });
-  dir = scratchDir();
+const sims: TestSim[] = [];
+async function deployment(): Promise<Deployment> {
+  const sim = await startSim("demo", { frozenClock: true });
+  sims.push(sim);
+  const dir = scratchDir();
   const journal = join(dir, "journal.ndjson");
-  await writeJournal(journal);
-  config = writeConfig(dir, {
+  await writeJournal(sim, journal);
+  const config = writeConfig(dir, {
     quiet_hours: { start_time: "18:00", end_time: "08:00", timezone: "Europe/London", grace_period_hours: 1, excluded_users: ["admin", "on-call-engineer"] },
     journal: { path: journal },
     cost: { currency: "USD", default_per_hour: 0.5, per_hour: [] },
   });
-  env = { ...sim.env(), HOME: dir, XDG_STATE_HOME: join(dir, "state"), XDG_CONFIG_HOME: join(dir, "config") };
+  return { sim, config, env: { ...sim.env(), HOME: dir, XDG_STATE_HOME: join(dir, "state"), XDG_CONFIG_HOME: join(dir, "config") } };
+}
+
+/** Shared by the read-only cases; a case that changes the simulator or the journal gets its own. */
+let shared: Deployment;
+beforeAll(async () => {
+  shared = await deployment();
 });
 afterAll(async () => {
-  await sim.close();
+  for (const sim of sims) await sim.close();
 });
 
-describe("serve (dashboard) in headless Chromium", () => {
+// Concurrent: the refresh case mostly waits for serve's shortest interval (10 s) while the browser
+// case works; the cases share no simulator state they change.
+describe.concurrent("serve (dashboard) in headless Chromium", () => {
   it("shows the demo's stops at the right hours, renders the savings chart, logs no console errors, never sends the token", async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH; the dashboard test needs a real browser`);
     }
+    const { sim, config, env } = shared;
     const served = await serve(["--config", config], env);
     let browser: Browser | undefined;
     try {
@@ -204,6 +217,7 @@ describe("serve (dashboard) in headless Chromium", () => {
   }, 90_000);
 
   it("serves /metrics and refuses other Host headers and the apply POST when read-only", async () => {
+    const { config, env } = shared;
     const served = await serve(["--config", config], env);
     try {
       const m = await fetch(`${served.url}metrics`);
@@ -229,6 +243,8 @@ describe("serve (dashboard) in headless Chromium", () => {
   });
 
   it("a failed refresh keeps the last snapshot, shows the error and is counted in /metrics", async () => {
+    // Its own simulator: the outage must not reach the other cases.
+    const { sim, config, env } = await deployment();
     const served = await serve(["--config", config], env, ["--interval", "10"]);
     try {
       const first = (await (await fetch(`${served.url}api/snapshot`)).json()) as { snapshot: { timeline: unknown[] } };
@@ -252,6 +268,8 @@ describe("serve (dashboard) in headless Chromium", () => {
   }, 60_000);
 
   it("--allow-apply: the POST needs the page's token, then runs quiet-hours --execute on the simulator", async () => {
+    // Its own simulator and journal: the stops it makes must not reach the other cases.
+    const { sim, config, env } = await deployment();
     const applying = await serve(["--config", config], env, ["--allow-apply"]);
     try {
       const html = await (await fetch(applying.url)).text();

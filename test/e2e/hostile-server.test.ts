@@ -160,7 +160,10 @@ describe("an endless body ends with exit 8, never gigabytes of memory", () => {
   }, 60_000);
 });
 
-describe("deeply nested JSON", () => {
+// The endless bodies above run one at a time (each keeps both ends of the socket busy); the cases
+// below run concurrently: each has its own loopback server and config file, and the slowloris
+// ones spend their time waiting on the timeout and the client's backoff.
+describe.concurrent("deeply nested JSON", () => {
   it("in a list row: exit 8 at the nesting bound, no stack overflow", async () => {
     const s = await hostile((_req, res, u) => {
       if (u.pathname !== "/api/v2/workspaces") return;
@@ -173,7 +176,7 @@ describe("deeply nested JSON", () => {
   }, 60_000);
 });
 
-describe("listings that cannot add up", () => {
+describe.concurrent("listings that cannot add up", () => {
   it("a lying count (1,000,000,000 with 2 rows, then empty pages) is exit 7, quickly", async () => {
     const s = await hostile((_req, res, u) => {
       if (u.pathname !== "/api/v2/workspaces") return;
@@ -207,7 +210,7 @@ describe("listings that cannot add up", () => {
   }, 40_000);
 });
 
-describe("slowloris", () => {
+describe.concurrent("slowloris", () => {
   it("a body trickled a byte at a time hits the timeout (exit 3), not a hang", async () => {
     const timers: NodeJS.Timeout[] = [];
     const s = await hostile((_req, res, u) => {
@@ -236,7 +239,7 @@ describe("slowloris", () => {
   }, 50_000);
 });
 
-describe("redirects", () => {
+describe.concurrent("redirects", () => {
   it.each([301, 302, 303, 307, 308])("a %i to another loopback origin is refused (exit 2): the token never arrives there", async (status) => {
     const other = await hostile((_req, res) => json(res, { version: "v2.20.0", id: "u-1", username: "root", workspaces: [], count: 0 }));
     const s = await hostile((_req, res, u) => {

@@ -6,13 +6,19 @@ import { ROOT, scratchDir } from "../support/cli.js";
 import { miniScenario, startSim, type TestSim } from "../support/sim.js";
 
 const INSTALL = join(ROOT, "install.sh");
+// One npm cache for the installs of every run (.tmp/ is not committed; each install's HOME is a
+// fresh scratch dir): the first install ever fills it from the registry, later ones find the
+// packages there (install.sh passes --prefer-offline), as on an operator's machine, so a run does
+// not download the dependencies three times or wait on a slow registry. No update check either:
+// it is one more registry request per npm call.
+const NPM_ENV = { npm_config_cache: join(ROOT, ".tmp", "npm-cache"), npm_config_update_notifier: "false" };
 
 function exec(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Asynchronous on purpose: the simulator answering the connection check runs in this process.
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: scratchDir(),
-      env: { PATH: process.env.PATH ?? "", HOME: scratchDir(), ...env },
+      env: { PATH: process.env.PATH ?? "", HOME: scratchDir(), ...NPM_ENV, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -83,8 +83,9 @@ describe("the run lock is per deployment", () => {
     for (let i = 0; i < 400 && !(existsSync(locks) && readdirSync(locks).some((f) => f.endsWith(".lock"))); i++) await new Promise((r) => setTimeout(r, 25));
     expect(readdirSync(locks).filter((f) => f.endsWith(".lock"))).toHaveLength(1);
     const second = await cli(sim.url, b.path, ["quiet-hours", "--execute", "--json"], { cwd: dir });
-    const one = await first;
+    // The second run is over: the first need not be held back any more for the rest of its stops.
     await sim.clearFaults();
+    const one = await first;
     expect(second.code, second.stderr).toBe(7);
     expect(second.json<{ error: { code: string } }>().error.code).toBe("E_RUN_LOCKED");
     expect(second.stderr).toMatch(/quiet-hours \(pid \d+ on .*\) holds the run lock .*locks\/[0-9a-f]{24}\.lock; this run did nothing/);

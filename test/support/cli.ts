@@ -21,7 +21,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Dispatcher } from "undici";
-import { createDispatcher, runCli as runMain } from "../../src/cli/main.js";
+
+/**
+ * The composition root, imported on the first in-process run: a test file that only spawns the
+ * binary (or only needs ROOT and scratchDir) does not load and transform the whole CLI.
+ */
+let composition: Promise<typeof import("../../src/cli/main.js")> | undefined;
+const compositionRoot = () => (composition ??= import("../../src/cli/main.js"));
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const BIN = join(ROOT, "bin", "coder-agents.js");
@@ -130,6 +136,7 @@ export async function runInProcess(args: string[], opts: CliOptions = {}): Promi
   // stderr terminals, the width then comes from COLUMNS); a pipe otherwise.
   const tty = env.CODER_AGENTS_FORCE_TTY === "1";
   const dispatchers: Dispatcher[] = [];
+  const { createDispatcher, runCli: runMain } = await compositionRoot();
   const run = runMain({
     argv: args,
     io: {
