@@ -1,17 +1,18 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, scratchDir } from "../support/cli.js";
 import { miniScenario, startSim, type TestSim } from "../support/sim.js";
 
 const INSTALL = join(ROOT, "install.sh");
-// One npm cache for the installs of every run (.tmp/ is not committed; each install's HOME is a
-// fresh scratch dir): the first install ever fills it from the registry, later ones find the
-// packages there (install.sh passes --prefer-offline), as on an operator's machine, so a run does
-// not download the dependencies three times or wait on a slow registry. No update check either:
-// it is one more registry request per npm call.
-const NPM_ENV = { npm_config_cache: join(ROOT, ".tmp", "npm-cache"), npm_config_update_notifier: "false" };
+// The installs share the npm cache of the user running the suite (each install's HOME is a fresh
+// scratch dir, so without this every install would start from an empty cache): `npm test` has
+// just run `npm ci` into it, so install.sh's `npm ci --prefer-offline` finds every package there,
+// as on an operator's machine, and a run does not download the dependencies again or wait on a
+// slow registry. No update check either: it is one more registry request per npm call.
+const NPM_ENV = { npm_config_cache: process.env.npm_config_cache || join(homedir(), ".npm"), npm_config_update_notifier: "false" };
 
 function exec(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Asynchronous on purpose: the simulator answering the connection check runs in this process.
