@@ -1,5 +1,5 @@
 /**
- * Orders the test files so the two workers finish together: the longest files start first and the
+ * Orders the test files so the workers finish together: the longest files start first and the
  * many short ones fill in at the end. Files of a shared-graph project (isolate: false: "unit",
  * "cli-shared") stay one block per project at the end, so each worker keeps reusing its module
  * graph for them.
