@@ -149,8 +149,22 @@ async function benchDeployment(workspaces, has) {
   const cases = [
     { name: "quiet-hours --categorize", args: ["quiet-hours", "--categorize", "--json"], floor: pages(running.length), wall: wallFloor(1) },
     { name: "quiet-hours --execute --dry-run", args: ["quiet-hours", "--execute", "--dry-run", "--json"], floor: pages(running.length), wall: wallFloor(1) },
-    { name: "ttl-monitor --all --json", args: ["ttl-monitor", "--all", "--json"], floor: pages(all.count), wall: wallFloor(1, pages(all.count) - 1) },
-    { name: "autostop --list-pending", args: ["autostop", "--list-pending", "--json"], floor: pages(running.length), wall: wallFloor(1) },
+    {
+      name: "ttl-monitor --all --json",
+      args: ["ttl-monitor", "--all", "--json"],
+      // every workspace, plus the templates (their activity bump: Coder's lifecycle rules)
+      floor: pages(all.count) + 1,
+      wall: wallFloor(1, pages(all.count)),
+    },
+    {
+      name: "autostop --list-pending",
+      args: ["autostop", "--list-pending", "--json"],
+      // running workspaces, plus what Coder's lifecycle rules need: templates (failure TTL,
+      // dormancy, activity bump), entitlements (whether those template settings apply) and the
+      // suspended users
+      floor: pages(running.length) + 3,
+      wall: wallFloor(1),
+    },
     {
       name: "enterprise-quiet-hours --all-users",
       args: ["enterprise-quiet-hours", "--all-users", "--json"],
