@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documentSchema } from "../../src/output/schema.js";
-import { BIN, ROOT, scratchDir, writeConfig } from "../support/cli.js";
+import { BIN, ROOT, clockEnv, scratchDir, writeConfig } from "../support/cli.js";
 import { checkExposition, sampleValue } from "../support/prom-text.js";
 import { startSim, type TestSim } from "../support/sim.js";
 
@@ -33,7 +33,7 @@ interface Served {
 /** Starts `coder-agents serve` and resolves with its URL (the first stdout line, --json). */
 function serve(args: string[], env: Record<string, string>, serveArgs: string[] = []): Promise<Served> {
   const proc = spawn(process.execPath, [BIN, "--json", "--now", NOW, ...args, "serve", "--listen", "127.0.0.1:0", ...serveArgs], {
-    env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env },
+    env: { ...clockEnv(), PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, runCli, scratchDir, writeConfig } from "../support/cli.js";
+import { BIN, clockEnv, runCli, scratchDir, writeConfig } from "../support/cli.js";
 import { miniScenario, startSim, type TestSim } from "../support/sim.js";
 import { envelopeSchema } from "../../src/output/schema.js";
 import { ttlMonitorDataSchema, ttlMonitorFailedCycleDataSchema } from "../../src/output/schemas/ttl-monitor.js";
@@ -174,7 +174,7 @@ describe("ttl_monitor.enabled: false", () => {
 describe("ttl-monitor --monitor", () => {
   it("reports an outage as a failed cycle, recovers, and ends on SIGTERM with 143", async () => {
     const child = spawn(process.execPath, [BIN, "--url", sim.url, "--config", config, "--now", NOW, "ttl-monitor", "--all", "--json", "--monitor", "--interval", "0.02"], {
-      env: { PATH: process.env.PATH ?? "", HOME: dir, NO_COLOR: "1", CODER_SESSION_TOKEN: sim.ownerToken },
+      env: { ...clockEnv(), PATH: process.env.PATH ?? "", HOME: dir, NO_COLOR: "1", CODER_SESSION_TOKEN: sim.ownerToken },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: Record<string, unknown>[] = [];

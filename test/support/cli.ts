@@ -78,11 +78,27 @@ export function writeConfig(dir: string, config: unknown, name = "agents_config.
 }
 
 /**
+ * The runner's clock and zone, passed on to a spawned CLI: under `npm run test:clock` the suite
+ * runs with libfaketime (LD_PRELOAD, FAKETIME…) and a TZ, and a spawned run must see the same
+ * instant and zone as the in-process runs and the simulator (a journal written by one and read by
+ * the other compares their times).
+ */
+export function clockEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && (k === "TZ" || k === "LD_PRELOAD" || k.startsWith("FAKETIME"))) out[k] = v;
+  }
+  return out;
+}
+
+/**
  * The environment a run sees. By default it is minimal: HOME and XDG dirs point into a scratch
- * dir, NO_COLOR is set, and no CODER_* variables leak in from the test runner.
+ * dir, NO_COLOR is set, and no CODER_* variables leak in from the test runner; only the runner's
+ * clock and zone carry over (clockEnv).
  */
 function runEnv(home: string, extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {
+    ...clockEnv(),
     PATH: process.env.PATH ?? "",
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
