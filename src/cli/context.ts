@@ -5,6 +5,7 @@
  */
 import type { DateTime } from "luxon";
 import type { CoderClient } from "../coder/client.js";
+import type { ConfigPathSource } from "../config/load.js";
 import type { AgentsConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 import type { ApiCounts } from "../metrics/api-counts.js";
@@ -60,7 +61,7 @@ export interface AppContext {
   holidayCalendars: ReadonlyMap<string, HolidayCalendar>;
   /** Where each configuration value came from (for `config show`). */
   configSources: {
-    pathSource: string | null;
+    pathSource: ConfigPathSource | null;
     raw: Record<string, unknown>;
     env: Record<string, unknown>;
     /** Flags that override a configuration key for this run, by key path. */

@@ -6,6 +6,7 @@
 import { tableView, type AppContext } from "../cli/context.js";
 import { DEFAULT_CONFIG } from "../config/schema.js";
 import type { CommandResult } from "../output/envelope.js";
+import type { DataOf } from "../output/schema.js";
 import { renderTable } from "../output/table.js";
 
 export type ValueSource = "default" | "file" | "env" | "flag";
@@ -62,9 +63,9 @@ export function effectiveValues(ctx: Pick<AppContext, "config" | "configSources"
 
 const show = (v: unknown): string => (typeof v === "string" ? (v === "" ? '""' : v) : JSON.stringify(v));
 
-export async function configShowCommand(ctx: AppContext): Promise<CommandResult> {
+export async function configShowCommand(ctx: AppContext): Promise<CommandResult<DataOf<"config show">>> {
   const values = effectiveValues(ctx);
-  const data = { config_file: ctx.configPath, config_file_source: ctx.configSources.pathSource, values };
+  const data: DataOf<"config show"> = { config_file: ctx.configPath, config_file_source: ctx.configSources.pathSource, values };
   const human = () =>
     renderTable(
       ["Key", "Value", "Source"],
@@ -74,7 +75,7 @@ export async function configShowCommand(ctx: AppContext): Promise<CommandResult>
   return { command: "config show", mode: "report", data, human, outcome: "ok" };
 }
 
-export async function configValidateCommand(ctx: AppContext): Promise<CommandResult> {
+export async function configValidateCommand(ctx: AppContext): Promise<CommandResult<DataOf<"config validate">>> {
   // Reaching this point means the runner loaded and validated the configuration; policy ties the
   // file shows (two policies at one level taking the same subject) are refused here too (exit 2).
   const { assertNoTies, policiesFromConfig } = await import("../domain/policy/index.js");
@@ -82,7 +83,7 @@ export async function configValidateCommand(ctx: AppContext): Promise<CommandRes
   const values = effectiveValues(ctx);
   const fromFile = values.filter((v) => v.source === "file").length;
   const fromEnv = values.filter((v) => v.source === "env").length;
-  const data = { valid: true, config_file: ctx.configPath, keys_from_file: fromFile, keys_from_env: fromEnv };
+  const data: DataOf<"config validate"> = { valid: true, config_file: ctx.configPath, keys_from_file: fromFile, keys_from_env: fromEnv };
   const human = () =>
     ctx.configPath
       ? `✅ ${ctx.configPath} is valid: ${fromFile} keys set in the file, ${fromEnv} from the environment, the rest defaults`

@@ -10,6 +10,7 @@ import {
   autostopExplainDataSchema,
   autostopScheduleDataSchema,
 } from "./schemas/autostop.js";
+import { configShowDataSchema, configValidateDataSchema } from "./schemas/config.js";
 import { applyDataSchema } from "./schemas/apply.js";
 import { isoInstant } from "./schemas/common.js";
 import { enterpriseQuietHoursDataSchema } from "./schemas/enterprise-quiet-hours.js";
@@ -54,6 +55,8 @@ export const commandDataSchemas = {
   serve: [serveDataSchema],
   "policy lint": [policyLintDataSchema],
   "policy simulate": [policySimulateDataSchema],
+  "config show": [configShowDataSchema],
+  "config validate": [configValidateDataSchema],
 } as const satisfies Record<string, readonly DataSchema[]>;
 
 /**

@@ -97,6 +97,8 @@ const RUNS: { command: Command; args: string[]; policies?: boolean; plan?: boole
   { command: "rollback", args: ["rollback"], stops: true },
   { command: "rollback", args: ["rollback", "--execute"] },
   { command: "savings", args: ["savings"] },
+  { command: "config show", args: ["config", "show"] },
+  { command: "config validate", args: ["config", "validate"] },
 ];
 
 describe("--json documents have exactly the keys of their published schema", () => {

@@ -18,7 +18,7 @@ describe("published JSON Schema", () => {
 
   it("covers every command that prints JSON", () => {
     expect(Object.keys(commandDataSchemas).sort()).toEqual(
-      ["apply", "autostop", "enterprise-quiet-hours", "policy lint", "policy simulate", "prune", "quiet-hours", "rollback", "savings", "serve", "ttl-monitor", "workspaces"].sort(),
+      ["apply", "autostop", "config show", "config validate", "enterprise-quiet-hours", "policy lint", "policy simulate", "prune", "quiet-hours", "rollback", "savings", "serve", "ttl-monitor", "workspaces"].sort(),
     );
   });
 
