@@ -10,43 +10,19 @@
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { planSchema, type Plan } from "../../src/domain/plan.js";
 import { documentSchema } from "../../src/output/schema.js";
 import { applyDataSchema } from "../../src/output/schemas/apply.js";
 import { envelopeSchema } from "../../src/output/schema.js";
-import { scratchDir, writeConfig } from "../support/cli.js";
+import { runCli, scratchDir, writeConfig } from "../support/cli.js";
 import { startSim, type TestSim } from "../support/sim.js";
+import { dueScenario, NOW, POSTS } from "../reliability/support.js";
 
-const NOW = "2026-01-05T19:30:00Z";
-const POSTS = "POST /api/v2/workspaces/{id}/builds";
 const applyDoc = envelopeSchema.extend(applyDataSchema.shape);
 
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json<T = Record<string, unknown>>(): T;
-}
-
-/** Runs the CLI in-process with the wall clock fixed at `clock`. */
-async function cli(sim: TestSim, dir: string, args: string[], o: { clock?: string; env?: Record<string, string>; token?: string } = {}): Promise<Out> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli({
-    argv: ["--url", sim.url, ...args],
-    io: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), stdoutIsTTY: false, stderrIsTTY: false },
-    env: { HOME: dir, XDG_CONFIG_HOME: join(dir, ".config"), XDG_STATE_HOME: join(dir, ".state"), NO_COLOR: "1", CODER_SESSION_TOKEN: o.token ?? sim.ownerToken, ...o.env },
-    cwd: dir,
-    home: dir,
-    fetch: (input, init) => fetch(input, init),
-    clockIso: () => o.clock ?? NOW,
-    signal: new AbortController().signal,
-    interruptedBy: () => null,
-    clientOverrides: { maxRetries: 1, backoffBaseMs: 1, maxRetryWaitMs: 1_000, timeoutMs: 5_000 },
-  });
-  return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
-}
+/** Runs the CLI in-process in `dir` (HOME, XDG dirs, cwd) with the wall clock fixed at `clock`. */
+const cli = (sim: TestSim, dir: string, args: string[], o: { clock?: string; env?: Record<string, string>; token?: string } = {}) =>
+  runCli(["--url", sim.url, ...args], { cwd: dir, clockIso: o.clock ?? NOW, env: { CODER_SESSION_TOKEN: o.token ?? sim.ownerToken, ...o.env } });
 
 const quietConfig = (dir: string, extra: Record<string, unknown> = {}) => ({
   quiet_hours: { start_time: "18:00", end_time: "08:00", timezone: "Europe/London", grace_period_hours: 1 },
@@ -54,15 +30,10 @@ const quietConfig = (dir: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** Alice's four running workspaces, started at different times before and inside the window. */
 function londonScenario() {
   return {
-    clock: NOW,
-    organizations: [{ name: "engineering" }],
-    users: [
-      { username: "owner", roles: ["owner"], token: "owner-token" },
-      { username: "alice", token: "alice-token" },
-    ],
-    templates: [{ name: "python-dev", organization: "engineering" }],
+    ...dueScenario(0),
     workspaces: [
       { name: "early", owner: "alice", template: "python-dev", started_at: "2026-01-05T07:00:00Z", deadline: null },
       { name: "midday", owner: "alice", template: "python-dev", started_at: "2026-01-05T09:00:00Z", deadline: null },
