@@ -5,6 +5,7 @@
  *   refused, because a report never changes anything and the flag would only hide a typo.
  */
 import { UsageError } from "../errors.js";
+import type { Mode } from "../output/envelope.js";
 
 /** Throws when more than one of the given mode flags is set. */
 export function checkOneMode(flags: Record<string, boolean | undefined>): void {
@@ -26,4 +27,18 @@ export function checkModifiers(modifiers: Record<string, boolean | undefined>, a
   if (set.length === 0) return;
   const hint = set.includes("--dry-run") ? ` (${actFlag} --dry-run shows what would be done)` : "";
   throw new UsageError(`${set.join(", ")} only ${set.length > 1 ? "modify" : "modifies"} ${actFlag}, which was not given${hint}`);
+}
+
+/**
+ * `--plan-out` without the acting flag (--execute, or --cleanup for prune): the acting run is
+ * planned and written, as a dry run, and nothing is done; with the acting flag the plan is
+ * written, then acted on.
+ */
+export function plansOnly(planOut: string | undefined, acting: boolean | undefined): boolean {
+  return !!planOut && !acting;
+}
+
+/** The document mode of a command resolved to one mode: its acting mode is "execute" or "dry-run", any other "report". */
+export function runMode(o: { mode: string; dryRun: boolean }): Mode {
+  return o.mode === "execute" ? (o.dryRun ? "dry-run" : "execute") : "report";
 }

@@ -25,7 +25,7 @@ import type { GlobalOpts } from "./program.js";
 import { zoneAbbrev } from "../output/format.js";
 import { StderrLine, makeProgressBar } from "./progress.js";
 import { normColumn, unknownColumns } from "../output/table-fit.js";
-import { defaultSleep } from "../coder/http.js";
+import { defaultSleep } from "../util/retry.js";
 import { ApiCounts } from "../metrics/api-counts.js";
 import { realLockDeps, realNotifyDeps } from "./deps.js";
 

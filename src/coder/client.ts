@@ -43,9 +43,6 @@ export interface ListProgress {
   (done: number, total: number): void;
 }
 
-/** The concurrency helper, re-exported for the commands that fan out reads. */
-export { mapLimit } from "../util/concurrency.js";
-
 const enc = encodeURIComponent;
 
 /**

@@ -79,8 +79,6 @@ export interface RequestOptions {
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 
-export { defaultSleep };
-
 /** A network-level failure (refused, reset, timeout, bad JSON on a 2xx): retryable for idempotent calls. */
 class TransientError extends Error {
   /** A 2xx whose body was not JSON (rather than a network failure). */

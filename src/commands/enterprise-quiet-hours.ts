@@ -15,7 +15,8 @@
 import { tableView } from "../cli/context.js";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
-import { advancedSchedulingEnabled, mapLimit } from "../coder/client.js";
+import { advancedSchedulingEnabled } from "../coder/client.js";
+import { mapLimit } from "../util/concurrency.js";
 import type { DeploymentConfig, Entitlements, QuietHours, Template, User } from "../coder/schemas.js";
 import { parseQuietHours } from "../domain/cron.js";
 import { CoderApiError, UsageError, type Outcome } from "../errors.js";

@@ -8,7 +8,8 @@
  */
 import { DateTime } from "luxon";
 import { tableView, type AppContext } from "../cli/context.js";
-import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
+import { advancedSchedulingEnabled, type CoderClient } from "../coder/client.js";
+import { mapLimit } from "../util/concurrency.js";
 import type { Group, Template, Workspace } from "../coder/schemas.js";
 import { CoderApiError, UsageError } from "../errors.js";
 import { matchExclusion, resolveExclusions, startedAtOf, describeExclusion } from "../domain/categorize.js";

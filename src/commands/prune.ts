@@ -19,7 +19,8 @@ import { resolve } from "node:path";
 import { tableView } from "../cli/context.js";
 import { visibilityWarning } from "./visibility.js";
 import type { AppContext } from "../cli/context.js";
-import { advancedSchedulingEnabled, mapLimit, type CoderClient } from "../coder/client.js";
+import { advancedSchedulingEnabled, type CoderClient } from "../coder/client.js";
+import { mapLimit } from "../util/concurrency.js";
 import type { Group, Workspace } from "../coder/schemas.js";
 import {
   anyFilter,

@@ -6,7 +6,8 @@
 import { tableView } from "../cli/context.js";
 import type { DateTime } from "luxon";
 import type { AppContext } from "../cli/context.js";
-import { mapLimit, type CoderClient } from "../coder/client.js";
+import { type CoderClient } from "../coder/client.js";
+import { mapLimit } from "../util/concurrency.js";
 import { CoderApiError, ConfigError } from "../errors.js";
 import { computeSavings, journalStops, type HistoryBuild, type JournalStop, type SavingsReport, type SavingsTotal } from "../domain/savings.js";
 import { journalPathFor, scanJournalNewestFirst, type JournalRecord } from "../exec/journal.js";

@@ -5,7 +5,7 @@
  * `http.concurrency`.
  */
 import type { AppContext } from "../cli/context.js";
-import { mapLimit } from "../coder/client.js";
+import { mapLimit } from "../util/concurrency.js";
 import type { QuietHours, Workspace } from "../coder/schemas.js";
 import type { Snapshot, SnapshotNeeds } from "../domain/snapshot.js";
 import { CoderApiError } from "../errors.js";

@@ -1,6 +1,6 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
-import { checkModifiers, checkOneMode } from "../modes.js";
+import { checkModifiers, checkOneMode, plansOnly, runMode } from "../modes.js";
 import { durationArg, intArg, searchOption, type FlagsOf } from "../args.js";
 
 /** `autostop`: every flag, declared once; the action's options type is inferred from it. */
@@ -47,11 +47,8 @@ Examples:
 export type AutostopFlags = FlagsOf<ReturnType<typeof declareAutostop>>;
 
 /** What `autostopCommand` is given: the parsed flags, resolved (one mode, --within or --duration). */
-/** --plan-out alone plans the --execute run without acting; with --execute it writes, then acts. */
-const plansOnly = (opts: Pick<AutostopFlags, "planOut" | "execute">) => !!opts.planOut && !opts.execute;
-
 export function autostopOptions(opts: AutostopFlags) {
-  const plans = plansOnly(opts);
+  const plans = plansOnly(opts.planOut, opts.execute);
   const mode: "list" | "schedule" | "explain" | "execute" = opts.schedule ? "schedule" : opts.explain !== undefined ? "explain" : opts.execute || plans ? "execute" : "list";
   return {
     mode,
@@ -73,20 +70,19 @@ export type AutostopOptions = ReturnType<typeof autostopOptions>;
 
 export function registerAutostop(program: Command, run: RunFn): void {
   declareAutostop(program).action(async (opts, cmd) => {
-      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute", plansOnly(opts) && "--plan-out"].filter(
+      const modes = [opts.listPending && "--list-pending", opts.schedule && "--schedule", opts.explain !== undefined && "--explain", opts.execute && "--execute", plansOnly(opts.planOut, opts.execute) && "--plan-out"].filter(
         (m): m is string => typeof m === "string",
       );
       const options = autostopOptions(opts);
-      const mode = options.mode;
       await run(
         cmd,
         async () => {
           const m = await import("../../commands/autostop.js");
           checkOneMode(Object.fromEntries(modes.map((f) => [f, true])));
-          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute || plansOnly(opts));
+          checkModifiers({ "--dry-run": opts.dryRun, "--max-stops": opts.maxStops !== undefined }, opts.execute || plansOnly(opts.planOut, opts.execute));
           return (ctx) => m.autostopCommand(ctx, options);
         },
-        mode === "execute" ? (options.dryRun ? "dry-run" : "execute") : "report",
+        runMode(options),
       );
     });
 }

@@ -7,7 +7,7 @@ const hoursArg = (flag: string) => {
   return (v: string): number => parse(v) / 3600;
 };
 import type { RunFn } from "../program.js";
-import { checkModifiers } from "../modes.js";
+import { checkModifiers, plansOnly } from "../modes.js";
 
 function declarePrune(program: Command) {
   return program
@@ -59,8 +59,7 @@ export type PruneFlags = FlagsOf<ReturnType<typeof declarePrune>>;
 
 /** What `pruneCommand` is given: the parsed flags, the filter lists gathered by dimension. */
 export function pruneOptions(o: PruneFlags) {
-  // --plan-out alone plans the --cleanup run without acting; with --cleanup it writes, then acts.
-  const plans = !!o.planOut && !o.cleanup;
+  const plans = plansOnly(o.planOut, o.cleanup);
   return {
     ...(o.user !== undefined ? { user: o.user } : {}),
     all: !!o.all,
@@ -86,7 +85,7 @@ export type PruneOptions = ReturnType<typeof pruneOptions>;
 export function registerPrune(program: Command, run: RunFn): void {
   declarePrune(program).action(async (o, cmd) => {
       await run(cmd, async () => {
-        checkModifiers({ "--dry-run": o.dryRun, "--max-stops": o.maxStops !== undefined }, o.cleanup || !!o.planOut, "--cleanup");
+        checkModifiers({ "--dry-run": o.dryRun, "--max-stops": o.maxStops !== undefined }, pruneOptions(o).cleanup, "--cleanup");
         const m = await import("../../commands/prune.js");
         return (ctx) => m.pruneCommand(ctx, pruneOptions(o));
       });

@@ -1,7 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { RunFn } from "../program.js";
 import { intArg, searchOption, type FlagsOf } from "../args.js";
-import { checkModifiers, checkOneMode } from "../modes.js";
+import { checkModifiers, checkOneMode, plansOnly, runMode } from "../modes.js";
 
 /** `quiet-hours`: every flag, declared once; the action's options type is inferred from it. */
 function declareQuietHours(program: Command) {
@@ -46,24 +46,20 @@ export type QuietHoursFlags = FlagsOf<ReturnType<typeof declareQuietHours>>;
 export type QuietHoursMode = "enterprise" | "status" | "report" | "categorize" | "execute";
 
 /** The mode the flags ask for (checkOneMode has refused two). */
-export function pickMode(f: Pick<QuietHoursFlags, "enterprise" | "status" | "report" | "categorize" | "execute">): QuietHoursMode {
+function pickMode(f: Pick<QuietHoursFlags, "enterprise" | "status" | "report" | "categorize" | "execute" | "planOut">): QuietHoursMode {
   if (f.enterprise) return "enterprise";
   if (f.status) return "status";
   if (f.report) return "report";
   if (f.categorize) return "categorize";
-  if (f.execute) return "execute";
+  if (f.execute || plansOnly(f.planOut, f.execute)) return "execute";
   return "status";
 }
 
-/** --plan-out alone plans the --execute run without acting; with --execute it writes, then acts. */
-const plansOnly = (opts: Pick<QuietHoursFlags, "planOut" | "execute">) => !!opts.planOut && !opts.execute;
-
 /** What `quietHoursCommand` is given: the parsed flags, resolved to one mode. */
 export function quietHoursOptions(opts: QuietHoursFlags) {
-  const plans = plansOnly(opts);
   return {
-    mode: plans && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? ("execute" as const) : pickMode(opts),
-    dryRun: !!opts.dryRun || plans,
+    mode: pickMode(opts),
+    dryRun: !!opts.dryRun || plansOnly(opts.planOut, opts.execute),
     /** --plan-out FILE: write the plan of the execute run there (relative to the working directory). */
     planOut: opts.planOut,
     force: !!opts.force,
@@ -83,13 +79,13 @@ export function registerQuietHours(program: Command, run: RunFn): void {
       await run(
         cmd,
         async () => {
-          const plans = plansOnly(opts);
+          const plans = plansOnly(opts.planOut, opts.execute);
           checkOneMode({ "--enterprise": opts.enterprise, "--status": opts.status, "--report": opts.report, "--categorize": opts.categorize, "--execute": opts.execute, "--plan-out": plans });
           checkModifiers({ "--dry-run": opts.dryRun, "--force": opts.force, "--max-stops": opts.maxStops !== undefined }, opts.execute || plans);
           const m = await import("../../commands/quiet-hours.js");
           return (ctx) => m.quietHoursCommand(ctx, quietHoursOptions(opts));
         },
-        (opts.execute || plansOnly(opts)) && !opts.enterprise && !opts.status && !opts.report && !opts.categorize ? (opts.dryRun || plansOnly(opts) ? "dry-run" : "execute") : "report",
+        runMode(quietHoursOptions(opts)),
       );
     });
 }
