@@ -297,21 +297,24 @@ async function assessAll(
   const policy = policyFromConfig(ctx.config.quiet_hours);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, policy.zone);
   for (const w of exclusions.expired) ctx.logger.warn(`exclusion of ${w.kind} "${w.name}" expired on ${w.expires} and is ignored`);
-  const policies = await loadPolicies(ctx, client, running);
+  // Policy scopes and prune's group filters read the same group listing: once.
+  let listed: Promise<Group[]> | undefined;
+  const listGroups = () => (listed ??= client.listGroups());
+  const policies = await loadPolicies(ctx, client, running, { groups: listGroups });
   const cat = categorizeByPolicy(running, policies.inputs, exclusions, ctx.now, scope, policies.decisions);
   const byId = new Map(cat.items.map((i) => [i.workspace.id, i]));
-  const filters = await pruneFilters(ctx, client, owners);
+  const filters = await pruneFilters(ctx, owners, listGroups);
   return running.map((ws) => assessOne(ctx, d, owners, policy, cat, byId.get(ws.id) ?? null, filters, ws, scope, policies.inputs));
 }
 
 /** The configured prune filters (prune's own merge rules; groups need one listing, only when used). */
-async function pruneFilters(ctx: AppContext, client: CoderClient, owners: Map<string, OwnerSchedule>): Promise<CompiledFilters | null> {
+async function pruneFilters(ctx: AppContext, owners: Map<string, OwnerSchedule>, listGroups: () => Promise<Group[]>): Promise<CompiledFilters | null> {
   if (!ctx.config.prune_workspaces.enabled) return null;
   if (![...owners.values()].some((o) => o.pruneStart)) return null;
   const merged = mergeFilters(ctx.config.prune_workspaces, { include: {}, exclude: {} });
   const groupMembers = new Map<string, Set<string>>();
   if (dimensionActive(merged, "groups")) {
-    const groups: Group[] = await client.listGroups();
+    const groups: Group[] = await listGroups();
     const r = resolveNames(
       [...merged.include.groups, ...merged.exclude.groups],
       groups.map((g) => ({ id: g.id, names: [g.name, g.display_name, `${g.organization_name}/${g.name}`].filter((n) => n !== "" && n !== "/") })),

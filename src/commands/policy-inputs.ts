@@ -13,6 +13,7 @@ import { assertNoTies, policiesFromConfig } from "../domain/policy/index.js";
 import type { PolicyResolution } from "../domain/policy/resolve.js";
 import type { OwnerSchedule } from "../domain/policy/types.js";
 import { quietStartFromResponse } from "../domain/user-quiet-hours.js";
+import { mapLimit } from "../util/concurrency.js";
 
 export interface LoadedPolicies {
   inputs: PolicyInputs;
@@ -22,23 +23,32 @@ export interface LoadedPolicies {
 /**
  * The policies of `workspaces` at `ctx.now`. No request is made without configured policies;
  * groups are listed only when a scope names groups, owners' quiet hours only for owners whose
- * policy uses them (one request per owner; an unreadable schedule falls back to midnight in
- * prune_workspaces.timezone, as prune does).
+ * policy uses them (one request per owner, http.concurrency at a time; an unreadable schedule falls
+ * back to midnight in prune_workspaces.timezone, as prune does).
  */
 export async function loadPolicies(
   ctx: AppContext,
   client: CoderClient,
   workspaces: readonly PolicySubjectSource[],
-  opts: { zoneOverride?: string | undefined; now?: DateTime } = {},
+  opts: {
+    zoneOverride?: string | undefined;
+    now?: DateTime;
+    /** The run's group listing when it already has one (not listed again). */
+    groups?: () => Promise<readonly Group[]>;
+    /** false: decide policies only, without reading owners' quiet hours (ttl-monitor names the policy, no more). */
+    schedules?: boolean;
+  } = {},
 ): Promise<LoadedPolicies> {
   const now = opts.now ?? ctx.now;
   const set = policiesFromConfig(ctx.config, ctx.holidayCalendars, { zoneOverride: opts.zoneOverride });
   // A tie the configuration shows is an error (exit 2) whichever workspaces are listed.
   assertNoTies(set, now);
-  const groups: Group[] = policiesNeedGroups(set) ? await client.listGroups() : [];
+  const groups: readonly Group[] = policiesNeedGroups(set) ? await (opts.groups ?? (() => client.listGroups()))() : [];
   const decisions = decidePolicies(set, groups, workspaces, now);
   const ownerSchedules = new Map<string, OwnerSchedule>();
-  for (const owner of ownersNeedingSchedules(decisions, workspaces)) {
+  const owners = opts.schedules === false ? [] : [...ownersNeedingSchedules(decisions, workspaces)];
+  const fallback: OwnerSchedule = { hour: 0, minute: 0, timezone: ctx.config.prune_workspaces.timezone };
+  await mapLimit(owners, ctx.config.http.concurrency, async (owner) => {
     let start = null;
     try {
       start = quietStartFromResponse(await client.getQuietHours(owner));
@@ -46,7 +56,7 @@ export async function loadPolicies(
       if (!(err instanceof CoderApiError) || (err.status !== 403 && err.status !== 404)) throw err;
       ctx.logger.warn(`quiet hours of ${owner} not readable (${err.status}): their policy's calendar uses midnight ${ctx.config.prune_workspaces.timezone}`);
     }
-    ownerSchedules.set(owner, start ? { hour: start.hour, minute: start.minute, timezone: start.timezone } : { hour: 0, minute: 0, timezone: ctx.config.prune_workspaces.timezone });
-  }
+    ownerSchedules.set(owner, start ? { hour: start.hour, minute: start.minute, timezone: start.timezone } : fallback);
+  });
   return { inputs: { set, groups, ownerSchedules }, decisions };
 }

@@ -152,7 +152,7 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   const starts = await ownerStarts(ctx, client, survivors, advancedSchedulingEnabled(entitlements), entitlements === null, warn);
   // Policies: an owner_quiet_hours policy's duration_hours sets its owners' window (unless --duration
   // is given); --cleanup stops only workspaces whose policy's action is stop.
-  const policies = await loadPolicies(ctx, client, survivors);
+  const policies = await loadPolicies(ctx, client, survivors, dimensionActive(filters, "groups") ? { groups: async () => groups } : {});
   const durations = opts.duration === undefined ? ownerPolicyDurations(survivors, policies.decisions) : new Map<string, number>();
   const plan = planPrune(survivors, starts, ctx.now, duration, (ownerId) => durations.get(ownerId));
 

@@ -159,7 +159,8 @@ async function runReport(
     const bumps = await templateBumps(ctx, client);
     if (bumps) buckets = withTemplates(buckets, workspaces, now.toMillis(), thresholdSeconds, (w) => ({ activityBumpMs: bumps.has(w.template_id) ? bumps.get(w.template_id)! : null }));
   }
-  const policies = await loadPolicies(ctx, client, workspaces, { now });
+  // The report names each workspace's policy: no owner's quiet hours are needed for that.
+  const policies = await loadPolicies(ctx, client, workspaces, { now, schedules: false });
   return renderReport(ctx, { scope, opts, thresholdSeconds, now, cycle, buckets, total: workspaces.length, decisions: policies.decisions });
 }
 
