@@ -4,7 +4,7 @@
  * error envelope on stdout with --json) plus its exit code (src/errors.ts).
  */
 import { statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { rootCertificates } from "node:tls";
 import type { CommandUnknownOpts as Command } from "@commander-js/extra-typings";
 import { DateTime } from "luxon";
@@ -29,6 +29,9 @@ import { defaultSleep } from "../util/retry.js";
 import { ApiCounts } from "../metrics/api-counts.js";
 import { realLockDeps, realNotifyDeps } from "./deps.js";
 
+/** The run's monotonic clock in ms (durations; never the time of day). */
+const monotonic = (): number => performance.now();
+
 export interface RuntimeDeps {
   io: Io;
   env: Record<string, string | undefined>;
@@ -43,8 +46,6 @@ export interface RuntimeDeps {
   interruptedBy(): "SIGINT" | "SIGTERM" | null;
   /** Overrides for tests (e.g. fast retries). */
   clientOverrides?: Partial<ClientOptions>;
-  /** A monotonic clock in ms; default performance.now. */
-  monotonic?: () => number;
 }
 
 /** What the production dispatcher is built from (see main.ts). */
@@ -115,7 +116,7 @@ export class Runner {
     const name = commandPath(cmd);
     const color = g.color !== false && !env.NO_COLOR && io.stdoutIsTTY;
     let closeLogger = () => {};
-    const startedMs = performance.now();
+    const startedMs = monotonic();
     const apiCounts = new ApiCounts();
     let outcome: { mode: Mode; data: object } | null = null;
     let logError = (msg: string) => io.stderr(`coder-agents ${name}: error: ${msg}\n`);
@@ -127,7 +128,7 @@ export class Runner {
       // The state directory (journal, run locks, emergency-stop file) is private: an existing one
       // left group- or world-accessible is tightened to 0700.
       ensurePrivateDir(stateDir(env, this.deps.home), false);
-      const configDir = loaded.path ? dirname(resolve(this.deps.cwd, loaded.path)) : this.deps.cwd;
+      const configDir = loaded.dir;
       const level = g.verbose ? "debug" : g.quiet ? "warn" : cfg.logging.level;
       const file = cfg.logging.file
         ? { path: resolveConfiguredPath(cfg.logging.file, this.deps.home, configDir), maxBytes: Math.round(cfg.logging.max_size_mb * 1024 * 1024), backupCount: cfg.logging.backup_count }
@@ -160,7 +161,6 @@ export class Runner {
         dispatcher = { value: this.deps.makeDispatcher?.({ ...(ca ? { ca: [...rootCertificates, ca].join("\n") } : {}), connections: cfg.http.concurrency * 2, timeoutMs, proxy }) };
         return dispatcher.value;
       };
-      const monotonic = this.deps.monotonic ?? (() => performance.now());
       const output = outputView(g, io, env);
       this.header = headerLine(loaded.path, loaded.pathSource, now);
       const header = this.header;
@@ -295,7 +295,7 @@ export class Runner {
           // The metrics read a command's JSON keys by name, whatever its data's type.
           data: outcome.data as Record<string, unknown> | null,
           exitCode: this.state.exitCode,
-          durationSeconds: (performance.now() - startedMs) / 1000,
+          durationSeconds: (monotonic() - startedMs) / 1000,
           endedAtSeconds: this.deps.clock().toMillis() / 1000,
         },
         api,

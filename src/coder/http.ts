@@ -186,8 +186,8 @@ export class HttpClient {
     let attempts = 0;
     try {
       return await retry(
-        async () => {
-          attempts++;
+        async (attempt) => {
+          attempts = attempt;
           let res: Awaited<ReturnType<HttpClient["once"]>>;
           try {
             res = await this.once(method, url, ro.body, ro.detached, ro.readBody);

@@ -24,6 +24,8 @@ export interface LoadedConfig {
   config: AgentsConfig;
   /** The file read, or null when defaults were used. */
   path: string | null;
+  /** The directory relative paths in the file resolve against: the file's, or the working directory without one. */
+  dir: string;
   /** Human-readable warnings (unknown keys under --allow-unknown-config). */
   warnings: string[];
   /** How the file was found: --config, CODER_AGENTS_CONFIG, the working directory or XDG; null for defaults. */
@@ -285,7 +287,7 @@ export function loadConfig(s: ConfigSources): LoadedConfig {
   };
   const holidayCalendars = loadHolidayCalendars(config.policies, { baseDir, readFile: readIcs, where });
   const hash = digest.digest("hex").slice(0, 16);
-  return { config, path, warnings, hash, pathSource, raw: raw as Record<string, unknown>, envOverrides: env, holidayCalendars };
+  return { config, path, dir: baseDir, warnings, hash, pathSource, raw: raw as Record<string, unknown>, envOverrides: env, holidayCalendars };
 }
 
 function envKeyFor(key: string, env: Record<string, string | undefined>): string | undefined {

@@ -203,13 +203,6 @@ export function policyWarnings(c: PolicyCategorization): PolicyItem[] {
     .filter((i) => i.action === "warn");
 }
 
-/** Workspaces a `report` policy would stop now: listed only. */
-export function policyReports(c: PolicyCategorization): PolicyItem[] {
-  return selectStops(c, { force: false })
-    .map((s) => s.item as PolicyItem)
-    .filter((i) => i.action === "report");
-}
-
 /** Where a due workspace's quiet time (or idle rule) began, for "warned once per quiet time". */
 export function warnKeyStart(i: PolicyItem): DateTime {
   return i.interval?.start ?? i.idle?.idleAt ?? i.dueAt ?? i.startedAt!;

@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { SafetyAbortError } from "../errors.js";
 import { ensurePrivateDir, stateDir } from "./journal.js";
+import { deploymentOrigin } from "../domain/plan.js";
 
 /** What the lock file records about its holder. */
 export interface LockOwner {
@@ -58,21 +59,12 @@ export interface LockDeps {
 }
 
 /**
- * The deployment's key: scheme, host (lower-cased, default port dropped) and path without
- * trailing slashes, so `HTTPS://Coder.Example.com:443/` and `https://coder.example.com` are one.
- */
-export function deploymentKey(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, "")}`;
-}
-
-/**
  * The run lock of one Coder deployment on this host: `<state dir>/locks/<sha256 of the URL>.lock`.
  * Every mutating run against that deployment takes it, whatever journal it writes to, so a
  * systemd run and an admin's shell with another journal can never both stop the same workspaces.
  */
 export function deploymentLockPath(stateDirPath: string, url: string): string {
-  const hash = createHash("sha256").update(deploymentKey(url)).digest("hex").slice(0, 24);
+  const hash = createHash("sha256").update(deploymentOrigin(url)).digest("hex").slice(0, 24);
   return join(stateDirPath, "locks", `${hash}.lock`);
 }
 

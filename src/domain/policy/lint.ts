@@ -115,7 +115,8 @@ export function lintPolicies(input: LintInput): LintReport {
   const all = [...set.policies, set.implicitDefault];
 
   // Ties visible from the file.
-  for (const t of policyTies(set, now)) {
+  const staticTies = policyTies(set, now);
+  for (const t of staticTies) {
     out.push(finding("PL001", "tie", "error", [...t.policies], `policies ${t.policies.map((n) => `"${n}"`).join(" and ")} both apply at the ${t.level} level (${t.why}): a configuration error; every command refuses to run (exit 2)`));
   }
 
@@ -124,7 +125,7 @@ export function lintPolicies(input: LintInput): LintReport {
   const decided = new Map<string, string[]>();
   const liveTies = new Map<string, { names: string[]; level: string; ws: string[] }>();
   const overlaps = new Map<string, { winner: Policy; loser: Policy; ws: string[] }>();
-  const staticTiePairs = new Set(policyTies(set, now).map((t) => [...t.policies].sort().join("\u0000")));
+  const staticTiePairs = new Set(staticTies.map((t) => [...t.policies].sort().join("\u0000")));
   const push = (m: Map<string, string[]>, k: string, v: string) => {
     const list = m.get(k);
     if (list) list.push(v);
