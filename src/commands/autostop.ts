@@ -300,7 +300,13 @@ async function assessAll(
   // Policy scopes and prune's group filters read the same group listing: once.
   let listed: Promise<Group[]> | undefined;
   const listGroups = () => (listed ??= client.listGroups());
-  const policies = await loadPolicies(ctx, client, running, { groups: listGroups });
+  // Owners' schedules this run has read already are not read again for their policies' calendars.
+  const knownStarts = new Map<string, QuietStart>();
+  for (const [name, o] of owners) {
+    const qs = o.source === "fetched" && o.response ? quietStartFromResponse(o.response) : null;
+    if (qs) knownStarts.set(name, qs);
+  }
+  const policies = await loadPolicies(ctx, client, running, { groups: listGroups, knownStarts });
   const cat = categorizeByPolicy(running, policies.inputs, exclusions, ctx.now, scope, policies.decisions);
   const byId = new Map(cat.items.map((i) => [i.workspace.id, i]));
   const filters = await pruneFilters(ctx, owners, listGroups);

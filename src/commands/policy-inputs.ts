@@ -12,7 +12,7 @@ import { decidePolicies, ownersNeedingSchedules, policiesNeedGroups, type Policy
 import { assertNoTies, policiesFromConfig } from "../domain/policy/index.js";
 import type { PolicyResolution } from "../domain/policy/resolve.js";
 import type { OwnerSchedule } from "../domain/policy/types.js";
-import { quietStartFromResponse } from "../domain/user-quiet-hours.js";
+import { quietStartFromResponse, type QuietStart } from "../domain/user-quiet-hours.js";
 import { mapLimit } from "../util/concurrency.js";
 
 export interface LoadedPolicies {
@@ -37,6 +37,8 @@ export async function loadPolicies(
     groups?: () => Promise<readonly Group[]>;
     /** false: decide policies only, without reading owners' quiet hours (ttl-monitor names the policy, no more). */
     schedules?: boolean;
+    /** Owners' quiet-hours starts the run has already read from Coder, by username (not read again). */
+    knownStarts?: ReadonlyMap<string, QuietStart>;
   } = {},
 ): Promise<LoadedPolicies> {
   const now = opts.now ?? ctx.now;
@@ -49,7 +51,11 @@ export async function loadPolicies(
   const owners = opts.schedules === false ? [] : [...ownersNeedingSchedules(decisions, workspaces)];
   const fallback: OwnerSchedule = { hour: 0, minute: 0, timezone: ctx.config.prune_workspaces.timezone };
   await mapLimit(owners, ctx.config.http.concurrency, async (owner) => {
-    let start = null;
+    let start = opts.knownStarts?.get(owner) ?? null;
+    if (start) {
+      ownerSchedules.set(owner, { hour: start.hour, minute: start.minute, timezone: start.timezone });
+      return;
+    }
     try {
       start = quietStartFromResponse(await client.getQuietHours(owner));
     } catch (err) {

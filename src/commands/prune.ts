@@ -149,10 +149,14 @@ export async function pruneCommand(ctx: AppContext, opts: PruneOptions): Promise
   if (dropped.size) ctx.logger.debug({ dropped: Object.fromEntries(dropped) }, "workspaces dropped by filters");
 
   // Each surviving owner's quiet-hours start.
-  const starts = await ownerStarts(ctx, client, survivors, advancedSchedulingEnabled(entitlements), entitlements === null, warn);
+  const fetchedStarts = new Map<string, QuietStart>();
+  const starts = await ownerStarts(ctx, client, survivors, advancedSchedulingEnabled(entitlements), entitlements === null, warn, fetchedStarts);
   // Policies: an owner_quiet_hours policy's duration_hours sets its owners' window (unless --duration
   // is given); --cleanup stops only workspaces whose policy's action is stop.
-  const policies = await loadPolicies(ctx, client, survivors, dimensionActive(filters, "groups") ? { groups: async () => groups } : {});
+  const policies = await loadPolicies(ctx, client, survivors, {
+    knownStarts: fetchedStarts,
+    ...(dimensionActive(filters, "groups") ? { groups: async () => groups } : {}),
+  });
   const durations = opts.duration === undefined ? ownerPolicyDurations(survivors, policies.decisions) : new Map<string, number>();
   const plan = planPrune(survivors, starts, ctx.now, duration, (ownerId) => durations.get(ownerId));
 
@@ -275,6 +279,8 @@ async function ownerStarts(
   licensed: boolean,
   noEntitlementsRoute: boolean,
   warn: (m: string) => void,
+  /** Filled with the starts read from each owner's own schedule, by username (policy resolution reuses them). */
+  fetched: Map<string, QuietStart>,
 ): Promise<Map<string, QuietStart>> {
   const owners = new Map<string, string>();
   for (const ws of survivors) if (!owners.has(ws.owner_id)) owners.set(ws.owner_id, ws.owner_name);
@@ -308,8 +314,10 @@ async function ownerStarts(
     });
     progress.done();
     for (const r of results) {
-      if (r.qs) starts.set(r.id, r.qs);
-      else misses.push({ id: r.id, name: r.name, why: r.why });
+      if (r.qs) {
+        starts.set(r.id, r.qs);
+        fetched.set(r.name, r.qs);
+      } else misses.push({ id: r.id, name: r.name, why: r.why });
     }
     if (misses.length) warn(`${misses.length} owner(s) without a usable quiet-hours schedule (${misses.slice(0, 5).map((m) => `${m.name}: ${m.why}`).join("; ")}${misses.length > 5 ? "; …" : ""}); using the deployment default or prune_workspaces.timezone midnight`);
   }
