@@ -15,7 +15,8 @@ import { CoderApiError, UsageError } from "../errors.js";
 import { matchExclusion, resolveExclusions, startedAtOf, describeExclusion } from "../domain/categorize.js";
 import { lifecycleGuard, lifecycleScope } from "../domain/lifecycle.js";
 import { lintPolicies, type LintSeverity } from "../domain/policy/lint.js";
-import { assertNoTies, policiesFromConfig, resolvePolicy, subjectOf, type OwnerSchedule, type Policy, type PolicySet, type SubjectEntity } from "../domain/policy/index.js";
+import { assertNoTies, policiesFromConfig, subjectOf, type OwnerSchedule, type Policy, type PolicySet, type SubjectEntity } from "../domain/policy/index.js";
+import { decidePolicies, ownersNeedingSchedules } from "../domain/policy-decide.js";
 import { simulatePolicies, type SimulatedWorkspace } from "../domain/policy/simulate.js";
 import { ownerScheduleFallback, quietStartFromResponse, type QuietStart } from "../domain/user-quiet-hours.js";
 import type { CommandResult } from "../output/envelope.js";
@@ -32,7 +33,12 @@ interface Fleet {
   advanced: boolean;
 }
 
-async function readFleet(ctx: AppContext, client: CoderClient): Promise<Fleet> {
+/**
+ * What a policy command reads: the workspaces and groups always; `catalog` adds the templates and
+ * organizations (lint checks scope names and activity bumps against them), `licence` the
+ * entitlements (simulate's owner calendars fall back as prune's do). What is not asked for is empty.
+ */
+async function readFleet(ctx: AppContext, client: CoderClient, need: { catalog: boolean; licence: boolean }): Promise<Fleet> {
   const progress = ctx.progress("listing workspaces");
   const [workspaces, groups, templates, orgs, entitlements] = await Promise.all([
     listSearched(ctx, client, undefined, (d, t) => progress.update(d, t)).finally(() => progress.done()),
@@ -44,9 +50,9 @@ async function readFleet(ctx: AppContext, client: CoderClient): Promise<Fleet> {
       }
       throw err;
     }),
-    client.listTemplates(),
-    client.listOrganizations(),
-    client.entitlements(),
+    need.catalog ? client.listTemplates() : [],
+    need.catalog ? client.listOrganizations() : [],
+    need.licence ? client.entitlements() : null,
   ]);
   return {
     workspaces,
@@ -95,7 +101,7 @@ export interface PolicyLintOptions {
 export async function policyLintCommand(ctx: AppContext, opts: PolicyLintOptions): Promise<CommandResult<DataOf<"policy lint">>> {
   const set = policiesFromConfig(ctx.config, ctx.holidayCalendars);
   const client = ctx.client();
-  const fleet = await readFleet(ctx, client);
+  const fleet = await readFleet(ctx, client, { catalog: true, licence: false });
   const report = lintPolicies({
     set,
     now: ctx.now,
@@ -156,12 +162,12 @@ export async function policySimulateCommand(ctx: AppContext, opts: PolicySimulat
   const set: PolicySet = policiesFromConfig(ctx.config, ctx.holidayCalendars);
   assertNoTies(set, ctx.now);
   const client = ctx.client();
-  const fleet = await readFleet(ctx, client);
+  const fleet = await readFleet(ctx, client, { catalog: false, licence: true });
   const scope = lifecycleScope(ctx.config.lifecycle);
   const exclusions = resolveExclusions(ctx.config.quiet_hours, ctx.now, ctx.config.quiet_hours.timezone);
-  const resolved = fleet.workspaces.map((ws) => ({ ws, policy: resolvePolicy(set, subjectOf(ws, fleet.groups ?? []), ctx.now).policy }));
-  const owners = [...new Set(resolved.filter((r) => r.policy.calendar.kind === "owner_quiet_hours").map((r) => r.ws.owner_name))].sort();
-  const starts = await ownerSchedules(ctx, client, owners, fleet.advanced);
+  const decisions = decidePolicies(set, fleet.groups ?? [], fleet.workspaces, ctx.now);
+  const resolved = fleet.workspaces.map((ws) => ({ ws, policy: decisions.get(ws.id)!.policy }));
+  const starts = await ownerSchedules(ctx, client, ownersNeedingSchedules(decisions, fleet.workspaces), fleet.advanced);
   const items: SimulatedWorkspace[] = resolved.map(({ ws, policy }) => {
     const guard = lifecycleGuard(ws, scope);
     const rule = matchExclusion(ws, exclusions.active);
