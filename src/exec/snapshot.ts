@@ -1,12 +1,11 @@
 /**
- * Loads a Snapshot (src/domain/snapshot.ts) once per run: the workspaces (one paginated listing
- * with the planner's query, or reads by id for `apply`) and only the users, groups, templates and
- * owner schedules the planner declared it needs. Reads by id and schedule reads are bounded by
- * `http.concurrency`.
+ * Loads a Snapshot (src/domain/snapshot.ts) once per run: the workspaces, one paginated listing
+ * with the planner's query, or reads by id for `apply` and `rollback` (bounded by
+ * `http.concurrency`).
  */
 import type { AppContext } from "../cli/context.js";
 import { mapLimit } from "../util/concurrency.js";
-import type { QuietHours, Workspace } from "../coder/schemas.js";
+import type { Workspace } from "../coder/schemas.js";
 import type { Snapshot, SnapshotNeeds } from "../domain/snapshot.js";
 import { CoderApiError } from "../errors.js";
 
@@ -17,7 +16,6 @@ export interface SnapshotSource {
 
 export async function loadSnapshot(ctx: AppContext, needs: SnapshotNeeds, source?: SnapshotSource): Promise<Snapshot> {
   const client = ctx.client();
-  const takenAt = ctx.clock().toUTC().toISO()!;
   const missing: string[] = [];
   let workspaces: Workspace[];
   if (needs.workspaceIds) {
@@ -41,25 +39,5 @@ export async function loadSnapshot(ctx: AppContext, needs: SnapshotNeeds, source
   } else {
     workspaces = source ? await source.list(needs.query) : await client.listWorkspaces(needs.query);
   }
-  const snap: { -readonly [K in keyof Snapshot]: Snapshot[K] } = { takenAt, workspaces, missing };
-  const [users, groups, templates] = await Promise.all([
-    needs.users ? client.listUsers() : undefined,
-    needs.groups ? client.listGroups() : undefined,
-    needs.templates ? client.listTemplates() : undefined,
-  ]);
-  if (users) snap.users = users;
-  if (groups) snap.groups = groups;
-  if (templates) snap.templates = templates;
-  if (needs.schedulesOf) {
-    const schedules = new Map<string, QuietHours | { error: string }>();
-    await mapLimit([...new Set(needs.schedulesOf)], ctx.config.http.concurrency, async (u) => {
-      try {
-        schedules.set(u, await client.getQuietHours(u));
-      } catch (err) {
-        schedules.set(u, { error: err instanceof Error ? err.message : String(err) });
-      }
-    });
-    snap.schedules = schedules;
-  }
-  return snap;
+  return { workspaces, missing };
 }
