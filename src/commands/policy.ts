@@ -16,7 +16,7 @@ import { matchExclusion, resolveExclusions, startedAtOf, describeExclusion } fro
 import { lifecycleGuard, lifecycleScope } from "../domain/lifecycle.js";
 import { lintPolicies, type LintSeverity } from "../domain/policy/lint.js";
 import { assertNoTies, policiesFromConfig, subjectOf, type OwnerSchedule, type Policy, type PolicySet, type SubjectEntity } from "../domain/policy/index.js";
-import { decidePolicies, ownersNeedingSchedules } from "../domain/policy-decide.js";
+import { decidePolicies, lastUsedAt, ownersNeedingSchedules } from "../domain/policy-decide.js";
 import { simulatePolicies, type SimulatedWorkspace } from "../domain/policy/simulate.js";
 import { ownerScheduleFallback, quietStartFromResponse, type QuietStart } from "../domain/user-quiet-hours.js";
 import type { CommandResult } from "../output/envelope.js";
@@ -177,7 +177,7 @@ export async function policySimulateCommand(ctx: AppContext, opts: PolicySimulat
       label: label(ws),
       running,
       startedAt: startedAtOf(ws),
-      lastUsedAt: lastUsed(ws),
+      lastUsedAt: lastUsedAt(ws),
       policy,
       owner: own,
       excluded: guard ? guard.reason : rule ? describeExclusion(rule) : null,
@@ -221,8 +221,3 @@ export async function policySimulateCommand(ctx: AppContext, opts: PolicySimulat
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-function lastUsed(ws: Workspace): DateTime | null {
-  if (!ws.last_used_at) return null;
-  const dt = DateTime.fromISO(ws.last_used_at, { zone: "utc" });
-  return dt.isValid ? dt : null;
-}

@@ -103,6 +103,11 @@ const parseIso = (iso: string | null): DateTime | null => {
   return Number.isNaN(ms) ? null : DateTime.fromMillis(ms, { zone: "utc" });
 };
 
+/** When the workspace was last used (null: never, or Coder's zero time), for the idle rule. */
+export function lastUsedAt(ws: { last_used_at?: string | null | undefined }): DateTime | null {
+  return parseIso(ws.last_used_at ?? null);
+}
+
 /**
  * The quiet-hours categorisation with each workspace under its own policy. `implicit` workspaces
  * go through `categorize` unchanged; the returned window fields describe the `quiet_hours` window.
@@ -149,7 +154,7 @@ function underPolicy(ws: Workspace, resolution: PolicyResolution, inputs: Policy
   const interval = quietIntervalAt(policy, now, owner);
   const due = interval ? graceEnds(policy, interval, startedAt) : null;
   const quietDue = !!due && nowMs >= due.toMillis();
-  const idle = idleVerdict(policy, parseIso(ws.last_used_at), now, owner);
+  const idle = idleVerdict(policy, lastUsedAt(ws), now, owner);
   const label = `Policy ${policy.name} (${policy.action})`;
   const holidays = interval && interval.holidays.length > 0 ? ` (holiday ${[...new Set(interval.holidays.map((h) => h.date))].join(", ")})` : "";
   const quietReason = interval && due ? `${label}: quiet since ${at(interval.start)}${holidays}, grace ${quietDue ? "ended" : "until"} ${at(due)}` : "";
@@ -252,8 +257,7 @@ export function policyForbidsStop(r: PolicyResolution, ws: Workspace, inputs: Po
   if (p.action !== "stop") return `its policy ${p.name} only ${p.action === "warn" ? "warns" : "reports"}`;
   const owner = inputs.ownerSchedules.get(ws.owner_name) ?? null;
   if (quietIntervalAt(p, now, owner)) return null;
-  const lastUsed = ws.last_used_at && !ws.last_used_at.startsWith("0001-") ? DateTime.fromMillis(Date.parse(ws.last_used_at), { zone: "utc" }) : null;
-  if (idleVerdict(p, lastUsed, now, owner).due) return null;
+  if (idleVerdict(p, lastUsedAt(ws), now, owner).due) return null;
   return `its policy ${p.name} says working time`;
 }
 
